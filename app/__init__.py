@@ -1,0 +1,1 @@
+"""The Qt tray app, review window and settings dialog."""

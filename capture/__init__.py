@@ -1,0 +1,1 @@
+"""Screen capture: screenshots of every monitor, active window, input events, episodes."""

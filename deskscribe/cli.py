@@ -1,0 +1,158 @@
+"""The ``deskscribe`` command line: thin commands over library functions.
+
+Each stage contributes its commands through ``<stage>/cli.py``'s ``commands`` list; heavy imports happen
+inside the commands so ``deskscribe --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from deskscribe import __version__
+from deskscribe.errors import DeskscribeError
+
+
+class Group(click.Group):
+    """Turns known problems into one ``Error: …`` line and exit code 1, wherever they are raised."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except DeskscribeError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def open_db(readonly: bool = False):  # type: ignore[no-untyped-def]
+    """The database in the data folder, for commands (creates the folder when writing)."""
+    from deskscribe import paths
+    from deskscribe.storage.db import open_db as _open
+
+    if not readonly:
+        paths.ensure_user_dir()
+    return _open(paths.db_path(), readonly=readonly)
+
+
+def load_config():  # type: ignore[no-untyped-def]
+    from deskscribe import config
+
+    return config.load()
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deskscribe")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """Capture your own desktop activity and turn it into training data, locally.
+
+    Data lives in the folder named by DESKSCRIBE_HOME (default: your user data folder);
+    `deskscribe paths` prints where.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command("paths")
+def paths_cmd() -> None:
+    """Print where deskscribe keeps its database, config, models and logs."""
+    from deskscribe import paths
+
+    for name, path in [
+        ("data folder", paths.user_dir()),
+        ("database", paths.db_path()),
+        ("config", paths.config_path()),
+        ("models", paths.models_dir()),
+        ("logs", paths.logs_dir()),
+    ]:
+        click.echo(f"{name:12} {path}")
+
+
+@main.group("config")
+def config_group() -> None:
+    """Show or check the settings (config.toml in the data folder)."""
+
+
+@config_group.command("show")
+def config_show() -> None:
+    """Print the effective settings (defaults merged with config.toml) as TOML."""
+    import tomli_w
+
+    from deskscribe import config
+
+    click.echo(tomli_w.dumps(config.to_dict(load_config())))
+
+
+@config_group.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def config_check(path: Path | None) -> None:
+    """Validate config.toml (or PATH); prints 'ok' or the first problem."""
+    from deskscribe import config
+
+    config.load(path)
+    click.echo("ok")
+
+
+@config_group.command("init")
+@click.option("--force", is_flag=True, help="Overwrite an existing config.toml.")
+def config_init(force: bool) -> None:
+    """Write config.toml with every setting at its default, to edit by hand."""
+    from deskscribe import config, paths
+
+    path = paths.config_path()
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; use --force to overwrite it")
+    paths.ensure_user_dir()
+    click.echo(f"wrote {config.save(config.Config(), path)}")
+
+
+@main.command("import")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--keep-typed-text", is_flag=True,
+              help="Store text from 'type' actions in the metadata (off unless capture.store_typed_text is on).")
+def import_cmd(folders: tuple[Path, ...], keep_typed_text: bool) -> None:
+    """Import folders of screenshots, one episode per folder (file-name order is time order).
+
+    An optional deskscribe.json in a folder (or an episodes.jsonl beside it) gives timestamps,
+    app and window titles, and input actions per frame; see the README.
+    """
+    from deskscribe.errors import ImportFailed
+    from deskscribe.storage.importer import import_folder
+
+    cfg = load_config()
+    db = open_db()
+    failed = 0
+    for folder in folders:
+        try:
+            res = import_folder(db, folder, keep_typed_text=keep_typed_text or cfg.capture.store_typed_text)
+        except ImportFailed as exc:
+            click.echo(f"skipped {folder}: {exc}", err=True)
+            failed += 1
+            continue
+        for name, why in res.skipped:
+            click.echo(f"  skipped {folder / name}: {why}", err=True)
+        click.echo(f"imported {folder} as episode {res.episode_id} ({res.frames} frames)")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(folders)} folders could not be imported")
+
+
+def _register() -> None:
+    from deskscribe.app import cli as app_cli
+    from deskscribe.capture import cli as capture_cli
+    from deskscribe.export import cli as export_cli
+    from deskscribe.models import cli as models_cli
+
+    for module in (capture_cli, models_cli, export_cli, app_cli):
+        for command in module.commands:
+            main.add_command(command)
+
+
+_register()
+
+
+def tray_main() -> None:
+    """Entry point of the ``deskscribe-tray`` GUI script."""
+    sys.argv = [sys.argv[0], "tray", *sys.argv[1:]]
+    main()

@@ -1,0 +1,231 @@
+"""Settings: defaults in code, the user's ``config.toml`` merged on top, validated once.
+
+Every error names the key and the file, e.g.
+``config.toml: capture.interval_s must be a number > 0 (got 'fast')``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tempfile
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+import tomli_w
+
+from deskscribe import paths
+from deskscribe.errors import ConfigError
+
+DEFAULT_EXCLUDE_APPS = [
+    "keepassxc",
+    "keepass",
+    "keepass2",
+    "1password",
+    "bitwarden",
+    "lastpass",
+    "enpass",
+    "gnome-keyring",
+    "seahorse",
+    "pinentry",
+    "kwalletmanager",
+    "proton pass",
+]
+DEFAULT_EXCLUDE_TITLES = [r"password", r"private", r"incognito", r"secret"]
+
+
+@dataclass
+class CaptureConfig:
+    interval_s: float = 2.0
+    monitors: list[int] = field(default_factory=list)  # empty = every monitor
+    image_format: str = "jpeg"  # jpeg | webp | png
+    quality: int = 80
+    max_side: int = 0  # 0 = keep the native size
+    frame_on_click: bool = True
+    debounce_s: float = 0.5
+    change_threshold: float = 0.002  # fraction of downscaled pixels that must differ
+    idle_s: float = 60.0  # no input for this long = idle; unchanged screens are then skipped
+    store_typed_text: bool = False
+    pause_when_locked: bool = True
+    min_free_mb: int = 200  # pause capture when the data disk has less free space
+
+
+@dataclass
+class PrivacyConfig:
+    exclude_apps: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE_APPS))
+    exclude_titles: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE_TITLES))
+
+
+@dataclass
+class EpisodesConfig:
+    split_on_app_switch: bool = True
+    idle_gap_s: float = 120.0
+    max_length_s: float = 600.0
+    max_frames: int = 300
+
+
+@dataclass
+class RetentionConfig:
+    days: int = 30  # 0 = keep forever
+    max_image_mb: int = 5000  # 0 = no budget
+    keep_accepted: bool = True
+    every_min: float = 30.0
+
+
+@dataclass
+class ModelsConfig:
+    captioner: str = "ocr"  # ocr | vlm
+    vlm_model: str = ""  # preset name or path to a GGUF
+    vlm_mmproj: str = ""  # path to the mmproj GGUF (presets bring their own)
+    vlm_handler: str = "auto"  # auto | llava15 | llava16 | moondream | qwen25vl | minicpmv26 | gemma3 | mtmd
+    summarizer: str = "smollm2-135m"  # preset name or path to a GGUF
+    backend: str = "llama_cpp"  # llama_cpp | openai
+    server_url: str = ""  # OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1
+    server_model: str = ""
+    api_key_env: str = ""  # name of the environment variable holding the key
+    n_gpu_layers: int = -1  # -1 = all layers when the build can offload, else CPU
+    n_threads: int = 0  # 0 = llama.cpp's choice
+    n_ctx: int = 4096
+    seed: int = 0
+    temperature: float = 0.0
+    timeout_s: float = 120.0
+
+
+@dataclass
+class DescribeConfig:
+    idle_processing: bool = False
+    idle_after_s: float = 300.0
+    max_prompt_frames: int = 12
+
+
+@dataclass
+class Config:
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    episodes: EpisodesConfig = field(default_factory=EpisodesConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    describe: DescribeConfig = field(default_factory=DescribeConfig)
+
+
+_CHOICES = {
+    ("capture", "image_format"): {"jpeg", "webp", "png"},
+    ("models", "captioner"): {"ocr", "vlm"},
+    ("models", "backend"): {"llama_cpp", "openai"},
+    ("models", "vlm_handler"): {
+        "auto", "llava15", "llava16", "moondream", "nanollava", "qwen25vl", "minicpmv26", "gemma3", "mtmd",
+    },
+}
+_POSITIVE = {
+    ("capture", "interval_s"), ("capture", "debounce_s"), ("capture", "idle_s"),
+    ("episodes", "idle_gap_s"), ("episodes", "max_length_s"), ("episodes", "max_frames"),
+    ("models", "n_ctx"), ("models", "timeout_s"), ("retention", "every_min"),
+    ("describe", "idle_after_s"), ("describe", "max_prompt_frames"),
+}
+
+
+def _type_ok(value: Any, tp: Any) -> bool:
+    if get_origin(tp) is list:
+        (inner,) = get_args(tp)
+        return isinstance(value, list) and all(_type_ok(v, inner) for v in value)
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _type_name(tp: Any) -> str:
+    if get_origin(tp) is list:
+        return f"a list of {_type_name(get_args(tp)[0])}s"
+    return {bool: "true or false", float: "a number", int: "a whole number", str: "a string"}.get(tp, str(tp))
+
+
+def _check_section(name: str, cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [{name}] must be a table")
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key {name}.{key} (known: {', '.join(sorted(known))})")
+        tp = hints[key]
+        if not _type_ok(value, tp):
+            raise ConfigError(f"{where}: {name}.{key} must be {_type_name(tp)} (got {value!r})")
+        choices = _CHOICES.get((name, key))
+        if choices and value not in choices:
+            raise ConfigError(f"{where}: {name}.{key} must be one of {', '.join(sorted(choices))} (got {value!r})")
+        if (name, key) in _POSITIVE and value <= 0:
+            raise ConfigError(f"{where}: {name}.{key} must be > 0 (got {value!r})")
+        if tp in (int, float) and (name, key) not in _POSITIVE and key not in ("n_gpu_layers",) and value < 0:
+            raise ConfigError(f"{where}: {name}.{key} must be >= 0 (got {value!r})")
+        values[key] = float(value) if tp is float else value
+    section = cls(**values)
+    _check_semantics(name, section, where)
+    return section
+
+
+def _check_semantics(name: str, section: Any, where: str) -> None:
+    if name == "privacy":
+        for pattern in section.exclude_titles:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"{where}: privacy.exclude_titles has a bad pattern {pattern!r} ({exc})") from exc
+    if name == "capture" and not 1 <= section.quality <= 100:
+        raise ConfigError(f"{where}: capture.quality must be between 1 and 100 (got {section.quality})")
+    if name == "models" and section.backend == "openai" and not section.server_url:
+        raise ConfigError(f"{where}: models.server_url must be set when models.backend is 'openai'")
+
+
+def from_dict(raw: dict[str, Any], where: str = "config") -> Config:
+    sections = {f.name: f for f in fields(Config)}
+    values = {}
+    for name, value in raw.items():
+        if name not in sections:
+            raise ConfigError(f"{where}: unknown section [{name}] (known: {', '.join(sorted(sections))})")
+        values[name] = _check_section(name, get_type_hints(Config)[name], value, where)
+    return Config(**values)
+
+
+def load(path: Path | None = None) -> Config:
+    """Defaults merged with the TOML file at ``path`` (default: the data folder's config.toml)."""
+    path = path or paths.config_path()
+    if not path.exists():
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc})") from exc
+    return from_dict(raw, str(path))
+
+
+def to_dict(config: Config) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def save(config: Config, path: Path | None = None) -> Path:
+    """Write the whole config atomically (validated first, so a bad value never lands on disk)."""
+    path = path or paths.config_path()
+    data = to_dict(config)
+    from_dict(data, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".toml")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            tomli_w.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,1 @@
+"""SQLite storage: schema and migrations, frames and images, descriptions, jobs, queries, import."""

