@@ -2,6 +2,101 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
 
-commands: list[click.Command] = []
+FORMAT_HELP = """Write your reviewed episodes as a training dataset in FORMAT into OUT_DIR.
+
+\b
+FORMAT is one of:
+  hf             Parquet per config (sft, captions, dpo, kto) with embedded images
+                 + a dataset card: load_dataset(OUT_DIR, "sft")
+  llama-factory  sharegpt JSON + dataset_info.json + media/ (dataset_dir: OUT_DIR)
+  openai         chat JSONL with data-URI images; preference JSONL for DPO
+  llava          LLaVA JSON, one image per sample, images/ folder
+  jsonl          plain dump of episodes, frames, captions, events, all description revisions
+
+Only accepted or edited episodes are used for SFT unless --include-unreviewed. Secrets and personal data
+are redacted in all text and blacked out in images (OCR); redaction_report.json says what was found.
+The database is only read. OUT_DIR must be empty (or an earlier export, with --force).
+"""
+
+
+class _JsonProgress:
+    """One JSON object per line on stdout: {"done": i, "total": n, "message": str} (the tray parses these)."""
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        sys.stdout.write(json.dumps({"done": done, "total": total, "message": message}) + "\n")
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        pass
+
+
+class _BarProgress:
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit="episode", file=sys.stderr, desc="export")
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@click.command("export", help=FORMAT_HELP)
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["hf", "llama-factory", "openai", "llava", "jsonl"]))
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--include-unreviewed", is_flag=True,
+              help="Also use model drafts of episodes nobody has reviewed yet (default: accepted/edited only).")
+@click.option("--max-images", type=int, default=10, show_default=True,
+              help="Most images (keyframes, spread over the episode) per example.")
+@click.option("--max-side", type=int, default=1024, show_default=True,
+              help="Resize images so the longer side is at most this many pixels (0 = keep).")
+@click.option("--val-fraction", type=float, default=0.1, show_default=True,
+              help="Fraction of episodes put in the validation split (split by episode).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/validation split.")
+@click.option("--allow-flagged", is_flag=True,
+              help="Export even when something flagged could not be redacted (you checked it yourself).")
+@click.option("--force", is_flag=True, help="Replace OUT_DIR when it holds an earlier deskscribe export.")
+@click.option("--license", "license_", default="other", show_default=True,
+              help="License written into the dataset card (your data: 'other' unless you choose one).")
+@click.option("--progress", "progress_mode", type=click.Choice(["bar", "json", "none"]), default="bar",
+              show_default=True,
+              help="Progress display: a bar on stderr, JSON lines {done, total, message} on stdout, or nothing.")
+def export_cmd(fmt: str, out_dir: Path, include_unreviewed: bool, max_images: int, max_side: int,
+               val_fraction: float, seed: int, allow_flagged: bool, force: bool, license_: str,
+               progress_mode: str) -> None:
+    from deskscribe.cli import open_db
+    from deskscribe.export.core import ExportOptions, export
+
+    opts = ExportOptions(include_unreviewed=include_unreviewed, max_images=max_images, max_side=max_side,
+                         val_fraction=val_fraction, seed=seed, allow_flagged=allow_flagged, force=force,
+                         license=license_)
+    progress = {"json": _JsonProgress, "bar": _BarProgress}.get(progress_mode)
+    reporter = progress() if progress else None
+    db = open_db(readonly=True)
+    try:
+        result = export(db, fmt, out_dir, opts, progress=reporter)
+    finally:
+        if reporter is not None:
+            reporter.close()
+        db.conn.close()
+    s = result.summary
+    pairs = ", ".join(f"{k} {sum(v.values())}" for k, v in sorted(s.counts.items())) or "nothing"
+    found = sum(s.redaction_counts.values())
+    line = (f"exported {s.episodes} episodes ({pairs}) to {result.out_dir} in {result.seconds:.1f}s; "
+            f"{found} redaction(s), see redaction_report.json")
+    click.echo(line, err=progress_mode == "json")
+
+
+commands: list[click.Command] = [export_cmd]

@@ -1,0 +1,237 @@
+"""The export loop: stream episodes from the database (read-only), redact, pair, split, hand to a writer.
+
+Everything is written into a temporary folder beside OUT_DIR and renamed into place only when the export
+is complete and nothing flagged remains (or the person allowed it), so a failed or refused export leaves
+nothing half-written behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from deskscribe import __version__
+from deskscribe.errors import ExportError
+from deskscribe.export import pairs
+from deskscribe.export.images import ImageProcessor, OcrEngine
+from deskscribe.export.redact import Redactor, Report
+from deskscribe.export.splits import split_of, validation_episodes
+from deskscribe.export.writer import Summary, Writer
+from deskscribe.storage import export_queries as q
+
+FORMATS = ("hf", "llama-factory", "openai", "llava", "jsonl")
+MARKER = "deskscribe-export.json"
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class ExportOptions:
+    include_unreviewed: bool = False
+    max_images: int = 10
+    max_side: int = 1024  # 0 = keep the stored size
+    val_fraction: float = 0.1
+    seed: int = 0
+    allow_flagged: bool = False
+    force: bool = False
+    # Turning image redaction off exports screenshots unchecked: UNSAFE, for benchmarks only (not in the CLI).
+    redact_images: bool = True
+    batch_size: int = 64
+    license: str = "other"
+
+
+@dataclass
+class ExportResult:
+    out_dir: Path
+    summary: Summary
+    seconds: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _writer(fmt: str, root: Path, options: dict[str, Any]) -> Writer:
+    if fmt == "hf":
+        from deskscribe.export.formats_hf import HfWriter as W
+    elif fmt == "llama-factory":
+        from deskscribe.export.formats_llamafactory import LlamaFactoryWriter as W  # type: ignore[assignment]
+    elif fmt == "openai":
+        from deskscribe.export.formats_openai import OpenAIWriter as W  # type: ignore[assignment]
+    elif fmt == "llava":
+        from deskscribe.export.formats_llava import LlavaWriter as W  # type: ignore[assignment]
+    elif fmt == "jsonl":
+        from deskscribe.export.formats_jsonl import JsonlWriter as W  # type: ignore[assignment]
+    else:
+        raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    return W(root, options)
+
+
+def check_options(fmt: str, opts: ExportOptions) -> None:
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if opts.max_images < 1:
+        raise ExportError(f"--max-images must be at least 1 (got {opts.max_images})")
+    if fmt == "openai" and opts.max_images > 10:
+        raise ExportError("the openai format allows at most 10 images per example: use --max-images 10 or fewer")
+    if opts.max_side < 0 or 0 < opts.max_side < 32:
+        raise ExportError(f"--max-side must be 0 (keep) or at least 32 pixels (got {opts.max_side})")
+    if not 0 <= opts.val_fraction < 1:
+        raise ExportError(f"--val-fraction must be at least 0 and below 1 (got {opts.val_fraction})")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+\-]*", opts.license):
+        raise ExportError(f"--license must be a license id such as other, cc-by-4.0 or apache-2.0 (got {opts.license!r})")
+
+
+def check_out_dir(out_dir: Path, force: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} is a file, not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not force:
+            raise ExportError(f"{out_dir} is not empty: choose an empty folder, or --force to replace an earlier export")
+        if not (out_dir / MARKER).exists():
+            raise ExportError(f"{out_dir} holds files that are not a deskscribe export; --force replaces only an "
+                              "earlier export: choose an empty folder")
+
+
+def _redact_bundle(red: Redactor, ep: dict[str, Any], frames: list[dict[str, Any]], events: list[dict[str, Any]],
+                   history: list[dict[str, Any]], full: bool) -> None:
+    """Redact in place every text field the chosen format writes (``full``: the jsonl dump writes all)."""
+    eid = ep["id"]
+    for f in frames:
+        where = {"episode": eid, "frame": f["id"]}
+        f["caption"] = red.text(f["caption"], {**where, "field": "caption"})
+        if full:
+            for key in ("window_title", "app", "ocr_text"):
+                f[key] = red.text(f[key], {**where, "field": key})
+    if full:
+        ep["apps"] = [red.text(a, {"episode": eid, "field": "apps"}) for a in ep["apps"]]
+        for e in events:
+            e["details"] = red.value(e["details"], {"episode": eid, "frame": e["frame_id"], "field": f"event {e['kind']}"})
+    for d in history:
+        where = {"episode": eid, "revision": d["revision"]}
+        d["summary"] = red.text(d["summary"], {**where, "field": "summary"})
+        d["steps"] = [red.text(str(s), {**where, "field": "steps"}) for s in d["steps"]]
+
+
+class _Run:
+    """One export in progress (kept as an object so the loop functions stay short)."""
+
+    def __init__(self, db: sqlite_utils.Database, fmt: str, tmp: Path, opts: ExportOptions, ocr: OcrEngine | None):
+        self.db, self.fmt, self.opts = db, fmt, opts
+        self.report = Report()
+        self.red = Redactor(self.report)
+        options = {k: v for k, v in dataclasses.asdict(opts).items() if k not in ("force", "batch_size")}
+        self.writer = _writer(fmt, tmp, options)
+        media = tmp / (self.writer.media_subdir or ".stage")
+        media.mkdir(parents=True, exist_ok=True)
+        self.stage = None if self.writer.media_subdir else media
+        self.images = ImageProcessor(lambda h: q.image_data(db, h), media, self.report, max_side=opts.max_side,
+                                     redact_images=opts.redact_images, ocr=ocr)
+        self.dedupe = pairs.Deduper()
+        self.summary = Summary(fmt, options)
+
+    def episode(self, ep: dict[str, Any], frames: list[dict[str, Any]], events: list[dict[str, Any]],
+                history: list[dict[str, Any]], split: str) -> None:
+        o = self.opts
+        if not frames or self.dedupe.episode_is_duplicate(ep["id"], frames, history, o.max_images):
+            return
+        _redact_bundle(self.red, ep, frames, events, history, self.writer.dumps_episodes)
+        self.summary.episodes += 1
+        where = {"episode": ep["id"]}
+        if self.writer.dumps_episodes:
+            imgs = {f["image_hash"]: self.images.get(f["image_hash"], where) for f in frames}
+            self.writer.add_episode({**ep, "frames": frames, "events": events, "descriptions": history}, split, imgs)
+            return
+        examples = pairs.episode_examples(ep, frames, history, max_images=o.max_images,
+                                          include_unreviewed=o.include_unreviewed)
+        examples += [c for c in pairs.caption_examples(ep, frames, o.include_unreviewed) if self.dedupe.keep_caption(c)]
+        for ex in examples:
+            if ex.kind in self.writer.kinds:
+                imgs = [self.images.get(h, where) for h in self.writer.image_hashes(ex)]
+                self.writer.add_example(ex, split, imgs)
+
+    def finish(self, tmp: Path) -> None:
+        self.writer.close()
+        s = self.summary
+        s.counts = self.writer.counts
+        s.duplicates_removed = self.dedupe.dropped_episodes
+        s.captions_deduped = self.dedupe.dropped_captions
+        s.redaction_counts = dict(self.report.found)
+        s.remaining = len(self.report.remaining)
+        s.images = self.images.stats["images"]
+        s.image_bytes = self.images.stats["written_bytes"]
+        s.skipped = getattr(self.writer, "skipped", {})
+        if self.stage is not None:
+            shutil.rmtree(self.stage)
+        (tmp / "README.md").write_text(self.writer.card(s), encoding="utf-8")
+        (tmp / "redaction_report.json").write_text(json.dumps(self.report.to_json(), indent=1), encoding="utf-8")
+        marker = {"deskscribe": __version__, "format": self.fmt, **dataclasses.asdict(s)}
+        (tmp / MARKER).write_text(json.dumps(marker, indent=1, default=str), encoding="utf-8")
+
+
+def _refusal(report: Report) -> str:
+    places = "; ".join(f"{e['kind']} in {json.dumps(e['where'], sort_keys=True)}" for e in report.remaining[:3])
+    more = f" and {len(report.remaining) - 3} more" if len(report.remaining) > 3 else ""
+    return (f"export refused: {len(report.remaining)} flagged item(s) could not be redacted ({places}{more}); "
+            "remove them (edit the description or delete the frames) or rerun with --allow-flagged")
+
+
+def export(db: sqlite_utils.Database, fmt: str, out_dir: Path | str, opts: ExportOptions | None = None,
+           progress: Progress | None = None, ocr: OcrEngine | None = None) -> ExportResult:
+    """Write the dataset for ``fmt`` into ``out_dir`` (read-only on ``db``); see the module docstring."""
+    opts = opts or ExportOptions()
+    out_dir = Path(out_dir).expanduser().absolute()
+    check_options(fmt, opts)
+    check_out_dir(out_dir, opts.force)
+    started = time.perf_counter()
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    except OSError as exc:
+        raise ExportError(f"cannot write beside {out_dir}: {exc.strerror or exc}") from exc
+    try:
+        run = _Run(db, fmt, tmp, opts, ocr)
+        ids = q.export_episode_ids(db, opts.include_unreviewed)
+        val = validation_episodes(ids, opts.val_fraction, opts.seed)
+        done = 0
+        if progress:
+            progress(0, len(ids), "starting")
+        for batch in q.iter_episode_batches(db, opts.include_unreviewed, opts.batch_size):
+            batch_ids = [e["id"] for e in batch]
+            frames, events = q.frames_for(db, batch_ids), q.events_for(db, batch_ids)
+            history = q.descriptions_for(db, batch_ids)
+            for ep in batch:
+                eid = ep["id"]
+                run.episode(ep, frames[eid], events[eid], history[eid], split_of(eid, val))
+                done += 1
+                if progress:
+                    progress(done, len(ids), f"episode {eid}")
+        run.finish(tmp)
+        if run.report.remaining and not opts.allow_flagged:
+            raise ExportError(_refusal(run.report))
+        _move_into_place(tmp, out_dir)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ExportError(f"export to {out_dir} failed: {exc.strerror or exc}") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if progress:
+        progress(len(ids), len(ids), f"done: {out_dir}")
+    return ExportResult(out_dir, run.summary, time.perf_counter() - started, dict(run.images.stats))
+
+
+def _move_into_place(tmp: Path, out_dir: Path) -> None:
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{tmp.name[-8:]}")
+        out_dir.rename(old)
+        tmp.rename(out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out_dir)

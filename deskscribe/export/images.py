@@ -1,0 +1,171 @@
+"""Exported images: resized to a maximum side, OCR-checked, secrets blacked out, written once per export.
+
+Each distinct image (by content hash) is processed once and written to the export's media folder; the
+result (path, size, findings) is cached by hash, so an image shared by many frames or pair kinds costs one
+OCR pass. Only metadata is cached in memory, never pixels or bytes.
+
+Redaction draws an opaque black box over every OCR line whose text (compared with spaces removed, since
+OCR drops them) matches a secret or personal-data detector, and over the body of a private-key block. An
+image that was changed is OCR'd again; whatever is still found there is reported as remaining, which blocks
+the export unless the person allows it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from deskscribe.errors import ExportError
+from deskscribe.export.redact import Report, find_secrets
+
+_EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+_B64ISH = re.compile(r"^[A-Za-z0-9+/=]{16,}$")
+PAD = 4
+
+
+@dataclass(frozen=True)
+class ExportImage:
+    hash: str
+    path: Path  # the file inside the export folder
+    format: str  # jpeg | png | webp
+    width: int
+    height: int
+    size: int
+    source_size: int
+
+    @property
+    def mime(self) -> str:
+        return f"image/{self.format}"
+
+
+OcrLines = list[tuple[list[list[float]], str]]
+
+
+class OcrEngine:
+    """RapidOCR, loaded on first use (its models ship inside the wheel, so this works offline)."""
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+
+    def __call__(self, img: Image.Image) -> OcrLines:
+        if self._engine is None:
+            from rapidocr_onnxruntime import RapidOCR
+
+            self._engine = RapidOCR()
+        result, _ = self._engine(img.convert("RGB"))
+        return [(box, text) for box, text, _score in (result or [])]
+
+
+def _secret_lines(lines: OcrLines) -> list[tuple[int, str, str]]:
+    """(line index, kind, matched text) for every OCR line to black out."""
+    out: list[tuple[int, str, str]] = []
+    in_key = False
+    for i, (_box, text) in enumerate(lines):
+        compact = re.sub(r"\s+", "", text)
+        hits = find_secrets(text, ocr=True) + find_secrets(compact, ocr=True)
+        kinds = {h.kind for h in hits}
+        if "private_key" in kinds and re.search(r"(?i)BEGIN", compact):
+            in_key = True
+        if hits:
+            out.append((i, hits[0].kind, hits[0].value))
+        elif in_key and (_B64ISH.match(compact) or re.search(r"(?i)END.*PRIVATE", compact)):
+            out.append((i, "private_key", compact))
+        if in_key and re.search(r"(?i)END.*PRIVATE", compact):
+            in_key = False
+    return out
+
+
+def _black_out(img: Image.Image, boxes: list[list[list[float]]]) -> Image.Image:
+    img = img.convert("RGB")
+    draw = ImageDraw.Draw(img)
+    for box in boxes:
+        xs = [p[0] for p in box]
+        ys = [p[1] for p in box]
+        draw.rectangle(
+            [max(0, min(xs) - PAD), max(0, min(ys) - PAD), min(img.width, max(xs) + PAD), min(img.height, max(ys) + PAD)],
+            fill=(0, 0, 0),
+        )
+    return img
+
+
+class ImageProcessor:
+    """Turns a stored image hash into a file in the export, once per export."""
+
+    def __init__(
+        self,
+        fetch: Callable[[str], tuple[bytes, str]],
+        media_dir: Path,
+        report: Report,
+        *,
+        max_side: int = 1024,
+        redact_images: bool = True,
+        ocr: OcrEngine | None = None,
+        quality: int = 90,
+    ) -> None:
+        self.fetch = fetch
+        self.media_dir = media_dir
+        self.report = report
+        self.max_side = max_side
+        self.redact_images = redact_images
+        self.ocr = ocr or OcrEngine()
+        self.quality = quality
+        self._done: dict[str, ExportImage] = {}
+        self.stats = {"images": 0, "source_bytes": 0, "written_bytes": 0, "ocr_runs": 0, "redacted_images": 0}
+
+    def get(self, image_hash: str, where: dict[str, Any]) -> ExportImage:
+        done = self._done.get(image_hash)
+        if done is None:
+            done = self._process(image_hash, where)
+            self._done[image_hash] = done
+        return done
+
+    def _process(self, image_hash: str, where: dict[str, Any]) -> ExportImage:
+        data, fmt = self.fetch(image_hash)
+        source_size = len(data)
+        try:
+            img = Image.open(io.BytesIO(data))
+            img.load()
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ExportError(f"stored image {image_hash[:12]} (episode {where.get('episode')}) cannot be decoded ({exc}); delete that "
+                              "frame and export again") from exc
+        changed = False
+        if self.max_side and max(img.size) > self.max_side:
+            img.draft("RGB", (self.max_side, self.max_side))
+            img = img.convert("RGB")
+            img.thumbnail((self.max_side, self.max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+            changed = True
+        if self.redact_images:
+            img, redacted = self._redact(img, image_hash, where)
+            changed = changed or redacted
+        if changed:
+            buf = io.BytesIO()
+            img.convert("RGB").save(buf, "JPEG", quality=self.quality)
+            data, fmt = buf.getvalue(), "jpeg"
+        path = self.media_dir / f"{image_hash[:32]}.{_EXT.get(fmt, fmt)}"
+        path.write_bytes(data)
+        self.stats["images"] += 1
+        self.stats["source_bytes"] += source_size
+        self.stats["written_bytes"] += len(data)
+        return ExportImage(image_hash, path, fmt, img.width, img.height, len(data), source_size)
+
+    def _redact(self, img: Image.Image, image_hash: str, where: dict[str, Any]) -> tuple[Image.Image, bool]:
+        self.stats["ocr_runs"] += 1
+        lines = self.ocr(img)
+        hits = _secret_lines(lines)
+        if not hits:
+            return img, False
+        place = {**where, "image": image_hash[:12]}
+        for _i, kind, value in hits:
+            self.report.add(kind, value, {**place, "in": "image pixels"})
+        img = _black_out(img, [lines[i][0] for i, _k, _v in hits])
+        self.stats["redacted_images"] += 1
+        self.stats["ocr_runs"] += 1
+        for _i, kind, value in _secret_lines(self.ocr(img)):
+            self.report.add(kind, value, {**place, "in": "image pixels"}, action="remains")
+        return img, True

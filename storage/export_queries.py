@@ -1,0 +1,117 @@
+"""Read-only queries for export: episodes in id-ordered batches with everything an export needs.
+
+Export streams a database that may hold many thousands of episodes, so nothing here loads "all rows":
+callers page with :func:`iter_episode_batches` (keyset pagination on the id) and ask for the frames,
+captions, events and descriptions of one batch at a time. Image bytes are fetched one image at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlite_utils
+
+REVIEWED = ("accepted", "edited", "rejected")
+
+
+def _statuses(include_unreviewed: bool) -> tuple[str, ...]:
+    return (*REVIEWED, "unreviewed") if include_unreviewed else REVIEWED
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def export_episode_ids(db: sqlite_utils.Database, include_unreviewed: bool = False) -> list[int]:
+    """Ids of the episodes an export may use, oldest first (ints only: cheap even for 100k episodes)."""
+    st = _statuses(include_unreviewed)
+    sql = f"SELECT id FROM episodes WHERE closed = 1 AND status IN ({_marks(st)}) ORDER BY id"
+    return [int(r[0]) for r in db.conn.execute(sql, st)]
+
+
+def iter_episode_batches(
+    db: sqlite_utils.Database, include_unreviewed: bool = False, batch_size: int = 64
+) -> Iterator[list[dict[str, Any]]]:
+    """Episode rows in id order, ``batch_size`` at a time (keyset pagination, no OFFSET scans)."""
+    st = _statuses(include_unreviewed)
+    after = -1
+    while True:
+        rows = list(
+            db.query(
+                "SELECT id, start_ts, end_ts, source, apps, status FROM episodes"
+                f" WHERE closed = 1 AND status IN ({_marks(st)}) AND id > ? ORDER BY id LIMIT ?",
+                [*st, after, batch_size],
+            )
+        )
+        if not rows:
+            return
+        for row in rows:
+            row["apps"] = json.loads(row["apps"])
+        yield rows
+        after = rows[-1]["id"]
+
+
+def frames_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Frames of the given episodes in time order, each with its image format and latest caption."""
+    out: dict[int, list[dict[str, Any]]] = {e: [] for e in episode_ids}
+    if not episode_ids:
+        return out
+    rows = db.query(
+        "SELECT f.id, f.episode_id, f.ts, f.monitor, f.width, f.height, f.app, f.window_title, f.image_hash,"
+        " f.name, i.format AS image_format, i.bytes AS image_size,"
+        " (SELECT c.text FROM captions c WHERE c.image_hash = f.image_hash ORDER BY c.id DESC LIMIT 1)"
+        "   AS caption,"
+        " (SELECT c.ocr_text FROM captions c WHERE c.image_hash = f.image_hash ORDER BY c.id DESC LIMIT 1)"
+        "   AS ocr_text"
+        " FROM frames f JOIN images i ON i.hash = f.image_hash"
+        f" WHERE f.episode_id IN ({_marks(episode_ids)}) ORDER BY f.episode_id, f.ts, f.id",
+        list(episode_ids),
+    )
+    for row in rows:
+        out[row["episode_id"]].append(row)
+    return out
+
+
+def events_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Input events of the given episodes in time order (details decoded)."""
+    out: dict[int, list[dict[str, Any]]] = {e: [] for e in episode_ids}
+    if not episode_ids:
+        return out
+    rows = db.query(
+        "SELECT episode_id, frame_id, ts, kind, details FROM events"
+        f" WHERE episode_id IN ({_marks(episode_ids)}) ORDER BY episode_id, ts, id",
+        list(episode_ids),
+    )
+    for row in rows:
+        row["details"] = json.loads(row["details"])
+        out[row["episode_id"]].append(row)
+    return out
+
+
+def descriptions_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every description revision of the given episodes, oldest first, with the model that wrote it."""
+    out: dict[int, list[dict[str, Any]]] = {e: [] for e in episode_ids}
+    if not episode_ids:
+        return out
+    rows = db.query(
+        "SELECT d.episode_id, d.revision, d.author, d.parent_revision, d.summary, d.steps, d.is_current,"
+        " d.created_ts, m.model AS model, m.backend AS backend, m.prompt_version AS prompt_version"
+        " FROM descriptions d LEFT JOIN model_runs m ON m.id = d.model_run_id"
+        f" WHERE d.episode_id IN ({_marks(episode_ids)}) ORDER BY d.episode_id, d.revision",
+        list(episode_ids),
+    )
+    for row in rows:
+        row["steps"] = json.loads(row["steps"])
+        row["is_current"] = bool(row["is_current"])
+        out[row["episode_id"]].append(row)
+    return out
+
+
+def image_data(db: sqlite_utils.Database, image_hash: str) -> tuple[bytes, str]:
+    """One image's encoded bytes and format (jpeg | png | webp)."""
+    row = db.conn.execute("SELECT data, format FROM images WHERE hash = ?", (image_hash,)).fetchone()
+    if row is None:
+        raise KeyError(image_hash)
+    return bytes(row[0]), row[1]

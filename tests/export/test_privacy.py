@@ -1,0 +1,117 @@
+"""Privacy canary: planted secrets never leave, in text or in pixels, and the report lists them."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from deskscribe.errors import ExportError
+from deskscribe.export.core import ExportOptions, export
+
+SUSPECT = "Zx9Qm2Lp8Vr4Tn6Wb1Yc3Kd5Hf7Jg0Aq"
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _plant(db: Any, root: Path, c: Any) -> int:
+    from deskscribe.storage import descriptions as D
+    from deskscribe.storage.frames import episode_frames
+    from deskscribe.storage.importer import import_folder
+
+    folder = root / "secret"
+    folder.mkdir(parents=True)
+    c.secret_screenshot(folder / "00.jpg")
+    Image.new("RGB", (320, 240), (30, 120, 90)).save(folder / "01.jpg")
+    frames = [{"file": "00.jpg", "window_title": f"creds {c.AWS} - {c.EMAIL}",
+               "actions": [f"type 'token={c.GITHUB}'", "mouse click left"]},
+              {"file": "01.jpg", "window_title": f"pay {c.CARD}"}]
+    (folder / "deskscribe.json").write_text(json.dumps({"app": "xterm", "frames": frames}))
+    ep = import_folder(db, folder, keep_typed_text=True).episode_id
+    run = D.model_run_id(db, D.ModelRun("describe", "llama_cpp", "smollm2", None, "v1", {}))
+    cap = D.model_run_id(db, D.ModelRun("caption", "ocr", "rapidocr", None, "v1", {}))
+    for f in episode_frames(db, ep):
+        D.put_caption(db, f["image_hash"], cap, f"Editor showing {c.GITHUB} and card {c.CARD}",
+                      ocr_text=f"{c.PRIVATE_KEY}\n{c.AWS}")
+    D.add_description(db, ep, f"The user pasted {c.AWS} into a file.", [f"Opened {c.PRIVATE_KEY}"],
+                      author="model", model_run_id=run)
+    D.add_description(db, ep, f"The user mailed {c.EMAIL}.", [f"Paid with {c.CARD}", f"Used {c.GITHUB}"],
+                      author="person")
+    return ep
+
+
+def _texts(out: Path) -> list[tuple[Path, str]]:
+    found = []
+    for p in out.rglob("*"):
+        if p.suffix in (".json", ".jsonl", ".md", ".txt"):
+            found.append((p, p.read_text(encoding="utf-8")))
+        elif p.suffix == ".parquet":
+            table = pq.read_table(p)
+            text_cols = [n for n in table.column_names if n != "images"]
+            found.append((p, json.dumps(table.select(text_cols).to_pylist(), ensure_ascii=False)))
+    return found
+
+
+def _images(out: Path) -> list[tuple[str, bytes]]:
+    imgs = [(str(p), p.read_bytes()) for p in out.rglob("*") if p.suffix in (".jpg", ".png", ".webp")]
+    for p in out.rglob("*.parquet"):
+        for row in pq.read_table(p, columns=["images"]).to_pylist():
+            imgs += [(f"{p}:{i}", im["bytes"]) for i, im in enumerate(row["images"])]
+    return imgs
+
+
+def test_canary_never_leaves(db, tmp_path: Path, canary, ocr) -> None:
+    _plant(db, tmp_path / "src", canary)
+    outs = {}
+    for fmt in ("hf", "jsonl", "llama-factory"):
+        outs[fmt] = export(db, fmt, tmp_path / fmt, ExportOptions(val_fraction=0), ocr=ocr)
+    for fmt, res in outs.items():
+        texts = _texts(res.out_dir)
+        assert any(p.name == "redaction_report.json" for p, _ in texts)
+        for path, text in texts:
+            flat = _compact(text.replace("\\n", "\n"))
+            for secret in canary.TEXT_CANARIES:
+                assert _compact(secret) not in flat, f"{secret} leaked into {path}"
+        images = _images(res.out_dir)
+        assert images, fmt
+        for name, data in images:
+            seen = _compact(" ".join(t for _b, t in ocr(Image.open(io.BytesIO(data)))))
+            for secret in canary.TEXT_CANARIES:
+                assert _compact(secret) not in seen, f"OCR still reads {secret} in {name}"
+        report = json.loads((res.out_dir / "redaction_report.json").read_text())
+        assert canary.EXPECTED_KINDS <= set(report["counts"]), report["counts"]
+        assert not report["remaining"]
+        places = {e["where"].get("field") or e["where"].get("in") for e in report["findings"]}
+        assert {"caption", "summary", "steps", "image pixels"} <= places, places
+    jsonl_places = {e["where"].get("field") for e in json.loads(
+        (outs["jsonl"].out_dir / "redaction_report.json").read_text())["findings"]}
+    assert {"window_title", "ocr_text", "event text"} <= jsonl_places, jsonl_places
+    # the secret-bearing screenshot is blacked out, the plain one passes unchanged
+    assert outs["hf"].stats["redacted_images"] == 1
+
+
+def test_flagged_item_refuses_export(db, sample, tmp_path: Path, ocr) -> None:
+    from deskscribe.storage import descriptions as D
+
+    D.add_description(db, sample.ids["accepted"], f"The user pasted {SUSPECT} into the config.", ["Saved it"],
+                      author="person")
+    out = tmp_path / "out"
+    with pytest.raises(ExportError, match="--allow-flagged") as err:
+        export(db, "hf", out, ExportOptions(), ocr=ocr)
+    assert "suspect_token" in str(err.value) and SUSPECT not in str(err.value)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")], "temp files left behind"
+
+    res = export(db, "hf", out, ExportOptions(allow_flagged=True), ocr=ocr)
+    report = json.loads((res.out_dir / "redaction_report.json").read_text())
+    assert [e["kind"] for e in report["remaining"]] == ["suspect_token"]
+    assert SUSPECT not in (res.out_dir / "redaction_report.json").read_text()
+    assert "NOT redacted" in (res.out_dir / "README.md").read_text()
