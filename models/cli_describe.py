@@ -1,7 +1,146 @@
-"""`deskscribe` commands (see models/cli.py)."""
+"""`deskscribe describe` and `deskscribe show` (registered through models/cli.py)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import Any
+
 import click
 
-commands: list[click.Command] = []
+from deskscribe.errors import DeskscribeError
+
+
+def _json_progress(done: int, total: int, episode: int | None, message: str) -> None:
+    # The tray parses these lines (QProcess on stdout): keep the keys and one object per line.
+    sys.stdout.write(json.dumps({"done": done, "total": total, "episode": episode, "message": message}) + "\n")
+    sys.stdout.flush()
+
+
+class _Bar:
+    """A tqdm bar with ETA on stderr; failures are printed above it."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int, episode: int | None, message: str) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit="episode", desc="describe", file=sys.stderr, dynamic_ncols=True)
+        if episode is not None:
+            self.bar.update(done - self.bar.n)
+            self.bar.set_postfix_str(f"episode {episode}", refresh=True)
+            if message.startswith("failed"):
+                self.bar.write(f"episode {episode} {message}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@click.command("describe")
+@click.argument("episodes", nargs=-1, type=int)
+@click.option("--progress", "progress_mode", type=click.Choice(["bar", "json", "none"]), default="bar",
+              show_default=True, help="Progress as a bar with ETA on stderr, JSON lines on stdout, or nothing.")
+@click.option("--retry-failed", is_flag=True, help="Queue episodes whose description failed before again.")
+def describe_cmd(episodes: tuple[int, ...], progress_mode: str, retry_failed: bool) -> None:
+    """Caption frames and describe episodes with the configured local models.
+
+    Without EPISODE ids, describes every finished episode the current model and prompt have not described
+    yet (a re-run does nothing new). Exits 1 with a one-line summary when some episodes failed.
+    """
+    from deskscribe.cli import load_config, open_db
+    from deskscribe.models.describe import run_batch
+
+    cfg = load_config()
+    db = open_db()
+    bar = _Bar() if progress_mode == "bar" else None
+    progress = bar if bar else (_json_progress if progress_mode == "json" else None)
+    try:
+        result = run_batch(db, cfg, list(episodes) or None, retry_failed=retry_failed, progress=progress)
+    finally:
+        if bar:
+            bar.close()
+        db.conn.close()
+    line = result.summary_line()
+    if result.failed:
+        raise click.ClickException(line)
+    if progress_mode != "json":
+        click.echo(line)
+
+
+def episode_report(db: Any, episode_id: int) -> dict[str, Any]:
+    """Everything `show` prints: the episode, frames with captions and events, the description and provenance."""
+    from deskscribe.storage import descriptions as store
+    from deskscribe.storage import jobs
+    from deskscribe.storage.frames import episode_events, episode_frames, get_episode
+
+    ep = get_episode(db, episode_id)
+    if ep is None:
+        raise DeskscribeError(f"no episode {episode_id}: `deskscribe status` lists what is there")
+    events: dict[int | None, list[dict[str, Any]]] = {}
+    for ev in episode_events(db, episode_id):
+        events.setdefault(ev.pop("frame_id"), []).append(ev)
+    frames = []
+    for row in episode_frames(db, episode_id):
+        cap = store.latest_caption(db, row["image_hash"])
+        frames.append({**row, "caption": cap["text"] if cap else None, "ocr_text": cap["ocr_text"] if cap else None,
+                       "events": events.get(row["id"], [])})
+    desc = store.current_description(db, episode_id)
+    if desc and desc.get("model_run_id"):
+        desc["model_run"] = store.get_model_run(db, desc["model_run_id"])
+    history = [{k: d[k] for k in ("revision", "author", "model", "prompt_version", "created_ts", "is_current")}
+               for d in store.description_history(db, episode_id)]
+    job_rows = [{"state": j.state, "attempts": j.attempts, "error": j.error, "run_key": j.run_key}
+                for j in jobs.jobs_for(db, "describe", episode_id)]
+    return {"episode": ep, "frames": frames, "description": desc, "history": history, "jobs": job_rows}
+
+
+def _print_report(rep: dict[str, Any]) -> None:
+    ep = rep["episode"]
+    click.echo(f"episode {ep['id']}  status {ep['status']}  apps {', '.join(ep['apps']) or '-'}  "
+               f"source {ep['source']}{' ' + ep['source_ref'] if ep['source_ref'] else ''}")
+    click.echo(f"{len(rep['frames'])} frames")
+    for f in rep["frames"]:
+        where = " — ".join(p for p in (f["app"], f["window_title"]) if p)
+        click.echo(f"  frame {f['id']} {f['name'] or ''} {where}".rstrip())
+        click.echo(f"    caption: {f['caption'] or '(not captioned yet)'}")
+        for ev in f["events"]:
+            click.echo(f"    event: {ev['kind']} {json.dumps(ev['details'], ensure_ascii=False)}")
+    desc = rep["description"]
+    if not desc:
+        click.echo("no description yet: run `deskscribe describe`")
+    else:
+        click.echo(f"description (revision {desc['revision']}, by {desc['author']}):")
+        click.echo(f"  {desc['summary']}")
+        for i, step in enumerate(desc["steps"], 1):
+            click.echo(f"  {i}. {step}")
+        run = desc.get("model_run")
+        if run:
+            click.echo(f"  model: {run['model']} ({run['backend']}, sha256 {str(run['model_sha256'])[:12]}), "
+                       f"prompt {run['prompt_version']}, params {json.dumps(run['params'], sort_keys=True)}")
+    for job in rep["jobs"]:
+        if job["state"] == "failed":
+            click.echo(f"failed describe job ({job['attempts']} attempts): {job['error']}")
+
+
+@click.command("show")
+@click.argument("episode", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
+def show_cmd(episode: int, as_json: bool) -> None:
+    """Print an episode: frames with captions and events, its current description and where it came from."""
+    from deskscribe.cli import open_db
+
+    db = open_db(readonly=True)
+    try:
+        rep = episode_report(db, episode)
+    finally:
+        db.conn.close()
+    if as_json:
+        click.echo(json.dumps(rep, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_report(rep)
+
+
+commands: list[click.Command] = [describe_cmd, show_cmd]

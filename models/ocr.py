@@ -1,0 +1,150 @@
+"""The default frame captioner: RapidOCR text plus the frame's app and window title.
+
+Works offline (the PP-OCRv4 ONNX models ship inside the rapidocr-onnxruntime wheel). The caption is short and
+condensed — the window title, the top-of-screen menu/title lines, then the rest of the visible text,
+de-duplicated and capped — because it goes into a small model's prompt; the full OCR text (one line per text
+box, in reading order) is returned beside it for search, facts and export.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from deskscribe.errors import ModelError
+from deskscribe.models.base import ModelInfo
+
+CAPTION_VERSION = "ocr-caption-v1"
+MIN_SCORE = 0.6
+MAX_CAPTION_CHARS = 320
+TOP_FRACTION = 0.08  # lines in the top 8 % of the screen: title bar, menu bar, tabs
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One OCR'd text line with its box (pixels) and confidence."""
+
+    text: str
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+
+
+def _rapidocr_version() -> str:
+    try:
+        return importlib.metadata.version("rapidocr-onnxruntime")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _useful(text: str) -> bool:
+    """Drop OCR noise: single glyphs and strings with no Latin letter or digit (icons read as CJK glyphs)."""
+    t = text.strip()
+    return len(t) >= 2 and re.search(r"[A-Za-z0-9]", t) is not None
+
+
+def reading_order(boxes: list[TextBox]) -> list[TextBox]:
+    """Top to bottom, then left to right, with lines whose centres are within half a line merged into a row."""
+    rows: list[list[TextBox]] = []
+    for box in sorted(boxes, key=lambda b: (b.y + b.h / 2, b.x)):
+        if rows:
+            last = rows[-1][0]
+            if abs((box.y + box.h / 2) - (last.y + last.h / 2)) <= max(4, last.h / 2):
+                rows[-1].append(box)
+                continue
+        rows.append([box])
+    return [b for row in rows for b in sorted(row, key=lambda b: b.x)]
+
+
+def condense(boxes: list[TextBox], screen_h: int, *, app: str | None, title: str | None,
+             limit: int = MAX_CAPTION_CHARS) -> str:
+    """A short frame description: "[app — title] top: … | text: …", de-duplicated and capped."""
+    head = " — ".join(p for p in (app, title) if p)
+    seen: set[str] = set()
+    top: list[str] = []
+    rest: list[str] = []
+    for box in reading_order([b for b in boxes if b.score >= MIN_SCORE and _useful(b.text)]):
+        key = re.sub(r"\W+", "", box.text.lower())
+        if not key or key in seen or (title and key in re.sub(r"\W+", "", title.lower())):
+            continue
+        seen.add(key)
+        (top if box.y < screen_h * TOP_FRACTION else rest).append(box.text.strip())
+    parts = [f"[{head}]"] if head else []
+    if top:
+        parts.append("top: " + _join(top, limit * 2 // 5))
+    if rest:
+        parts.append("visible text: " + _join(rest, limit - sum(len(p) + 1 for p in parts) - 15))
+    text = " ".join(parts) if parts else "(no text visible)"
+    if len(text) > limit:
+        text = text[: limit - 1].rsplit(",", 1)[0].rstrip() + "…"
+    return text
+
+
+def _join(items: list[str], room: int, item_max: int = 48) -> str:
+    """Comma-joined items, each cut to ``item_max`` chars, as many as fit in ``room``."""
+    out: list[str] = []
+    used = 0
+    for item in items:
+        item = item if len(item) <= item_max else item[: item_max - 1] + "…"
+        if out and used + len(item) + 2 > room:
+            out.append("…")
+            break
+        out.append(item)
+        used += len(item) + 2
+    return ", ".join(out)
+
+
+class OcrCaptioner:
+    """Captioner (see models.base.Captioner) built on RapidOCR; the engine is created once, at first use."""
+
+    def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS) -> None:
+        self._engine: Any = None
+        self.min_score = min_score
+        self.max_chars = max_chars
+        self.info = ModelInfo(
+            backend="ocr",
+            model=f"rapidocr-onnxruntime-{_rapidocr_version()} PP-OCRv4",
+            sha256=None,
+            params={"min_score": min_score, "max_chars": max_chars, "caption": CAPTION_VERSION},
+        )
+
+    def _ocr_engine(self) -> Any:
+        if self._engine is None:
+            try:
+                from rapidocr_onnxruntime import RapidOCR
+            except ImportError as exc:  # opencv needs libGL.so.1 on Linux
+                raise ModelError(f"RapidOCR cannot be loaded ({exc}); install rapidocr-onnxruntime and libgl1") from exc
+            self._engine = RapidOCR()
+        return self._engine
+
+    def boxes(self, image: bytes) -> tuple[list[TextBox], int]:
+        """OCR one encoded image: its text boxes and the image height."""
+        import io
+
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(image)) as img:
+                height = img.size[1]
+        except (UnidentifiedImageError, OSError) as exc:
+            raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
+        result, _ = self._ocr_engine()(image, use_cls=False)
+        out = []
+        for points, text, score in result or []:
+            xs = [p[0] for p in points]
+            ys = [p[1] for p in points]
+            out.append(TextBox(str(text), int(min(xs)), int(min(ys)), int(max(xs) - min(xs)),
+                               int(max(ys) - min(ys)), float(score)))
+        return out, height
+
+    def caption(self, image: bytes, *, app: str | None = None, title: str | None = None) -> tuple[str, str | None]:
+        boxes, height = self.boxes(image)
+        ocr_text = "\n".join(b.text for b in reading_order(boxes) if b.score >= self.min_score)
+        return condense(boxes, height, app=app, title=title, limit=self.max_chars), ocr_text
+
+    def close(self) -> None:
+        self._engine = None

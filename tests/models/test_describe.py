@@ -1,0 +1,209 @@
+"""The describe pipeline end to end: real RapidOCR + real llama.cpp on SmolLM2, provenance, jobs, failures."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageDraw, ImageFont
+
+from deskscribe.cli import main
+from deskscribe.config import Config
+from deskscribe.errors import ModelError
+from deskscribe.models import describe as pipeline
+from deskscribe.models import prompt
+from deskscribe.models.ocr import OcrCaptioner
+from deskscribe.storage import descriptions as store
+from deskscribe.storage import jobs
+from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
+from deskscribe.storage.importer import import_folder
+
+SHORT_EPISODE = "5fe99045cd214b898c99fce84ff4906b"  # 5 frames
+
+
+def _png(text: str) -> EncodedImage:
+    img = Image.new("RGB", (480, 120), "white")
+    ImageDraw.Draw(img).text((20, 40), text, fill="black", font=ImageFont.load_default(size=28))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return EncodedImage(buf.getvalue(), "png", 480, 120)
+
+
+def _synthetic_episode(db, words: list[str], ts: float = 1000.0) -> int:
+    ep = create_episode(db, ts)
+    for i, word in enumerate(words):
+        events = [EventIn(ts + i, "click", {"button": "left"})] if i == 0 else []
+        add_frame(db, ep, FrameIn(ts=ts + i, image=_png(word), app="gedit", window_title="notes.txt - gedit",
+                                  events=events))
+    close_episode(db, ep)
+    return ep
+
+
+class GarbageTextModel:
+    """Test double of models.base.TextModel that answers garbage for the first ``bad`` calls, then valid JSON."""
+
+    def __init__(self, bad: int) -> None:
+        from deskscribe.models.base import ModelInfo
+
+        self.info = ModelInfo(backend="test", model="garbage", params={"n_ctx": 2048})
+        self.bad = bad
+        self.calls = 0
+        self.closed = False
+
+    def complete(self, messages, *, schema=None, max_tokens=256):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        if self.calls <= self.bad:
+            return "the the the the the the the the" if self.calls % 2 else "{not json"
+        return json.dumps({"summary": "Edited notes in the text editor.", "steps": ["Clicked the editor"]})
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.model
+def test_real_description_with_provenance_rerun_noop_and_new_prompt_draft(db, screenagent, smollm2_path, monkeypatch):
+    ep = import_folder(db, screenagent / SHORT_EPISODE, keep_typed_text=True).episode_id
+    cfg = Config()
+    first = pipeline.run_batch(db, cfg)
+    assert (first.total, first.done, first.failed) == (1, [ep], {})
+    desc = store.current_description(db, ep)
+    assert desc["author"] == "model" and desc["summary"].strip() and desc["steps"]
+    run = store.get_model_run(db, desc["model_run_id"])
+    assert run["model"] == smollm2_path.name and run["backend"] == "llama_cpp"
+    assert len(run["model_sha256"]) == 64 and run["prompt_version"] == prompt.PROMPT_VERSION
+    assert run["params"]["repeat_penalty"] > 1 and run["params"]["compose"] == "hybrid"
+    n_frames = db.conn.execute("SELECT count(*) FROM frames WHERE episode_id = ?", [ep]).fetchone()[0]
+    assert first.timers.captions + first.timers.cache_hits == n_frames
+    assert db.conn.execute("SELECT count(*) FROM captions").fetchone()[0] == first.timers.captions
+
+    again = pipeline.run_batch(db, cfg)  # same model + prompt: nothing to do, nothing loaded twice
+    assert again.total == 0 and again.timers.llm_calls == 0
+    assert len(store.description_history(db, ep)) == 1
+
+    monkeypatch.setattr(prompt, "PROMPT_VERSION", "describe-test-v2")
+    third = pipeline.run_batch(db, cfg)
+    history = store.description_history(db, ep)
+    assert third.done == [ep] and [d["revision"] for d in history] == [1, 2]
+    assert history[1]["prompt_version"] == "describe-test-v2" and history[1]["is_current"]
+    assert third.timers.captions == 0  # every frame came from the caption cache
+
+
+def test_invalid_output_is_retried_once_then_failed_and_retryable(db):
+    bad = _synthetic_episode(db, ["Hello", "World"], ts=1000)
+    good = _synthetic_episode(db, ["Notes"], ts=2000)
+    model = GarbageTextModel(bad=2)
+    res = pipeline.run_batch(db, Config(), text=model, captioner=OcrCaptioner())
+    assert model.calls == 3  # garbage twice for the first episode, then a good answer for the second
+    assert res.done == [good] and list(res.failed) == [bad]
+    assert "repeats itself" in res.failed[bad] or "not JSON" in res.failed[bad]
+    assert store.current_description(db, bad) is None  # garbage is never stored as data
+    key = pipeline.Describer(db, Config(), model, OcrCaptioner()).run.key
+    job = jobs.get_job(db, "describe", bad, key)
+    assert job.state == "failed" and job.attempts == 1 and "not JSON" in job.error
+    assert pipeline.run_batch(db, Config(), text=model, captioner=OcrCaptioner()).total == 0
+    retried = pipeline.run_batch(db, Config(), retry_failed=True, text=model, captioner=OcrCaptioner())
+    assert retried.done == [bad] and jobs.get_job(db, "describe", bad, key).state == "done"
+    assert not model.closed  # models passed in belong to the caller
+
+
+def test_crash_mid_batch_resumes_and_describes_each_episode_once(db):
+    eps = [_synthetic_episode(db, [w], ts=1000 * (i + 1)) for i, w in enumerate(["Alpha", "Beta", "Gamma"])]
+    model = GarbageTextModel(bad=0)
+    describer = pipeline.Describer(db, Config(), model, OcrCaptioner())
+    jobs.enqueue(db, "describe", eps, describer.run.key)
+    jobs.done(db, jobs.claim(db, "describe", describer.run.key).id)  # episode 1 was finished…
+    store.add_description(db, eps[0], "Done before the crash.", [], author="model", model_run_id=describer.run_id)
+    jobs.claim(db, "describe", describer.run.key)  # …episode 2 was running when the process died
+    res = pipeline.run_batch(db, Config(), text=model, captioner=OcrCaptioner())
+    assert sorted(res.done) == eps[1:] and not res.failed
+    for ep in eps:
+        assert len(store.description_history(db, ep)) == 1
+    assert jobs.counts(db, "describe", describer.run.key) == {"queued": 0, "running": 0, "done": 3, "failed": 0}
+
+
+def test_caption_cache_survives_a_new_describe_run(db):
+    ep = _synthetic_episode(db, ["Invoice", "Invoice"])
+    res = pipeline.run_batch(db, Config(), text=GarbageTextModel(bad=0), captioner=OcrCaptioner())
+    assert res.done == [ep] and res.timers.captions == 1 and res.timers.cache_hits == 1
+
+
+def test_bad_model_file_is_one_clear_error_and_nothing_stored(db, deskscribe_home, tmp_path):
+    _synthetic_episode(db, ["Hello"])
+    fake = tmp_path / "fake.gguf"
+    fake.write_text("this is not a model\n")
+    with pytest.raises(ModelError):
+        cfg = Config()
+        cfg.models.summarizer = str(fake)
+        pipeline.run_batch(db, cfg)
+    (deskscribe_home / "config.toml").write_text(f'[models]\nsummarizer = "{fake}"\n')
+    result = CliRunner().invoke(main, ["describe", "--progress", "none"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "fake.gguf" in lines[0], result.output
+    assert db.conn.execute("SELECT count(*) FROM descriptions").fetchone()[0] == 0
+
+
+@pytest.mark.model
+def test_cli_describe_json_progress_then_show(db, screenagent, smollm2_path):
+    ep = import_folder(db, screenagent / SHORT_EPISODE).episode_id
+    db.conn.close()
+    runner = CliRunner()
+    result = runner.invoke(main, ["describe", "--progress", "json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert lines[0] == {"done": 0, "total": 1, "episode": None, "message": "1 episodes to describe"}
+    assert lines[-1] == {"done": 1, "total": 1, "episode": ep, "message": "described"}
+
+    shown = runner.invoke(main, ["show", str(ep)])
+    assert shown.exit_code == 0, shown.output
+    assert "caption: " in shown.output and "description (revision 1, by model)" in shown.output
+    assert smollm2_path.name in shown.output
+    as_json = json.loads(runner.invoke(main, ["show", str(ep), "--json"]).stdout)
+    assert as_json["description"]["model_run"]["prompt_version"] == prompt.PROMPT_VERSION
+    assert all(f["caption"] for f in as_json["frames"])
+    missing = runner.invoke(main, ["show", "999"])
+    assert missing.exit_code == 1 and "no episode 999" in missing.output
+    assert runner.invoke(main, ["describe", "--progress", "none"]).output.strip() == "nothing to describe"
+
+
+def test_failed_episode_makes_cli_exit_1_with_summary(db, monkeypatch):
+    _synthetic_episode(db, ["Hello"])
+    monkeypatch.setattr(pipeline, "open_text", lambda cfg: GarbageTextModel(bad=10))
+    db.conn.close()
+    result = CliRunner().invoke(main, ["describe", "--progress", "none"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: described 0 of 1 episodes; 1 failed")
+
+
+def test_second_batch_is_refused_while_one_runs(db):
+    with pipeline.batch_lock(db):
+        with pytest.raises(pipeline.BatchBusy):
+            pipeline.run_batch(db, Config(), text=GarbageTextModel(0), captioner=OcrCaptioner())
+
+
+def test_idle_decision_and_scheduler_glue(db):
+    from deskscribe.config import DescribeConfig
+    from deskscribe.models import idle
+
+    on = DescribeConfig(idle_processing=True, idle_after_s=300)
+    assert idle.should_run(1000, 600, backlog=2, cfg=on)
+    assert not idle.should_run(1000, 800, backlog=2, cfg=on)  # active 200 s ago
+    assert not idle.should_run(1000, 0, backlog=0, cfg=on)  # nothing to do
+    assert not idle.should_run(1000, 0, backlog=2, cfg=DescribeConfig(idle_processing=False))
+    assert idle.should_run(1000, None, backlog=1, cfg=on)
+
+    _synthetic_episode(db, ["Hello"], ts=1000)  # last activity at 1001 (its click)
+    ran = []
+    assert not idle.check_once(on, run=lambda: ran.append(1), now=lambda: 1200.0)
+    assert idle.check_once(on, run=lambda: ran.append(1), now=lambda: 1400.0)
+    assert ran == [1]
+
+    assert idle.start_idle_runner(DescribeConfig(idle_processing=False)) is None
+    sched = idle.start_idle_runner(on, run=lambda: None, every_s=3600)
+    try:
+        job = sched.get_job("deskscribe-idle-describe")
+        assert job is not None and job.max_instances == 1
+    finally:
+        sched.shutdown(wait=False)

@@ -1,0 +1,92 @@
+"""The OCR captioner on real screenshots, its condensation, and the caption cache."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from deskscribe.config import Config
+from deskscribe.models import describe as pipeline
+from deskscribe.models.ocr import OcrCaptioner, TextBox, condense, reading_order
+from deskscribe.storage.frames import EncodedImage, FrameIn, add_frame, close_episode, create_episode
+
+GIMP_MENU = "048c56fa99ef42c0976064e7b5598962/03.jpg"  # GIMP with the Colors menu open
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()  # RapidOCR drops some spaces (FIELD_NOTES)
+
+
+class CountingCaptioner:
+    """Wraps the real OCR captioner and counts how often a frame is actually captioned."""
+
+    def __init__(self) -> None:
+        self.real = OcrCaptioner()
+        self.info = self.real.info
+        self.calls = 0
+
+    def caption(self, image, *, app=None, title=None):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return self.real.caption(image, app=app, title=title)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+@pytest.mark.model
+def test_real_frame_caption_holds_visible_text(screenagent):
+    cap = OcrCaptioner()
+    caption, ocr_text = cap.caption((screenagent / GIMP_MENU).read_bytes(), app="gimp", title="photo.xcf")
+    assert caption.startswith("[gimp — photo.xcf]")
+    assert "brightness-contrast" in _squash(caption)
+    assert "hue-saturation" in _squash(ocr_text) and "gimp" in _squash(ocr_text)
+    assert len(caption) <= cap.max_chars
+    assert cap.info.backend == "ocr" and "rapidocr" in cap.info.model
+
+
+def test_condense_orders_dedupes_and_caps():
+    boxes = [
+        TextBox("Levels...", 300, 260, 80, 20, 0.9),
+        TextBox("File Edit Colors", 4, 2, 200, 18, 0.95),
+        TextBox("Curves...", 300, 290, 80, 20, 0.9),
+        TextBox("Levels", 600, 262, 60, 20, 0.9),  # same words as an earlier line: dropped
+        TextBox("口", 10, 400, 10, 10, 0.99),  # an icon read as a glyph: dropped
+        TextBox("blurry", 10, 500, 10, 10, 0.2),  # low confidence: dropped
+    ]
+    assert [b.text for b in reading_order(boxes)][:2] == ["File Edit Colors", "Levels..."]
+    text = condense(boxes, 768, app="gimp", title=None)
+    assert text == "[gimp] top: File Edit Colors visible text: Levels..., Curves..."
+    many = [TextBox(f"item number {i}", 10, 100 + 20 * i, 100, 18, 0.9) for i in range(100)]
+    capped = condense(many, 4000, app=None, title=None, limit=120)
+    assert len(capped) <= 120 and capped.endswith("…")
+    assert condense([], 768, app=None, title=None) == "(no text visible)"
+
+
+@pytest.mark.model
+def test_identical_frames_are_captioned_once(db, screenagent):
+    data = (screenagent / GIMP_MENU).read_bytes()
+    ep = create_episode(db, 1.0)
+    for i in range(3):
+        add_frame(db, ep, FrameIn(ts=1.0 + i, image=EncodedImage(data, "jpeg", 1024, 768)))
+    close_episode(db, ep)
+    counting = CountingCaptioner()
+    describer = pipeline.Describer(db, Config(), _NoText(), counting)
+    frames = describer.frames(ep)
+    assert counting.calls == 1 and len({f.caption for f in frames}) == 1
+    describer.frames(ep)  # a second pass (a later batch) hits the stored cache
+    assert counting.calls == 1 and describer.timers.cache_hits == 5
+
+
+class _NoText:
+    """Test double: the caption cache never reaches the text model."""
+
+    from deskscribe.models.base import ModelInfo
+
+    info = ModelInfo(backend="test", model="none")
+
+    def complete(self, messages, *, schema=None, max_tokens=256):  # type: ignore[no-untyped-def]
+        raise AssertionError("not called")
+
+    def close(self) -> None:
+        pass
