@@ -1,0 +1,80 @@
+"""Fixtures for the app tests: offscreen Qt for widget tests, a real imported episode, a 100k-frame database.
+
+Widget tests run on Qt's offscreen platform (chosen through ``qapp_args`` so no environment variable leaks
+into other tests or subprocesses); tests that need a real X display run the app in a subprocess on xcb.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+EPISODE = "048c56fa99ef42c0976064e7b5598962"
+
+
+@pytest.fixture(scope="session")
+def qapp_args() -> list[str]:
+    return ["deskscribe-tests", "-platform", "offscreen"]
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., object]:
+    """Poll an external condition (a subprocess, a file, the X server) with a timeout; no fixed sleeps."""
+
+    def wait(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> object:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
+            time.sleep(0.05)
+
+    return wait
+
+
+@pytest.fixture
+def imported(db, screenagent: Path) -> int:
+    """A real ScreenAgent episode (GIMP, 7 frames, with its recorded clicks and keys) with a model draft."""
+    from deskscribe.storage import descriptions
+    from deskscribe.storage.importer import import_folder
+
+    res = import_folder(db, screenagent / EPISODE)
+    assert res.episode_id is not None
+    run = descriptions.model_run_id(db, descriptions.ModelRun(
+        "describe", "llama_cpp", "SmolLM2-135M-Instruct.Q4_1.gguf", None, "v1", {}))
+    descriptions.add_description(
+        db, res.episode_id, "Opened a picture in GIMP and raised its contrast to 70.",
+        ["Open the Colors menu", "Choose Brightness-Contrast", "Type 70 in Contrast and press OK"],
+        author="model", model_run_id=run)
+    return res.episode_id
+
+
+@pytest.fixture
+def synthetic(db):
+    """A small synthetic database: 30 episodes of 3 frames (tiny shared image); every 10th has a description."""
+    from deskscribe.storage import review
+
+    review.fill_synthetic(db, episodes=30, frames_per_episode=3, image=tiny_png())
+    return db
+
+
+def tiny_png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 40), (40, 110, 180)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def big_db(db):
+    """100k frames in 10k episodes, bulk-inserted into the real SQLite file (one shared tiny image)."""
+    from deskscribe.storage import review
+
+    review.fill_synthetic(db, episodes=10_000, frames_per_episode=10, image=tiny_png())
+    return db
