@@ -7,11 +7,12 @@ into other tests or subprocesses); tests that need a real X display run the app 
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from ..conftest import wait_for
 from PIL import Image
 
 EPISODE = "048c56fa99ef42c0976064e7b5598962"
@@ -26,17 +27,7 @@ def qapp_args() -> list[str]:
 def wait_until() -> Callable[..., object]:
     """Poll an external condition (a subprocess, a file, the X server) with a timeout; no fixed sleeps."""
 
-    def wait(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> object:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
-            time.sleep(0.05)
-
-    return wait
+    return wait_for
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from ..conftest import stop_process, wait_for
+
 FAST = {"capture": {"interval_s": 0.3, "debounce_s": 0.2, "change_threshold": 0.0005, "min_free_mb": 1},
         "retention": {"every_min": 60.0}}
 
@@ -41,14 +43,7 @@ def write_config(home: Path, sections: dict[str, dict[str, Any]]) -> Path:
 
 def poll(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
     """Wait until ``predicate`` is truthy (polling a subprocess/X server/database: nothing to block on)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(0.05)
+    return wait_for(predicate, timeout=timeout, what=what)
 
 
 def let_ticks_pass(seconds: float) -> None:
@@ -170,12 +165,7 @@ def xterm(xdisplay: str) -> Iterator[Callable[..., str]]:
 
     yield open_xterm
     for proc in procs:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         if proc.stderr:
             proc.stderr.close()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import stop_process
 from .conftest import poll, write_config
 
 pytestmark = pytest.mark.x11
@@ -30,15 +31,6 @@ def _xvfb(display: str) -> subprocess.Popen[bytes]:
     return proc
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def test_no_record_and_display_loss(xdisplay, xterm, start_capture, capdb, deskscribe_home):
     assert shutil.which("Xvfb")
     name = _free_display()
@@ -49,7 +41,7 @@ def test_no_record_and_display_loss(xdisplay, xterm, start_capture, capdb, desks
         proc = start_capture(env={"DISPLAY": name})
         poll(lambda: capdb.frames() >= 2, what="frames without pynput")
         poll(lambda: "lacks the RECORD extension" in proc.stderr(), what="the pynput notice")
-        _stop(server)
+        stop_process(server)
         poll(lambda: "cannot grab the screen" in proc.stderr() or "lost the window backend" in proc.stderr(),
              what="the display-lost notice")
         assert proc.proc.poll() is None, proc.stderr()
@@ -62,4 +54,4 @@ def test_no_record_and_display_loss(xdisplay, xterm, start_capture, capdb, desks
         assert log.count("lacks the RECORD extension") == 1
         assert "display is back" in log and "Traceback" not in log
     finally:
-        _stop(server)
+        stop_process(server)

@@ -7,13 +7,14 @@ import json
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from ..conftest import stop_process, wait_for
 
 # The server process applies the same AMX workaround as the in-process backend (see backends.py).
 _SERVER = (
@@ -160,11 +161,7 @@ def free_port() -> int:
 
 
 def _wait(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)  # polling another process: nothing to wait on but time
+    wait_for(predicate, timeout=timeout, interval=0.1, what=what)
 
 
 def _models_answer(url: str) -> bool:
@@ -199,12 +196,7 @@ def _run_server(model: Path, log: Path, *extra: str) -> Iterator[str]:
         _wait(ready, 90, "llama_cpp.server")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")
