@@ -121,10 +121,15 @@ class Describer:
             return cached["text"], cached["ocr_text"] or ""
         data, _fmt = image_bytes(self.db, frame.image_hash)
         start = time.perf_counter()
-        text, ocr_text = self.captioner.caption(data, app=frame.app, title=frame.title)
+        boxes: str | None = None
+        with_boxes = getattr(self.captioner, "caption_with_boxes", None)  # the OCR captioner: keep its boxes
+        if with_boxes is not None:
+            text, ocr_text, boxes = with_boxes(data, app=frame.app, title=frame.title)
+        else:
+            text, ocr_text = self.captioner.caption(data, app=frame.app, title=frame.title)
         self.timers.ocr_s += time.perf_counter() - start
         self.timers.captions += 1
-        store.put_caption(self.db, frame.image_hash, self.cap_run_id, text, ocr_text)
+        store.put_caption(self.db, frame.image_hash, self.cap_run_id, text, ocr_text, ocr_boxes=boxes)
         return text, ocr_text or ""
 
     def _budget_chars(self) -> int:
@@ -151,7 +156,7 @@ class Describer:
             try:
                 summary, steps = promptlib.parse_answer(raw)
                 if self.compose == "hybrid":
-                    summary = promptlib.compose_summary(summary, factlib.main_apps(facts))
+                    summary = promptlib.compose_summary(summary, factlib.main_apps(facts), facts.titles)
                 return summary, steps
             except promptlib.InvalidOutput as exc:
                 log.info("invalid model output (%s), %s", exc, "giving up" if strict else "retrying")

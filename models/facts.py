@@ -249,8 +249,23 @@ def extract(frames: list[FrameView]) -> Facts:
         if title and title not in facts.titles:
             facts.titles.append(title)
         steps += frame_steps(frame, frames[i + 1] if i + 1 < len(frames) else None, facts)
-    facts.steps = _dedupe(steps)
+    facts.steps = _dedupe(steps) or looked_at_steps(frames)
     return facts
+
+
+def looked_at_steps(frames: list[FrameView], limit: int = 4) -> list[str]:
+    """Steps for an episode without input: the windows that were in front, in order (what a person saw)."""
+    seen: list[tuple[str | None, str]] = []
+    for frame in frames:
+        title = frame.title or ocr_title(frame)
+        key = (app_name(frame.app), title or "")
+        if (key[0] or key[1]) and key not in seen:
+            seen.append(key)
+    steps = []
+    for app, title in seen[:limit]:
+        where = f" in {app}" if app else ""
+        steps.append(f"Looked at '{title}'{where}" if title else f"Looked at {app}")
+    return steps
 
 
 def main_apps(facts: Facts, n: int = 2) -> list[str]:

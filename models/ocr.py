@@ -9,6 +9,7 @@ box, in reading order) is returned beside it for search, facts and export.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +99,17 @@ def _join(items: list[str], room: int, item_max: int = 48) -> str:
     return ", ".join(out)
 
 
+def boxes_json(boxes: list[TextBox], width: int, height: int) -> str:
+    """Every OCR box, unfiltered and in RapidOCR's order, at the image's full resolution (captions.ocr_boxes).
+
+    Export reads this back to look for secrets in the pixels without OCRing the image again, so nothing is
+    dropped here: low-score boxes and noise are kept, exactly what a fresh OCR pass would have seen.
+    """
+    return json.dumps({"w": width, "h": height, "engine": _rapidocr_version(),
+                       "boxes": [[b.text, b.x, b.y, b.w, b.h, round(b.score, 4)] for b in boxes]},
+                      ensure_ascii=False, separators=(",", ":"))
+
+
 class OcrCaptioner:
     """Captioner (see models.base.Captioner) built on RapidOCR; the engine is created once, at first use."""
 
@@ -121,15 +133,15 @@ class OcrCaptioner:
             self._engine = RapidOCR()
         return self._engine
 
-    def boxes(self, image: bytes) -> tuple[list[TextBox], int]:
-        """OCR one encoded image: its text boxes and the image height."""
+    def _ocr(self, image: bytes) -> tuple[list[TextBox], int, int]:
+        """OCR one encoded image: every text box RapidOCR returned (in its order), and the image size."""
         import io
 
         from PIL import Image, UnidentifiedImageError
 
         try:
             with Image.open(io.BytesIO(image)) as img:
-                height = img.size[1]
+                width, height = img.size
         except (UnidentifiedImageError, OSError) as exc:
             raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
         result, _ = self._ocr_engine()(image, use_cls=False)
@@ -139,12 +151,24 @@ class OcrCaptioner:
             ys = [p[1] for p in points]
             out.append(TextBox(str(text), int(min(xs)), int(min(ys)), int(max(xs) - min(xs)),
                                int(max(ys) - min(ys)), float(score)))
+        return out, width, height
+
+    def boxes(self, image: bytes) -> tuple[list[TextBox], int]:
+        """OCR one encoded image: its text boxes and the image height."""
+        out, _width, height = self._ocr(image)
         return out, height
 
     def caption(self, image: bytes, *, app: str | None = None, title: str | None = None) -> tuple[str, str | None]:
-        boxes, height = self.boxes(image)
+        text, ocr_text, _boxes = self.caption_with_boxes(image, app=app, title=title)
+        return text, ocr_text
+
+    def caption_with_boxes(self, image: bytes, *, app: str | None = None,
+                           title: str | None = None) -> tuple[str, str, str]:
+        """Caption, OCR text and the full OCR result as JSON (:func:`boxes_json`), from one OCR pass."""
+        boxes, width, height = self._ocr(image)
         ocr_text = "\n".join(b.text for b in reading_order(boxes) if b.score >= self.min_score)
-        return condense(boxes, height, app=app, title=title, limit=self.max_chars), ocr_text
+        caption = condense(boxes, height, app=app, title=title, limit=self.max_chars)
+        return caption, ocr_text, boxes_json(boxes, width, height)
 
     def close(self) -> None:
         self._engine = None

@@ -12,7 +12,7 @@ from typing import Any
 
 from deskscribe.models.facts import Facts, FrameView
 
-PROMPT_VERSION = "describe-v1"
+PROMPT_VERSION = "describe-v2"
 MAX_SUMMARY_CHARS = 160
 MAX_STEPS = 8
 MAX_STEP_CHARS = 120
@@ -139,14 +139,25 @@ def task_phrase(raw: str) -> str:
     return phrase.strip(" .,;:'\"")
 
 
-def compose_summary(phrase: str, apps: list[str]) -> str:
+# Words of the question the task prompt asks: an answer made only of these just echoes the question.
+_QUESTION_WORDS = {"what", "which", "task", "tasks", "was", "were", "is", "the", "a", "an", "user", "users",
+                   "doing", "did", "do", "it", "they", "he", "she", "working", "on", "summary", "steps"}
+
+
+def compose_summary(phrase: str, apps: list[str], titles: list[str] | None = None) -> str:
     """"Used GIMP to adjust the contrast." from the model's task phrase and the apps the facts found."""
     phrase = task_phrase(phrase)
     squash = lambda t: re.sub(r"[^a-z0-9]", "", t.lower())  # noqa: E731
     if apps and squash(phrase) in {squash(a) for a in apps}:  # the model only named the app
         return f"Used {' and '.join(apps)}."
+    echoed = [t for t in titles or [] if squash(phrase) and squash(phrase) in squash(t)]
+    if echoed:  # the model only repeated a window title: say where, claim no task
+        where = f"Used {' and '.join(apps)}" if apps else "Worked"
+        return f"{where} in '{echoed[0]}'."
     if len(phrase.split()) < 2:
         raise InvalidOutput(f"the model's answer names no task: {phrase!r}")
+    if set(re.findall(r"[a-z]+", phrase.lower())) <= _QUESTION_WORDS:
+        raise InvalidOutput(f"the model's answer only repeats the question: {phrase!r}")
     where = " and ".join(apps)
     first = phrase.split()[0].lower()
     if not where:
@@ -182,7 +193,8 @@ def parse_answer(raw: str) -> tuple[str, list[str]]:
     if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
         raise InvalidOutput("the model's steps are not a list of strings")
     summary = " ".join(summary.split())
-    steps = [" ".join(s.split()) for s in steps if s.strip()]
+    # one-word steps are schema echoes ("steps") or fragments, never a step a person did
+    steps = [" ".join(s.split()) for s in steps if len(s.split()) >= 2]
     if is_repetitive(summary) or is_repetitive(" ".join(steps)):
         raise InvalidOutput(f"the model's answer repeats itself: {summary[:80]!r}")
     return summary, steps

@@ -79,3 +79,11 @@ def test_unparsed_double_click_and_repeats():
     assert got.steps[0] == "Double-clicked, which opened 'Untitled 1 - LibreOffice Writer'"
     assert got.steps[1:] == ["Switched to LibreOffice Writer", "Right-clicked"]  # identical steps merged
     assert got.opened == ["Untitled 1 - LibreOffice Writer"]
+
+
+def test_episode_without_input_lists_the_windows_looked_at():
+    from deskscribe.models.facts import FrameView, extract
+
+    frames = [FrameView(i, float(i), "xterm", title, f"h{i}") for i, title in
+              enumerate(["build log", "build log", "notes.txt — vim"])]
+    assert extract(frames).steps == ["Looked at 'build log' in Terminal", "Looked at 'notes.txt — vim' in Terminal"]

@@ -74,3 +74,27 @@ def test_summary_is_composed_from_the_task_phrase_and_apps(phrase, apps, summary
 def test_a_phrase_without_a_task_is_invalid():
     with pytest.raises(prompt.InvalidOutput, match="names no task"):
         prompt.compose_summary("The user was", ["GIMP"])
+
+
+def test_an_answer_that_echoes_the_question_is_invalid():
+    import pytest as _pytest
+
+    from deskscribe.models import prompt as _prompt
+
+    with _pytest.raises(_prompt.InvalidOutput, match="repeats the question"):
+        _prompt.compose_summary("task was the user doing it", ["Terminal"])
+    assert _prompt.compose_summary("check the date in a loop", ["Terminal"]) == "Used Terminal to check the date in a loop."
+
+
+def test_one_word_steps_are_dropped():
+    from deskscribe.models import prompt as _prompt
+
+    assert _prompt.parse_answer('{"summary": "Ran a build", "steps": ["steps", "Typed make"]}') == (
+        "Ran a build", ["Typed make"])
+
+
+def test_an_answer_that_only_repeats_a_window_title_claims_no_task():
+    from deskscribe.models import prompt as _prompt
+
+    assert _prompt.compose_summary("newcomer terminal", ["Terminal"], ["newcomer terminal"]) == (
+        "Used Terminal in 'newcomer terminal'.")
