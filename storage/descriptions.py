@@ -62,11 +62,15 @@ def get_caption(db: sqlite_utils.Database, image_hash: str, run_id: int) -> str 
 
 
 def put_caption(
-    db: sqlite_utils.Database, image_hash: str, run_id: int, text: str, ocr_text: str | None = None
+    db: sqlite_utils.Database, image_hash: str, run_id: int, text: str, ocr_text: str | None = None, *,
+    ocr_boxes: str | None = None,
 ) -> None:
+    """Cache a frame caption; ``ocr_boxes`` is the OCR captioner's full result as JSON (see migration 002),
+    kept so export can look for secrets in the pixels without running OCR again."""
     db.conn.execute(
-        "INSERT OR IGNORE INTO captions (image_hash, model_run_id, text, ocr_text, created_ts) VALUES (?, ?, ?, ?, ?)",
-        (image_hash, run_id, text, ocr_text, time.time()),
+        "INSERT OR IGNORE INTO captions (image_hash, model_run_id, text, ocr_text, ocr_boxes, created_ts)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (image_hash, run_id, text, ocr_text, ocr_boxes, time.time()),
     )
 
 

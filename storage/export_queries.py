@@ -8,6 +8,7 @@ captions, events and descriptions of one batch at a time. Image bytes are fetche
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -115,3 +116,22 @@ def image_data(db: sqlite_utils.Database, image_hash: str) -> tuple[bytes, str]:
     if row is None:
         raise KeyError(image_hash)
     return bytes(row[0]), row[1]
+
+
+def stored_ocr_boxes(db: sqlite_utils.Database, image_hash: str, engine: str) -> str | None:
+    """The describe stage's full OCR result for an image (captions.ocr_boxes JSON), or None.
+
+    Only a result from the same RapidOCR version as ``engine`` is returned: another version may read the
+    pixels differently, and export must see exactly what a fresh OCR pass would see.
+    """
+    try:
+        row = db.conn.execute(
+            "SELECT ocr_boxes FROM captions WHERE image_hash = ? AND ocr_boxes IS NOT NULL"
+            " AND json_valid(ocr_boxes) AND json_extract(ocr_boxes, '$.engine') = ? ORDER BY id DESC LIMIT 1",
+            (image_hash, engine),
+        ).fetchone()
+    except sqlite3.OperationalError as exc:  # a database from before 002, opened read-only (not migrated)
+        if "no such column" in str(exc):
+            return None
+        raise
+    return None if row is None else str(row[0])

@@ -23,7 +23,7 @@ import sqlite_utils
 from deskscribe import __version__
 from deskscribe.errors import ExportError
 from deskscribe.export import pairs
-from deskscribe.export.images import ImageProcessor, OcrEngine
+from deskscribe.export.images import ImageProcessor, OcrEngine, ocr_engine_version
 from deskscribe.export.redact import Redactor, Report
 from deskscribe.export.splits import split_of, validation_episodes
 from deskscribe.export.writer import Summary, Writer
@@ -131,8 +131,10 @@ class _Run:
         media = tmp / (self.writer.media_subdir or ".stage")
         media.mkdir(parents=True, exist_ok=True)
         self.stage = None if self.writer.media_subdir else media
+        engine = ocr_engine_version()
+        stored = (lambda h: q.stored_ocr_boxes(db, h, engine)) if engine else None
         self.images = ImageProcessor(lambda h: q.image_data(db, h), media, self.report, max_side=opts.max_side,
-                                     redact_images=opts.redact_images, ocr=ocr)
+                                     redact_images=opts.redact_images, ocr=ocr, stored_ocr=stored)
         self.dedupe = pairs.Deduper()
         self.summary = Summary(fmt, options)
 

@@ -8,11 +8,20 @@ Redaction draws an opaque black box over every OCR line whose text (compared wit
 OCR drops them) matches a secret or personal-data detector, and over the body of a private-key block. An
 image that was changed is OCR'd again; whatever is still found there is reported as remaining, which blocks
 the export unless the person allows it.
+
+OCR reuse: the describe stage already OCR'd every frame at full resolution with the same engine and kept
+every box (captions.ocr_boxes). When such a result exists for the same RapidOCR version, its lines (boxes
+scaled to the export size) go through the same secret detection as fresh OCR lines. No hit: the image is
+exported without OCR. A hit: those boxes are blacked out and the image is then OCR'd fresh, exactly as a
+fresh-OCR export would do it (found → blacked out and checked again; still found → remaining), so an
+image with secrets always gets at least one fresh OCR pass over the exported pixels.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,6 +103,36 @@ def _black_out(img: Image.Image, boxes: list[list[list[float]]]) -> Image.Image:
     return img
 
 
+def ocr_engine_version() -> str | None:
+    """The installed RapidOCR version: stored OCR boxes are reused only when they came from this version."""
+    try:
+        return importlib.metadata.version("rapidocr-onnxruntime")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def stored_lines(blob: str, size: tuple[int, int]) -> OcrLines | None:
+    """captions.ocr_boxes JSON as OCR lines, boxes scaled from the OCR'd resolution to ``size``.
+
+    None (so the image is OCR'd fresh) when the JSON is unreadable or its aspect ratio does not match: then
+    the stored boxes may not describe these pixels.
+    """
+    try:
+        data = json.loads(blob)
+        w, h = int(data["w"]), int(data["h"])
+        boxes = data["boxes"]
+        if w <= 0 or h <= 0 or abs(w * size[1] - h * size[0]) > w + h:
+            return None
+        sx, sy = size[0] / w, size[1] / h
+        lines: OcrLines = []
+        for text, x, y, bw, bh, _score in boxes:
+            x0, y0, x1, y1 = float(x) * sx, float(y) * sy, (float(x) + float(bw)) * sx, (float(y) + float(bh)) * sy
+            lines.append(([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], str(text)))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return lines
+
+
 class ImageProcessor:
     """Turns a stored image hash into a file in the export, once per export."""
 
@@ -107,6 +146,7 @@ class ImageProcessor:
         redact_images: bool = True,
         ocr: OcrEngine | None = None,
         quality: int = 90,
+        stored_ocr: Callable[[str], str | None] | None = None,
     ) -> None:
         self.fetch = fetch
         self.media_dir = media_dir
@@ -115,8 +155,11 @@ class ImageProcessor:
         self.redact_images = redact_images
         self.ocr = ocr or OcrEngine()
         self.quality = quality
+        self.stored_ocr = stored_ocr  # image hash -> captions.ocr_boxes JSON (same engine version) or None
         self._done: dict[str, ExportImage] = {}
-        self.stats = {"images": 0, "source_bytes": 0, "written_bytes": 0, "ocr_runs": 0, "redacted_images": 0}
+        # ocr_runs: fresh OCR passes; ocr_reused: images checked with the describe stage's stored OCR boxes
+        self.stats = {"images": 0, "source_bytes": 0, "written_bytes": 0, "ocr_runs": 0, "ocr_reused": 0,
+                      "redacted_images": 0}
 
     def get(self, image_hash: str, where: dict[str, Any]) -> ExportImage:
         done = self._done.get(image_hash)
@@ -155,16 +198,35 @@ class ImageProcessor:
         return ExportImage(image_hash, path, fmt, img.width, img.height, len(data), source_size)
 
     def _redact(self, img: Image.Image, image_hash: str, where: dict[str, Any]) -> tuple[Image.Image, bool]:
+        place = {**where, "image": image_hash[:12]}
+        blob = self.stored_ocr(image_hash) if self.stored_ocr is not None else None
+        lines = stored_lines(blob, img.size) if blob else None
+        if lines is None:
+            return self._fresh_redact(img, place)
+        self.stats["ocr_reused"] += 1
+        hits = _secret_lines(lines)
+        if not hits:
+            return img, False
+        for _i, kind, value in hits:
+            self.report.add(kind, value, {**place, "in": "image pixels"})
+        img = _black_out(img, [lines[i][0] for i, _k, _v in hits])
+        self.stats["redacted_images"] += 1
+        # Verify on the exported pixels with a fresh pass, the same one a fresh-OCR export runs.
+        img, _more = self._fresh_redact(img, place, count=False)
+        return img, True
+
+    def _fresh_redact(self, img: Image.Image, place: dict[str, Any], *,
+                      count: bool = True) -> tuple[Image.Image, bool]:
+        """OCR, black out what is found, OCR again; what is still there is reported as remaining."""
         self.stats["ocr_runs"] += 1
         lines = self.ocr(img)
         hits = _secret_lines(lines)
         if not hits:
             return img, False
-        place = {**where, "image": image_hash[:12]}
         for _i, kind, value in hits:
             self.report.add(kind, value, {**place, "in": "image pixels"})
         img = _black_out(img, [lines[i][0] for i, _k, _v in hits])
-        self.stats["redacted_images"] += 1
+        self.stats["redacted_images"] += int(count)
         self.stats["ocr_runs"] += 1
         for _i, kind, value in _secret_lines(self.ocr(img)):
             self.report.add(kind, value, {**place, "in": "image pixels"}, action="remains")

@@ -90,3 +90,59 @@ class _NoText:
 
     def close(self) -> None:
         pass
+
+
+def test_describe_stores_every_ocr_box_once(db):
+    import importlib.metadata
+    import io
+    import json
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    from deskscribe.storage import descriptions as store
+    from deskscribe.storage.frames import episode_frames
+
+    img = Image.new("RGB", (480, 120), "white")
+    ImageDraw.Draw(img).text((20, 40), "Quarterly report", fill="black", font=ImageFont.load_default(size=28))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    ep = create_episode(db, 1000.0)
+    add_frame(db, ep, FrameIn(1000.0, EncodedImage(buf.getvalue(), "png", 480, 120), app="gedit", window_title="r"))
+    close_episode(db, ep)
+    describer = pipeline.Describer(db, Config(), _NoText(), OcrCaptioner())
+    [view] = describer.frames(ep)
+    h = episode_frames(db, ep)[0]["image_hash"]
+    row = db.conn.execute("SELECT text, ocr_text, ocr_boxes FROM captions WHERE image_hash = ?", (h,)).fetchone()
+    boxes = json.loads(row[2])
+    assert (boxes["w"], boxes["h"]) == (480, 120)
+    assert boxes["engine"] == importlib.metadata.version("rapidocr-onnxruntime")
+    assert any("quarterly" in _squash(b[0]) for b in boxes["boxes"]) and all(len(b) == 6 for b in boxes["boxes"])
+    assert (row[0], row[1]) == (view.caption, view.ocr_text)
+    assert (view.caption, view.ocr_text) == OcrCaptioner().caption(buf.getvalue(), app="gedit", title="r")
+    assert store.caption_row(db, h, describer.cap_run_id) == {"text": row[0], "ocr_text": row[1]}
+    # a captioner without boxes (a VLM) leaves the column NULL
+    pipeline.Describer(db, Config(), _NoText(), _PlainCaptioner()).frames(ep)
+    rows = db.conn.execute("SELECT ocr_boxes FROM captions WHERE image_hash = ? ORDER BY id", (h,)).fetchall()
+    assert len(rows) == 2 and rows[1][0] is None
+
+
+class _PlainCaptioner:
+    """Test double of a captioner that has no OCR boxes (as the VLM captioner)."""
+
+    from deskscribe.models.base import ModelInfo
+
+    info = ModelInfo(backend="test", model="plain", params={})
+
+    def caption(self, image, *, app=None, title=None):  # type: ignore[no-untyped-def]
+        return "a text editor", None
+
+
+class _NoText:
+    """Test double of models.base.TextModel: these tests caption frames only."""
+
+    from deskscribe.models.base import ModelInfo
+
+    info = ModelInfo(backend="test", model="none", params={"n_ctx": 2048})
+
+    def complete(self, messages, *, schema=None, max_tokens=256):  # type: ignore[no-untyped-def]
+        raise AssertionError("not used")

@@ -1,4 +1,5 @@
 import hashlib
+import json
 import sqlite3
 
 import pytest
@@ -69,3 +70,35 @@ def test_failed_migration_rolls_back(tmp_path, monkeypatch):
 def test_readonly_open_of_missing_database_says_what_to_do(tmp_path):
     with pytest.raises(DatabaseError, match="deskscribe capture"):
         open_db(tmp_path / "missing.db", readonly=True)
+
+
+def test_database_from_before_002_migrates_and_keeps_captions(tmp_path, monkeypatch):
+    from deskscribe.storage import descriptions as D
+    from deskscribe.storage import export_queries as q
+    from deskscribe.storage.frames import EncodedImage, FrameIn, add_frame, close_episode, create_episode
+
+    path = tmp_path / "old.db"
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])  # the schema before 002
+        old = open_db(path)
+        ep = create_episode(old, 1.0)
+        add_frame(old, ep, FrameIn(1.0, EncodedImage(b"not really a jpeg", "jpeg", 4, 4)))
+        close_episode(old, ep)
+        h = old.conn.execute("SELECT image_hash FROM frames").fetchone()[0]
+        run = D.model_run_id(old, D.ModelRun("caption", "ocr", "rapidocr", None, "v1", {}))
+        old.conn.execute("INSERT INTO captions (image_hash, model_run_id, text, ocr_text, created_ts)"
+                         " VALUES (?, ?, 'a terminal', '$ ls', 1.0)", (h, run))
+        assert "ocr_boxes" not in {c[1] for c in old.conn.execute("PRAGMA table_info(captions)")}
+        old.conn.close()
+    ro = open_db(path, readonly=True)  # export opens read-only and never migrates: no stored boxes, no error
+    assert q.stored_ocr_boxes(ro, h, "1.0") is None
+    ro.conn.close()
+    db = open_db(path)
+    assert migrations.applied(db.conn) == ["001_initial", "002_caption_ocr_boxes"]
+    assert "ocr_boxes" in {c[1] for c in db.conn.execute("PRAGMA table_info(captions)")}
+    assert D.caption_row(db, h, run) == {"text": "a terminal", "ocr_text": "$ ls"}
+    assert db.conn.execute("SELECT ocr_boxes FROM captions").fetchone()[0] is None
+    boxes = json.dumps({"w": 4, "h": 4, "engine": "1.0", "boxes": []})
+    run2 = D.model_run_id(db, D.ModelRun("caption", "ocr", "rapidocr", None, "v2", {}))
+    D.put_caption(db, h, run2, "a terminal", "$ ls", ocr_boxes=boxes)
+    assert q.stored_ocr_boxes(db, h, "1.0") == boxes and q.stored_ocr_boxes(db, h, "2.0") is None
