@@ -87,9 +87,19 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     other_quality = {}
     if predictions(db, OUT / "describe_predictions_model.jsonl"):
         other_quality = score(shared, OUT / "describe_predictions_model.jsonl")
+    # The privacy default: no typed text stored. Drop the text events and the drafts, describe again
+    # (captions are cached, so this costs only the LLM calls) and score that too.
+    db.conn.execute("DELETE FROM events WHERE kind = 'text'")
+    db.conn.execute("DELETE FROM descriptions")
+    db.conn.execute("DELETE FROM jobs")
+    timed_batch(db, cfg)
+    private_quality = {}
+    if predictions(db, OUT / "describe_predictions_no_typed_text.jsonl"):
+        private_quality = score(shared, OUT / "describe_predictions_no_typed_text.jsonl")
     db.conn.close()
     shutil.rmtree(home, ignore_errors=True)
     return {
+        "quality_no_typed_text": {k: v for k, v in private_quality.items() if k != "report"},
         "episodes": len(folders), "frames": frames, "failed": first.failed,
         "wall_s": wall, "ocr_s": t.ocr_s, "llm_s": t.llm_s, "model_s": t.model_s,
         "overhead": wall / t.model_s if t.model_s else None,
@@ -106,7 +116,7 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
 
 
 def markdown(r: dict[str, object]) -> str:
-    q, qm = r["quality_hybrid"], r["quality_model"]
+    q, qm, qp = r["quality_hybrid"], r["quality_model"], r["quality_no_typed_text"]
     lines = [
         "# describe benchmark (screenagent-dev, default offline models: OCR captions + SmolLM2-135M)", "",
         f"Machine: {r['machine']}. {r['episodes']} episodes, {r['frames']} frames, imported with typed text kept "
@@ -125,6 +135,7 @@ def markdown(r: dict[str, object]) -> str:
         "| compose | key-entity recall | verb match |", "|---|---|---|",
         f"| hybrid (default: model summary + steps from facts) | {q.get('recall')} | {q.get('verb_match')} |",  # type: ignore[union-attr]
         f"| model (summary and steps from the model) | {qm.get('recall')} | {qm.get('verb_match')} |",  # type: ignore[union-attr]
+        f"| hybrid, typed text not stored (the privacy default) | {qp.get('recall')} | {qp.get('verb_match')} |",  # type: ignore[union-attr]
         "", "### Per episode (hybrid)", "", "```", str(r["score_report_hybrid"]).strip(), "```",
     ]
     return "\n".join(lines) + "\n"
