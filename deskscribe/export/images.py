@@ -204,28 +204,31 @@ class ImageProcessor:
         if lines is None:
             return self._fresh_redact(img, place)
         self.stats["ocr_reused"] += 1
-        hits = _secret_lines(lines)
-        if not hits:
+        redacted = self._black_out_hits(img, lines, place)
+        if redacted is None:
             return img, False
-        for _i, kind, value in hits:
-            self.report.add(kind, value, {**place, "in": "image pixels"})
-        img = _black_out(img, [lines[i][0] for i, _k, _v in hits])
         self.stats["redacted_images"] += 1
         # Verify on the exported pixels with a fresh pass, the same one a fresh-OCR export runs.
-        img, _more = self._fresh_redact(img, place, count=False)
+        img, _more = self._fresh_redact(redacted, place, count=False)
         return img, True
+
+    def _black_out_hits(self, img: Image.Image, lines: list[Any], place: dict[str, Any]) -> Image.Image | None:
+        """Report and black out the OCR lines that hold a secret; None when none does."""
+        hits = _secret_lines(lines)
+        if not hits:
+            return None
+        for _i, kind, value in hits:
+            self.report.add(kind, value, {**place, "in": "image pixels"})
+        return _black_out(img, [lines[i][0] for i, _k, _v in hits])
 
     def _fresh_redact(self, img: Image.Image, place: dict[str, Any], *,
                       count: bool = True) -> tuple[Image.Image, bool]:
         """OCR, black out what is found, OCR again; what is still there is reported as remaining."""
         self.stats["ocr_runs"] += 1
-        lines = self.ocr(img)
-        hits = _secret_lines(lines)
-        if not hits:
+        redacted = self._black_out_hits(img, self.ocr(img), place)
+        if redacted is None:
             return img, False
-        for _i, kind, value in hits:
-            self.report.add(kind, value, {**place, "in": "image pixels"})
-        img = _black_out(img, [lines[i][0] for i, _k, _v in hits])
+        img = redacted
         self.stats["redacted_images"] += int(count)
         self.stats["ocr_runs"] += 1
         for _i, kind, value in _secret_lines(self.ocr(img)):
