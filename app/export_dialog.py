@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-    QPushButton, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+    QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
 from deskscribe.app.jobs import JsonProgressProcess, deskscribe_command
@@ -41,6 +41,9 @@ class ExportDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
+        # --force only ever replaces a folder holding an earlier deskscribe export, so it is safe to offer
+        self.replace = QCheckBox("Replace an earlier export in this folder")
+        self.replace.setChecked(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -55,6 +58,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Format", self.format)
         form.addRow("Folder", row)
+        form.addRow("", self.replace)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.progress)
@@ -67,8 +71,9 @@ class ExportDialog(QDialog):
             self.folder.setText(chosen)
 
     def command(self) -> list[str]:
+        force = ["--force"] if self.replace.isChecked() else []
         return deskscribe_command("export", self.format.currentText().strip(), self.folder.text().strip(),
-                                  "--progress", "json")
+                                  "--progress", "json", *force)
 
     def start(self, args: list[str] | None = None) -> None:
         if self.job is not None and self.job.is_running():

@@ -82,7 +82,10 @@ def test_a_broken_config_file_is_reported(qtbot, deskscribe_home):
 def test_export_dialog_shows_progress_of_a_job(qtbot, tmp_path: Path):
     dialog = ExportDialog(tmp_path / "out")
     qtbot.addWidget(dialog)
-    assert dialog.command()[-5:] == ["export", dialog.format.currentText(), str(tmp_path / "out"), "--progress", "json"]
+    assert dialog.command()[-6:] == ["export", dialog.format.currentText(), str(tmp_path / "out"), "--progress", "json",
+                                     "--force"]
+    dialog.replace.setChecked(False)
+    assert dialog.command()[-1] == "json"
     script = ("import json\n"
               "for i in range(1, 5): print(json.dumps({'done': i, 'total': 4, 'message': f'episode {i}'}), flush=True)")
     dialog.start([sys.executable, "-c", script])
@@ -106,3 +109,14 @@ def test_export_dialog_runs_the_real_export(qtbot, tmp_path: Path, imported, db)
     assert done.args[0] == 0, dialog.message.text()
     assert dialog.message.text() == f"Exported to {tmp_path / 'out'}"
     assert any((tmp_path / "out").iterdir())
+    # exporting again into the same folder replaces the earlier export (the box is ticked by default) ...
+    qtbot.mouseClick(dialog.start_btn, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.job.finished, timeout=120_000) as again:
+        pass
+    assert again.args[0] == 0, dialog.message.text()
+    # ... and is refused with the CLI's one line when the person unticks it
+    dialog.replace.setChecked(False)
+    qtbot.mouseClick(dialog.start_btn, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.job.finished, timeout=120_000) as refused:
+        pass
+    assert refused.args[0] != 0 and "--force" in dialog.message.text(), dialog.message.text()
