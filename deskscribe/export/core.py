@@ -192,6 +192,12 @@ def export(db: sqlite_utils.Database, fmt: str, out_dir: Path | str, opts: Expor
     check_options(fmt, opts)
     check_out_dir(out_dir, opts.force)
     started = time.perf_counter()
+    ids = q.export_episode_ids(db, opts.include_unreviewed)
+    if not ids:
+        raise ExportError(
+            "nothing to export: no finished episodes yet" if opts.include_unreviewed else
+            "nothing to export: no accepted or edited episodes yet; review some (deskscribe review) "
+            "or pass --include-unreviewed")
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
@@ -199,7 +205,6 @@ def export(db: sqlite_utils.Database, fmt: str, out_dir: Path | str, opts: Expor
         raise ExportError(f"cannot write beside {out_dir}: {exc.strerror or exc}") from exc
     try:
         run = _Run(db, fmt, tmp, opts, ocr)
-        ids = q.export_episode_ids(db, opts.include_unreviewed)
         val = validation_episodes(ids, opts.val_fraction, opts.seed)
         done = 0
         if progress:

@@ -92,3 +92,15 @@ def test_tray_command_line(db, tmp_path: Path, deskscribe_home: Path) -> None:
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     assert events[-1] == {"done": 1, "total": 1, "message": f"done: {out}"}
     assert "exported 1 episodes" in proc.stderr
+
+
+def test_nothing_to_export_is_one_line_and_writes_nothing(db, tmp_path):
+    from click.testing import CliRunner
+
+    from deskscribe.cli import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", "hf", str(out)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error: nothing to export: no accepted or edited")
+    assert not out.exists()
