@@ -95,10 +95,6 @@ def test_tray_command_line(db, tmp_path: Path, deskscribe_home: Path) -> None:
 
 
 def test_nothing_to_export_is_one_line_and_writes_nothing(db, tmp_path):
-    from click.testing import CliRunner
-
-    from deskscribe.cli import main
-
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["export", "hf", str(out)])
     assert result.exit_code == 1
