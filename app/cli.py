@@ -14,6 +14,9 @@ import click
 def tray_cmd(no_capture: bool, tray_wait: float) -> None:
     """Start the tray icon: it runs capture, pauses it, describes the backlog, and opens review, export and
     settings. Quit from its menu (or with SIGINT/SIGTERM); capture stops with it."""
+    from deskscribe.lean import load_sqlite_utils_without_pandas
+
+    load_sqlite_utils_without_pandas()  # a long-running process: ~70 MB less
     from deskscribe.app.main import run_tray
 
     raise SystemExit(run_tray(start_capture=not no_capture, tray_wait_s=tray_wait))
@@ -23,6 +26,9 @@ def tray_cmd(no_capture: bool, tray_wait: float) -> None:
 def review_cmd() -> None:
     """Open the review window (without the tray): browse episodes, look at frames, edit, accept or reject
     descriptions. Press F1 in the window for the keyboard shortcuts."""
+    from deskscribe.lean import load_sqlite_utils_without_pandas
+
+    load_sqlite_utils_without_pandas()  # a long-running process: ~70 MB less
     from deskscribe.app.main import run_review
 
     raise SystemExit(run_review())

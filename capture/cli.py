@@ -20,6 +20,9 @@ def capture_cmd(duration: float | None) -> None:
 
     Logs go to logs/capture.log in the data folder and to stderr. SIGUSR1 pauses, SIGUSR2 resumes.
     """
+    from deskscribe.lean import load_sqlite_utils_without_pandas
+
+    load_sqlite_utils_without_pandas()  # a long-running process: ~70 MB less
     from deskscribe import paths
     from deskscribe.capture.runner import Lock, run_capture, setup_logging
     from deskscribe.capture.screen import open_mss

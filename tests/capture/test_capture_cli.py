@@ -77,3 +77,25 @@ def test_second_capture_process_is_refused(xdisplay, start_capture, capdb, desks
     line = one_error_line(run_cli("capture", "--duration", "1", env={"DESKSCRIBE_HOME": str(deskscribe_home)}))
     assert "already running" in line and f"pid {first.pid}" in line
     assert first.stop() == 0
+
+
+def test_capture_process_does_not_load_pandas(deskscribe_home):
+    """sqlite-utils would pull in pandas (~70 MB) for nothing; the capture process hides it while loading."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from deskscribe.cli import main\n"
+        "try:\n"
+        "    main(['capture', '--duration', '0.1'], standalone_mode=False)\n"
+        "except Exception:\n"
+        "    pass\n"  # no display here: capture stops with its one-line error after loading storage
+        "loaded = 'sqlite_utils' in sys.modules, 'pandas' in sys.modules\n"
+        "import pandas\n"  # still importable for anything else in the process
+        "print(loaded, pandas.__name__)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "(True, False) pandas", out.stderr
