@@ -3,46 +3,33 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
 
+from deskscribe import progress
 from deskscribe.errors import DeskscribeError
 
 
 def _json_progress(done: int, total: int, episode: int | None, message: str) -> None:
-    # The tray parses these lines (QProcess on stdout): keep the keys and one object per line.
-    sys.stdout.write(json.dumps({"done": done, "total": total, "episode": episode, "message": message}) + "\n")
-    sys.stdout.flush()
+    progress.json_line(done=done, total=total, episode=episode, message=message)
 
 
-class _Bar:
-    """A tqdm bar with ETA on stderr; failures are printed above it."""
+class _Bar(progress.Bar):
+    """A bar with ETA on stderr; failures are printed above it."""
 
     def __init__(self) -> None:
-        self.bar: Any = None
+        super().__init__("describe")
 
     def __call__(self, done: int, total: int, episode: int | None, message: str) -> None:
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=total, unit="episode", desc="describe", file=sys.stderr, dynamic_ncols=True)
-        if episode is not None:
-            self.bar.update(done - self.bar.n)
-            self.bar.set_postfix_str(f"episode {episode}", refresh=True)
-            if message.startswith("failed"):
-                self.bar.write(f"episode {episode} {message}", file=sys.stderr)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.update(done, total, None if episode is None else f"episode {episode}")
+        if episode is not None and message.startswith("failed"):
+            self.write(f"episode {episode} {message}")
 
 
 @click.command("describe")
 @click.argument("episodes", nargs=-1, type=int)
-@click.option("--progress", "progress_mode", type=click.Choice(["bar", "json", "none"]), default="bar",
-              show_default=True, help="Progress as a bar with ETA on stderr, JSON lines on stdout, or nothing.")
+@progress.option("Progress as a bar with ETA on stderr, JSON lines on stdout, or nothing.")
 @click.option("--retry-failed", is_flag=True, help="Queue episodes whose description failed before again.")
 def describe_cmd(episodes: tuple[int, ...], progress_mode: str, retry_failed: bool) -> None:
     """Caption frames and describe episodes with the configured local models.
@@ -56,9 +43,9 @@ def describe_cmd(episodes: tuple[int, ...], progress_mode: str, retry_failed: bo
     cfg = load_config()
     db = open_db()
     bar = _Bar() if progress_mode == "bar" else None
-    progress = bar if bar else (_json_progress if progress_mode == "json" else None)
+    report = bar if bar else (_json_progress if progress_mode == "json" else None)
     try:
-        result = run_batch(db, cfg, list(episodes) or None, retry_failed=retry_failed, progress=progress)
+        result = run_batch(db, cfg, list(episodes) or None, retry_failed=retry_failed, progress=report)
     finally:
         if bar:
             bar.close()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
+
+from deskscribe import progress
 
 FORMAT_HELP = """Write your reviewed episodes as a training dataset in FORMAT into OUT_DIR.
 
@@ -26,31 +25,16 @@ The database is only read. OUT_DIR must be empty (or an earlier export, with --f
 """
 
 
-class _JsonProgress:
-    """One JSON object per line on stdout: {"done": i, "total": n, "message": str} (the tray parses these)."""
-
-    def __call__(self, done: int, total: int, message: str) -> None:
-        sys.stdout.write(json.dumps({"done": done, "total": total, "message": message}) + "\n")
-        sys.stdout.flush()
-
-    def close(self) -> None:
-        pass
+def _json_progress(done: int, total: int, message: str) -> None:
+    progress.json_line(done=done, total=total, message=message)
 
 
-class _BarProgress:
+class _Bar(progress.Bar):
     def __init__(self) -> None:
-        self.bar: Any = None
+        super().__init__("export")
 
     def __call__(self, done: int, total: int, message: str) -> None:
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=total, unit="episode", file=sys.stderr, desc="export")
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.update(done, total)
 
 
 @click.command("export", help=FORMAT_HELP)
@@ -70,9 +54,7 @@ class _BarProgress:
 @click.option("--force", is_flag=True, help="Replace OUT_DIR when it holds an earlier deskscribe export.")
 @click.option("--license", "license_", default="other", show_default=True,
               help="License written into the dataset card (your data: 'other' unless you choose one).")
-@click.option("--progress", "progress_mode", type=click.Choice(["bar", "json", "none"]), default="bar",
-              show_default=True,
-              help="Progress display: a bar on stderr, JSON lines {done, total, message} on stdout, or nothing.")
+@progress.option("Progress display: a bar on stderr, JSON lines {done, total, message} on stdout, or nothing.")
 def export_cmd(fmt: str, out_dir: Path, include_unreviewed: bool, max_images: int, max_side: int,
                val_fraction: float, seed: int, allow_flagged: bool, force: bool, license_: str,
                progress_mode: str) -> None:
@@ -82,14 +64,14 @@ def export_cmd(fmt: str, out_dir: Path, include_unreviewed: bool, max_images: in
     opts = ExportOptions(include_unreviewed=include_unreviewed, max_images=max_images, max_side=max_side,
                          val_fraction=val_fraction, seed=seed, allow_flagged=allow_flagged, force=force,
                          license=license_)
-    progress = {"json": _JsonProgress, "bar": _BarProgress}.get(progress_mode)
-    reporter = progress() if progress else None
+    bar = _Bar() if progress_mode == "bar" else None
+    report = bar if bar else (_json_progress if progress_mode == "json" else None)
     db = open_db(readonly=True)
     try:
-        result = export(db, fmt, out_dir, opts, progress=reporter)
+        result = export(db, fmt, out_dir, opts, progress=report)
     finally:
-        if reporter is not None:
-            reporter.close()
+        if bar is not None:
+            bar.close()
         db.conn.close()
     s = result.summary
     pairs = ", ".join(f"{k} {sum(v.values())}" for k, v in sorted(s.counts.items())) or "nothing"
