@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -27,6 +26,7 @@ from deskscribe.models import prompt as promptlib
 from deskscribe.models.base import Captioner, TextModel
 from deskscribe.storage import descriptions as store
 from deskscribe.storage import jobs
+from deskscribe.storage.db import db_file
 from deskscribe.storage.frames import episode_events, episode_frames, image_bytes
 
 log = logging.getLogger(__name__)
@@ -178,15 +178,10 @@ class Describer:
         return store.add_description(self.db, episode_id, summary, steps, author="model", model_run_id=self.run_id)
 
 
-def _db_file(db: sqlite_utils.Database) -> Path | None:
-    row = db.conn.execute("PRAGMA database_list").fetchone()
-    return Path(row[2]) if row and row[2] else None
-
-
 @contextlib.contextmanager
 def batch_lock(db: sqlite_utils.Database) -> Iterator[None]:
     """One describe batch per database at a time (the tray's idle runner and a manual run must not race)."""
-    path = _db_file(db)
+    path = db_file(db)
     try:
         import fcntl
     except ImportError:  # Windows: no advisory locks; the job queue's atomic claim still prevents double work

@@ -74,6 +74,14 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
     return sqlite_utils.Database(conn)
 
 
+def db_file(db: sqlite_utils.Database) -> Path | None:
+    """The file behind a connection (None in memory): other threads and locks open or name it."""
+    for _, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return Path(file) if file else None
+    return None
+
+
 def _check_is_sqlite(conn: sqlite3.Connection, path: Path | str) -> None:
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

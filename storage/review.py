@@ -11,13 +11,10 @@ fetching while capture adds episodes without rows shifting between pages, and pa
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import re
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -31,13 +28,16 @@ from deskscribe.storage.descriptions import (  # noqa: F401  (re-exported for th
     review,
     revert_to,
 )
+from deskscribe.storage.db import db_file, transaction  # noqa: F401  (db_file re-exported for the app)
 from deskscribe.storage.frames import (  # noqa: F401  (re-exported for the app)
+    EncodedImage,
     delete_episode,
     delete_frames,
     episode_frames,
     frame_events,
     get_episode,
     image_bytes,
+    put_image,
 )
 
 STATUSES = ("unreviewed", "accepted", "rejected", "edited")
@@ -192,16 +192,10 @@ def filmstrip(db: sqlite_utils.Database, episode_id: int) -> list[dict[str, Any]
 
 def thumbnail_bytes(db: sqlite_utils.Database, image_hash: str) -> bytes | None:
     """The encoded image of a frame (the GUI decodes and scales it off the main thread); None if deleted."""
-    row = db.conn.execute("SELECT data FROM images WHERE hash = ?", (image_hash,)).fetchone()
-    return None if row is None else bytes(row[0])
-
-
-def db_file(db: sqlite_utils.Database) -> Path | None:
-    """The file behind a connection (worker threads open their own read-only connection to it)."""
-    for _, name, file in db.conn.execute("PRAGMA database_list"):
-        if name == "main":
-            return Path(file) if file else None
-    return None
+    try:
+        return image_bytes(db, image_hash)[0]
+    except KeyError:
+        return None
 
 
 def fill_synthetic(db: sqlite_utils.Database, episodes: int, frames_per_episode: int, image: bytes,
@@ -214,14 +208,8 @@ def fill_synthetic(db: sqlite_utils.Database, episodes: int, frames_per_episode:
     with Image.open(io.BytesIO(image)) as img:
         width, height = img.size
         fmt = (img.format or "png").lower()
-    digest = hashlib.sha256(image).hexdigest()
-    conn: sqlite3.Connection = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute(
-            "INSERT OR IGNORE INTO images (hash, data, format, width, height, bytes) VALUES (?, ?, ?, ?, ?, ?)",
-            (digest, image, fmt, width, height, len(image)),
-        )
+    with transaction(db) as conn:
+        digest = put_image(db, EncodedImage(image, fmt, width, height))
         base = int(conn.execute("SELECT coalesce(max(id), 0) FROM episodes").fetchone()[0])
         ep_rows, frame_rows = [], []
         for i in range(base + 1, base + episodes + 1):
@@ -242,7 +230,3 @@ def fill_synthetic(db: sqlite_utils.Database, episodes: int, frames_per_episode:
             "INSERT INTO descriptions (episode_id, revision, author, summary, steps, is_current, created_ts)"
             " VALUES (?, 1, 'model', ?, '[]', 1, ?)",
             [(r[0], f"synthetic episode {r[0]}", r[1]) for r in ep_rows if r[0] % 10 == 0])
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
