@@ -48,7 +48,7 @@ def run_review() -> int:
     log_to_file("review.log")
     from deskscribe.app.qtutil import SignalWatcher, application, install_excepthook
     from deskscribe.app.review_window import ReviewWindow
-    from deskscribe.cli import open_db
+    from deskscribe.storage.db import open_user_db as open_db
 
     app = application()
     install_excepthook()
@@ -80,7 +80,7 @@ def run_tray(start_capture: bool = True, tray_wait_s: float = 10.0) -> int:
 
     from deskscribe.app.qtutil import SignalWatcher, application, install_excepthook
     from deskscribe.app.tray import TrayIcon
-    from deskscribe.cli import open_db
+    from deskscribe.storage.db import open_user_db as open_db
 
     app = application()
     install_excepthook()

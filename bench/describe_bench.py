@@ -69,7 +69,7 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     os.environ["DESKSCRIBE_HOME"] = str(home)
     from deskscribe.config import Config
     from deskscribe.storage.db import open_db
-    from deskscribe.storage.importer import import_folder
+    from deskscribe.capture.importer import import_folder
 
     data = shared / "data" / "screenagent-dev"
     folders = sorted(p for p in data.iterdir() if p.is_dir())[:limit]

@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from deskscribe.cli import load_config, open_db
+from deskscribe.config import load as load_config
+
+
+def open_db(readonly: bool = False):  # type: ignore[no-untyped-def]
+    """The user's database; storage is imported here so that loading the command stays light."""
+    from deskscribe.storage.db import open_user_db
+
+    return open_user_db(readonly=readonly)
 
 
 @click.command("capture")

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from deskscribe import __version__
+from deskscribe.config import load as load_config
 from deskscribe.errors import DeskscribeError
 
 
@@ -24,22 +25,6 @@ class Group(click.Group):
             return super().invoke(ctx)
         except DeskscribeError as exc:
             raise click.ClickException(str(exc)) from exc
-
-
-def open_db(readonly: bool = False):  # type: ignore[no-untyped-def]
-    """The database in the data folder, for commands (creates the folder when writing)."""
-    from deskscribe import paths
-    from deskscribe.storage.db import open_db as _open
-
-    if not readonly:
-        paths.ensure_user_dir()
-    return _open(paths.db_path(), readonly=readonly)
-
-
-def load_config():  # type: ignore[no-untyped-def]
-    from deskscribe import config
-
-    return config.load()
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -119,10 +104,12 @@ def import_cmd(folders: tuple[Path, ...], keep_typed_text: bool) -> None:
     app and window titles, and input actions per frame; see the README.
     """
     from deskscribe.errors import ImportFailed
-    from deskscribe.storage.importer import import_folder
+    from deskscribe.capture.importer import import_folder
 
     cfg = load_config()
-    db = open_db()
+    from deskscribe.storage.db import open_user_db
+
+    db = open_user_db()
     failed = 0
     for folder in folders:
         try:

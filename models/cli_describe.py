@@ -37,7 +37,8 @@ def describe_cmd(episodes: tuple[int, ...], progress_mode: str, retry_failed: bo
     Without EPISODE ids, describes every finished episode the current model and prompt have not described
     yet (a re-run does nothing new). Exits 1 with a one-line summary when some episodes failed.
     """
-    from deskscribe.cli import load_config, open_db
+    from deskscribe.config import load as load_config
+    from deskscribe.storage.db import open_user_db as open_db
     from deskscribe.models.describe import run_batch
 
     cfg = load_config()
@@ -117,7 +118,7 @@ def _print_report(rep: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
 def show_cmd(episode: int, as_json: bool) -> None:
     """Print an episode: frames with captions and events, its current description and where it came from."""
-    from deskscribe.cli import open_db
+    from deskscribe.storage.db import open_user_db as open_db
 
     db = open_db(readonly=True)
     try:

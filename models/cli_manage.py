@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from deskscribe.cli import load_config
+from deskscribe.config import load as load_config
 
 
 @click.group("models")

@@ -17,12 +17,12 @@ def open_text_model(cfg: ModelsConfig) -> TextModel:
     Cheap: the weights load at the first ``complete()``; ``close()`` (or ``with``) frees them.
     """
     if cfg.backend == "openai":
-        from deskscribe.models.server import OpenAITextModel
+        from deskscribe.models.openai_remote import OpenAITextModel
 
         return OpenAITextModel(cfg)
     if cfg.backend != "llama_cpp":
         raise ModelError(f"unknown models.backend {cfg.backend!r} (use llama_cpp or openai)")
-    from deskscribe.models.backends import LlamaCppTextModel
+    from deskscribe.models.llama_text import LlamaCppTextModel
     from deskscribe.models.manager import resolve
 
     return LlamaCppTextModel(resolve(cfg.summarizer, what="summarizer"), cfg)

@@ -15,7 +15,7 @@ from typing import Any
 
 from deskscribe.config import ModelsConfig
 from deskscribe.errors import ModelError
-from deskscribe.models.backends import gpu_layers, load_llama, n_ctx_for
+from deskscribe.models.llama_text import gpu_layers, load_llama, n_ctx_for
 from deskscribe.models.base import Captioner, ModelInfo
 from deskscribe.models.gguf_file import GGUFSummary, read_gguf, sha256_file
 from deskscribe.models.manager import PRESETS, resolve, resolve_mmproj
@@ -212,7 +212,7 @@ def open_vlm_captioner(cfg: ModelsConfig) -> Captioner:
     With ``backend = "openai"`` the frames go to the server instead (it must serve a vision model).
     """
     if cfg.backend == "openai":
-        from deskscribe.models.server import OpenAICaptioner
+        from deskscribe.models.openai_remote import OpenAICaptioner
 
         return OpenAICaptioner(cfg)
     model = resolve(cfg.vlm_model, what="vision model (models.vlm_model)")

@@ -74,6 +74,13 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
     return sqlite_utils.Database(conn)
 
 
+def open_user_db(readonly: bool = False) -> sqlite_utils.Database:
+    """The database in the data folder, for commands and the app (creates the folder when writing)."""
+    if not readonly:
+        paths.ensure_user_dir()
+    return open_db(paths.db_path(), readonly=readonly)
+
+
 def db_file(db: sqlite_utils.Database) -> Path | None:
     """The file behind a connection (None in memory): other threads and locks open or name it."""
     for _, name, file in db.conn.execute("PRAGMA database_list"):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = {"app": "deskscribe/app", "capture": "deskscribe/capture", "models": "deskscribe/models",
-          "storage": "deskscribe/storage", "deskscribe": "deskscribe"}
+          "storage": "deskscribe/storage", "export": "deskscribe/export", "deskscribe": "deskscribe"}
 
 
 def test_wheel_contains_every_module_under_deskscribe(tmp_path):

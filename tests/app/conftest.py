@@ -34,7 +34,7 @@ def wait_until() -> Callable[..., object]:
 def imported(db, screenagent: Path) -> int:
     """A real ScreenAgent episode (GIMP, 7 frames, with its recorded clicks and keys) with a model draft."""
     from deskscribe.storage import descriptions
-    from deskscribe.storage.importer import import_folder
+    from deskscribe.capture.importer import import_folder
 
     res = import_folder(db, screenagent / EPISODE)
     assert res.episode_id is not None

@@ -17,7 +17,7 @@ from deskscribe.cli import main
 
 def _one_episode(db, tmp_path: Path) -> Path:
     from deskscribe.storage import descriptions as D
-    from deskscribe.storage.importer import import_folder
+    from deskscribe.capture.importer import import_folder
 
     folder = tmp_path / "src" / "ep"
     folder.mkdir(parents=True)

@@ -19,7 +19,7 @@ from deskscribe.models.ocr import OcrCaptioner
 from deskscribe.storage import descriptions as D
 from deskscribe.storage import export_queries as q
 from deskscribe.storage.frames import episode_frames
-from deskscribe.storage.importer import import_folder
+from deskscribe.capture.importer import import_folder
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 

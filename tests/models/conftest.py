@@ -18,7 +18,7 @@ from ..conftest import stop_process, wait_for
 
 # The server process applies the same AMX workaround as the in-process backend (see backends.py).
 _SERVER = (
-    "import runpy, sys; from deskscribe.models.backends import apply_cpu_workarounds; "
+    "import runpy, sys; from deskscribe.models.llama_text import apply_cpu_workarounds; "
     "apply_cpu_workarounds(); sys.argv[0] = 'llama_cpp.server'; "
     "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
 )

@@ -18,7 +18,7 @@ from deskscribe.models.ocr import OcrCaptioner
 from deskscribe.storage import descriptions as store
 from deskscribe.storage import jobs
 from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
-from deskscribe.storage.importer import import_folder
+from deskscribe.capture.importer import import_folder
 
 SHORT_EPISODE = "5fe99045cd214b898c99fce84ff4906b"  # 5 frames
 

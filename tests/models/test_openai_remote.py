@@ -12,7 +12,7 @@ import pytest
 from deskscribe.config import ModelsConfig
 from deskscribe.errors import ModelError
 from deskscribe.models.loader import open_text_model
-from deskscribe.models.server import extract_json
+from deskscribe.models.openai_remote import extract_json
 
 SCHEMA = {
     "type": "object",

@@ -13,7 +13,7 @@ import pytest
 
 from deskscribe.config import ModelsConfig
 from deskscribe.errors import ModelError
-from deskscribe.models import backends
+from deskscribe.models import llama_text as backends
 from deskscribe.models.gguf_file import read_gguf, sha256_file
 from deskscribe.models.loader import open_text_model
 
@@ -84,7 +84,7 @@ def test_gpu_layers_follow_the_build(caplog: pytest.LogCaptureFixture, monkeypat
 
     monkeypatch.setattr(backends, "_cpu_logged", False)
     can_offload = llama_cpp.llama_supports_gpu_offload()
-    with caplog.at_level(logging.WARNING, logger="deskscribe.models.backends"):
+    with caplog.at_level(logging.WARNING, logger="deskscribe.models.llama_text"):
         assert backends.gpu_layers(ModelsConfig()) == (-1 if can_offload else 0)
         assert backends.gpu_layers(ModelsConfig()) == (-1 if can_offload else 0)
     assert backends.gpu_layers(ModelsConfig(n_gpu_layers=0)) == 0

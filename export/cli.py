@@ -58,7 +58,7 @@ class _Bar(progress.Bar):
 def export_cmd(fmt: str, out_dir: Path, include_unreviewed: bool, max_images: int, max_side: int,
                val_fraction: float, seed: int, allow_flagged: bool, force: bool, license_: str,
                progress_mode: str) -> None:
-    from deskscribe.cli import open_db
+    from deskscribe.storage.db import open_user_db as open_db
     from deskscribe.export.core import ExportOptions, export
 
     opts = ExportOptions(include_unreviewed=include_unreviewed, max_images=max_images, max_side=max_side,
