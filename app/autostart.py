@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
-import sys
 from pathlib import Path
+
+from deskscribe.child import tray_command
+from deskscribe.fileio import write_atomic
 
 FILE_NAME = "deskscribe.desktop"
 
@@ -38,13 +39,7 @@ def autostart_path() -> Path:
 
 def exec_line() -> str:
     """The command that starts the tray from this installation (the GUI script next to the interpreter)."""
-    script = Path(sys.executable).with_name("deskscribe-tray")
-    if script.exists():
-        return shlex.quote(str(script))
-    found = shutil.which("deskscribe-tray")
-    if found:
-        return shlex.quote(found)
-    return f"{shlex.quote(sys.executable)} -m deskscribe tray"
+    return shlex.join(tray_command())
 
 
 def desktop_entry(command: str | None = None) -> str:
@@ -54,11 +49,7 @@ def desktop_entry(command: str | None = None) -> str:
 
 def enable(command: str | None = None) -> Path:
     path = autostart_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(desktop_entry(command), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, desktop_entry(command))
 
 
 def disable() -> Path | None:

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QProgressBar, QPushButton, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
-from deskscribe.app.jobs import JsonProgressProcess, deskscribe_command
+from deskscribe.app.jobs import JsonProgressProcess
+from deskscribe.child import deskscribe_command
+from deskscribe.export import registry
 
 
 def export_formats() -> list[str]:
-    """The formats ``deskscribe export`` accepts, read from its FORMAT argument (empty if unknown)."""
-    from deskscribe.cli import main
-
-    cmd = main.commands.get("export")
-    if cmd is None:
-        return []
-    for param in cmd.params:
-        if isinstance(param, click.Argument) and isinstance(param.type, click.Choice):
-            return [str(c) for c in param.type.choices]
-    return []
+    """The formats ``deskscribe export`` accepts (its FORMAT choices read the same registry)."""
+    return registry.names()
 
 
 class ExportDialog(QDialog):

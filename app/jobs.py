@@ -10,24 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
+from deskscribe.child import deskscribe_command
+
 log = logging.getLogger(__name__)
-
-
-def deskscribe_command(*args: str) -> list[str]:
-    """``python -m deskscribe ARGS``: the same interpreter and install as the app.
-
-    In a PyInstaller bundle (packaging/deskscribe.spec) ``sys.executable`` is the tray program itself and
-    cannot run ``-m``; the console ``deskscribe`` program beside it runs the commands instead.
-    """
-    if getattr(sys, "frozen", False):
-        exe = Path(sys.executable).with_name("deskscribe.exe" if sys.platform == "win32" else "deskscribe")
-        return [str(exe), *args]
-    return [sys.executable, "-m", "deskscribe", *args]
 
 
 def last_error_line(text: str) -> str:

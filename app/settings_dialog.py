@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
-    QPlainTextEdit, QSpinBox, QTabWidget, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from deskscribe import config, paths
 from deskscribe.errors import ConfigError
+from deskscribe.models import registry
 
 
 def _lines(edit: QPlainTextEdit) -> list[str]:
@@ -35,9 +49,12 @@ def parse_monitors(text: str) -> list[int]:
     return out
 
 
-def _combo(choices: list[str], value: str) -> QComboBox:
+def _combo(choices: dict[str, registry.Entry[Any]], value: str) -> QComboBox:
+    """A choice from a registry: its names, each with its help as the tooltip."""
     box = QComboBox()
-    box.addItems(choices)
+    for i, entry in enumerate(choices.values()):
+        box.addItem(entry.name)
+        box.setItemData(i, entry.help, Qt.ItemDataRole.ToolTipRole)
     box.setCurrentText(value)
     return box
 
@@ -100,13 +117,13 @@ class SettingsDialog(QDialog):
 
     def _models_tab(self) -> QWidget:
         m = self.cfg.models
-        self.captioner = _combo(["ocr", "vlm"], m.captioner)
+        self.captioner = _combo(registry.CAPTIONERS, m.captioner)
         self.summarizer = QLineEdit(m.summarizer)
         self.vlm_model = QLineEdit(m.vlm_model)
         self.vlm_model.setPlaceholderText("preset name or path to a GGUF")
         self.vlm_mmproj = QLineEdit(m.vlm_mmproj)
         self.vlm_mmproj.setPlaceholderText("path to the mmproj GGUF (presets bring their own)")
-        self.backend = _combo(["llama_cpp", "openai"], m.backend)
+        self.backend = _combo(registry.BACKENDS, m.backend)
         self.server_url = QLineEdit(m.server_url)
         self.server_url.setPlaceholderText("http://127.0.0.1:8080/v1 (backend openai)")
         self.gpu_layers = QSpinBox(minimum=-1, maximum=1000, value=m.n_gpu_layers)

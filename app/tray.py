@@ -18,9 +18,11 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from deskscribe import config, paths
 from deskscribe.app.icons import state_icon
-from deskscribe.app.jobs import CaptureProcess, JsonProgressProcess, deskscribe_command
+from deskscribe.app.jobs import CaptureProcess, JsonProgressProcess
+from deskscribe.child import deskscribe_command
 from deskscribe.errors import ConfigError
-from deskscribe.storage import queries, state
+from deskscribe.models import idle
+from deskscribe.storage import episodes, queries, state
 
 log = logging.getLogger(__name__)
 
@@ -260,13 +262,12 @@ class TrayIcon(QSystemTrayIcon):
             return
         now = time.time()
         self._idle_since = self._idle_since or now
-        if (self.cfg.describe.idle_processing and not self._idle_ran
-                and now - self._idle_since >= self.cfg.describe.idle_after_s):
-            s = queries.stats(self.db)
-            if s["episodes"] > s["described"]:
-                self._idle_ran = True
-                log.info("you are away: describing the backlog")
-                self.describe_backlog()
+        if self._idle_ran or not self.cfg.describe.idle_processing:  # once per time away
+            return
+        if idle.should_run(now, self._idle_since, episodes.backlog(self.db), self.cfg.describe):
+            self._idle_ran = True
+            log.info("you are away: describing the backlog")
+            self.describe_backlog()
 
     def _on_capture_exit(self, code: int, expected: bool, error: str) -> None:
         if not expected and not self._quitting:

@@ -67,9 +67,9 @@ def timed_batch(db, cfg, **kw):  # type: ignore[no-untyped-def]
 def run(shared: Path, limit: int | None) -> dict[str, object]:
     home = Path(tempfile.mkdtemp(prefix="describe-bench-"))
     os.environ["DESKSCRIBE_HOME"] = str(home)
+    from deskscribe.capture.importer import import_folder
     from deskscribe.config import Config
     from deskscribe.storage.db import open_db
-    from deskscribe.capture.importer import import_folder
 
     data = shared / "data" / "screenagent-dev"
     folders = sorted(p for p in data.iterdir() if p.is_dir())[:limit]

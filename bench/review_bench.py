@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from deskscribe.storage import review  # noqa: E402
 from deskscribe.storage.db import open_db  # noqa: E402
+from synthetic import fill_synthetic  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGET_S = 0.5
@@ -108,7 +109,7 @@ def main() -> None:
         path = Path(tmp) / "deskscribe.db"
         db = open_db(path)
         t = time.perf_counter()
-        review.fill_synthetic(db, args.episodes, args.frames_per_episode, tiny_image())
+        fill_synthetic(db, args.episodes, args.frames_per_episode, tiny_image())
         fill_s = time.perf_counter() - t
         db.conn.close()
         runs = [open_window(app, path) for _ in range(args.runs)]

@@ -31,16 +31,19 @@ def capture_cmd(duration: float | None) -> None:
 
     load_sqlite_utils_without_pandas()  # a long-running process: ~70 MB less
     from deskscribe import paths
-    from deskscribe.capture.runner import Lock, run_capture, setup_logging
+    from deskscribe.capture.runner import lock_data_folder, run_capture, setup_logging
     from deskscribe.capture.screen import open_mss
 
     cfg = load_config()
     paths.ensure_user_dir()
-    lock = Lock(paths.runtime_dir() / "capture.lock")
-    lock.acquire()  # a second capture process on the same data folder: one clear line
+    lock = lock_data_folder(paths.runtime_dir() / "capture.lock")  # a second capture process: one clear line
     open_mss().close()  # no display → one clear line before any log output
-    setup_logging(paths.logs_dir() / "capture.log", verbose=click.get_current_context().find_root().params.get("verbose", 0) > 0)
-    summary = run_capture(cfg, paths.db_path(), duration=duration)
+    verbose = click.get_current_context().find_root().params.get("verbose", 0) > 0
+    setup_logging(paths.logs_dir() / "capture.log", verbose=verbose)
+    try:
+        summary = run_capture(cfg, paths.db_path(), duration=duration)
+    finally:
+        lock.release()
     click.echo(f"stored {summary.frames} frames in {summary.episodes} episodes")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import os
 import signal
 import sys
 import threading
@@ -17,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from deskscribe.config import Config
+from deskscribe.errors import DeskscribeError
+from deskscribe.storage.locks import FileLock, LockBusy
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Summary:
+class CaptureSummary:
     frames: int
     episodes: int
 
@@ -42,41 +43,19 @@ def setup_logging(log_file: Path, verbose: bool = False) -> None:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
-class Lock:
-    """One capture process per data folder: an OS file lock, released by the OS however the process ends."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: Any = None
-
-    def acquire(self) -> None:
-        from deskscribe.errors import DeskscribeError
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+")  # noqa: SIM115 - held for the life of the process
-        try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                msvcrt.locking(self._fh.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            self._fh.seek(0)
-            pid = self._fh.read().strip() or "?"
-            self._fh.close()
-            raise DeskscribeError(f"capture is already running for this data folder (pid {pid}); "
-                                  "stop it first or set DESKSCRIBE_HOME to another folder") from exc
-        self._fh.seek(0)
-        self._fh.truncate()
-        self._fh.write(str(os.getpid()))
-        self._fh.flush()
+def lock_data_folder(path: Path) -> FileLock:
+    """One capture process per data folder: the lock is held for the life of the process."""
+    lock = FileLock(path)
+    try:
+        lock.acquire()
+    except LockBusy as exc:
+        raise DeskscribeError(f"capture is already running for this data folder (pid {exc.pid}); "
+                              "stop it first or set DESKSCRIBE_HOME to another folder") from exc
+    return lock
 
 
 def run_capture(cfg: Config, db_path: Path, duration: float | None = None,
-                stop: threading.Event | None = None) -> Summary:
+                stop: threading.Event | None = None) -> CaptureSummary:
     """Capture until SIGINT/SIGTERM, ``stop`` being set, or ``duration`` seconds have passed."""
     from deskscribe.capture.engine import Engine
 
@@ -91,7 +70,7 @@ def run_capture(cfg: Config, db_path: Path, duration: float | None = None,
         log.info("stopping capture")
         engine.shutdown()
         _restore_signals(previous)
-    summary = Summary(engine.status.frames, len(engine.status.episodes))
+    summary = CaptureSummary(engine.status.frames, len(engine.status.episodes))
     log.info("stored %d frames in %d episodes", summary.frames, summary.episodes)
     return summary
 

@@ -103,8 +103,8 @@ def import_cmd(folders: tuple[Path, ...], keep_typed_text: bool) -> None:
     An optional deskscribe.json in a folder (or an episodes.jsonl beside it) gives timestamps,
     app and window titles, and input actions per frame; see the README.
     """
-    from deskscribe.errors import ImportFailed
     from deskscribe.capture.importer import import_folder
+    from deskscribe.errors import ImportFailed
 
     cfg = load_config()
     from deskscribe.storage.db import open_user_db

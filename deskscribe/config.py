@@ -7,9 +7,7 @@ Every error names the key and the file, e.g.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import tempfile
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,6 +17,8 @@ import tomli_w
 
 from deskscribe import paths
 from deskscribe.errors import ConfigError
+from deskscribe.fileio import write_atomic
+from deskscribe.models import registry as model_registry  # names only: the openers import lazily
 
 DEFAULT_EXCLUDE_APPS = [
     "keepassxc",
@@ -77,12 +77,12 @@ class RetentionConfig:
 
 @dataclass
 class ModelsConfig:
-    captioner: str = "ocr"  # ocr | vlm
+    captioner: str = "ocr"  # a name in models/registry.py CAPTIONERS: ocr | vlm
     vlm_model: str = ""  # preset name or path to a GGUF
     vlm_mmproj: str = ""  # path to the mmproj GGUF (presets bring their own)
-    vlm_handler: str = "auto"  # auto | llava15 | llava16 | moondream | qwen25vl | minicpmv26 | gemma3 | mtmd
+    vlm_handler: str = "auto"  # auto or a name in models/registry.py VLM_HANDLERS
     summarizer: str = "smollm2-135m"  # preset name or path to a GGUF
-    backend: str = "llama_cpp"  # llama_cpp | openai
+    backend: str = "llama_cpp"  # a name in models/registry.py BACKENDS: llama_cpp | openai
     server_url: str = ""  # OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1
     server_model: str = ""
     api_key_env: str = ""  # name of the environment variable holding the key
@@ -114,12 +114,9 @@ class Config:
 
 _CHOICES = {
     ("capture", "image_format"): {"jpeg", "webp", "png"},
-    ("models", "captioner"): {"ocr", "vlm"},
-    ("models", "backend"): {"llama_cpp", "openai"},
-    ("models", "vlm_handler"): {
-        "auto", "llava15", "llava16", "moondream", "nanollava", "qwen25vl", "minicpmv26", "gemma3", "mtmd",
-        "gemma4",
-    },
+    ("models", "captioner"): set(model_registry.CAPTIONERS),
+    ("models", "backend"): set(model_registry.BACKENDS),
+    ("models", "vlm_handler"): {"auto", *model_registry.VLM_HANDLERS},
 }
 _POSITIVE = {
     ("capture", "interval_s"), ("capture", "debounce_s"), ("capture", "idle_s"),
@@ -219,15 +216,4 @@ def save(config: Config, path: Path | None = None) -> Path:
     path = path or paths.config_path()
     data = to_dict(config)
     from_dict(data, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".toml")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            tomli_w.dump(data, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, tomli_w.dumps(data))

@@ -38,6 +38,10 @@ class ModelError(DeskscribeError):
     """A model file is missing, corrupt, of the wrong kind, or a server cannot be reached."""
 
 
+class InvalidOutput(DeskscribeError, ValueError):
+    """The model's answer cannot be stored: not JSON, an empty summary, or a loop."""
+
+
 class BackendUnavailable(DeskscribeError):
     """Something this platform or session cannot provide (no display, no tray, Wayland…)."""
 

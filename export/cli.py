@@ -7,17 +7,13 @@ from pathlib import Path
 import click
 
 from deskscribe import progress
+from deskscribe.export import registry
 
-FORMAT_HELP = """Write your reviewed episodes as a training dataset in FORMAT into OUT_DIR.
+FORMAT_HELP = f"""Write your reviewed episodes as a training dataset in FORMAT into OUT_DIR.
 
 \b
 FORMAT is one of:
-  hf             Parquet per config (sft, captions, dpo, kto) with embedded images
-                 + a dataset card: load_dataset(OUT_DIR, "sft")
-  llama-factory  sharegpt JSON + dataset_info.json + media/ (dataset_dir: OUT_DIR)
-  openai         chat JSONL with data-URI images; preference JSONL for DPO
-  llava          LLaVA JSON, one image per sample, images/ folder
-  jsonl          plain dump of episodes, frames, captions, events, all description revisions
+{registry.help_table()}
 
 Only accepted or edited episodes are used for SFT unless --include-unreviewed. Secrets and personal data
 are redacted in all text and blacked out in images (OCR); redaction_report.json says what was found.
@@ -38,7 +34,7 @@ class _Bar(progress.Bar):
 
 
 @click.command("export", help=FORMAT_HELP)
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(["hf", "llama-factory", "openai", "llava", "jsonl"]))
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(registry.names()))
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--include-unreviewed", is_flag=True,
               help="Also use model drafts of episodes nobody has reviewed yet (default: accepted/edited only).")
@@ -58,8 +54,8 @@ class _Bar(progress.Bar):
 def export_cmd(fmt: str, out_dir: Path, include_unreviewed: bool, max_images: int, max_side: int,
                val_fraction: float, seed: int, allow_flagged: bool, force: bool, license_: str,
                progress_mode: str) -> None:
-    from deskscribe.storage.db import open_user_db as open_db
     from deskscribe.export.core import ExportOptions, export
+    from deskscribe.storage.db import open_user_db as open_db
 
     opts = ExportOptions(include_unreviewed=include_unreviewed, max_images=max_images, max_side=max_side,
                          val_fraction=val_fraction, seed=seed, allow_flagged=allow_flagged, force=force,

@@ -22,14 +22,13 @@ import sqlite_utils
 
 from deskscribe import __version__
 from deskscribe.errors import ExportError
-from deskscribe.export import pairs
+from deskscribe.export import pairs, registry
 from deskscribe.export.images import ImageProcessor, OcrEngine, ocr_engine_version
 from deskscribe.export.redact import Redactor, Report
 from deskscribe.export.splits import split_of, validation_episodes
-from deskscribe.export.writer import Summary, Writer
+from deskscribe.export.writer import ExportSummary
 from deskscribe.storage import export_queries as q
 
-FORMATS = ("hf", "llama-factory", "openai", "llava", "jsonl")
 MARKER = "deskscribe-export.json"
 Progress = Callable[[int, int, str], None]
 
@@ -52,34 +51,18 @@ class ExportOptions:
 @dataclass
 class ExportResult:
     out_dir: Path
-    summary: Summary
+    summary: ExportSummary
     seconds: float
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-def _writer(fmt: str, root: Path, options: dict[str, Any]) -> Writer:
-    if fmt == "hf":
-        from deskscribe.export.formats_hf import HfWriter as W
-    elif fmt == "llama-factory":
-        from deskscribe.export.formats_llamafactory import LlamaFactoryWriter as W  # type: ignore[assignment]
-    elif fmt == "openai":
-        from deskscribe.export.formats_openai import OpenAIWriter as W  # type: ignore[assignment]
-    elif fmt == "llava":
-        from deskscribe.export.formats_llava import LlavaWriter as W  # type: ignore[assignment]
-    elif fmt == "jsonl":
-        from deskscribe.export.formats_jsonl import JsonlWriter as W  # type: ignore[assignment]
-    else:
-        raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    return W(root, options)
-
-
 def check_options(fmt: str, opts: ExportOptions) -> None:
-    if fmt not in FORMATS:
-        raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    most = registry.get(fmt).load().max_images
     if opts.max_images < 1:
         raise ExportError(f"--max-images must be at least 1 (got {opts.max_images})")
-    if fmt == "openai" and opts.max_images > 10:
-        raise ExportError("the openai format allows at most 10 images per example: use --max-images 10 or fewer")
+    if most is not None and opts.max_images > most:
+        raise ExportError(f"the {fmt} format allows at most {most} images per example: "
+                          f"use --max-images {most} or fewer")
     if opts.max_side < 0 or 0 < opts.max_side < 32:
         raise ExportError(f"--max-side must be 0 (keep) or at least 32 pixels (got {opts.max_side})")
     if not 0 <= opts.val_fraction < 1:
@@ -127,7 +110,7 @@ class _Run:
         self.report = Report()
         self.red = Redactor(self.report)
         options = {k: v for k, v in dataclasses.asdict(opts).items() if k not in ("force", "batch_size")}
-        self.writer = _writer(fmt, tmp, options)
+        self.writer = registry.make_writer(fmt, tmp, options)
         media = tmp / (self.writer.media_subdir or ".stage")
         media.mkdir(parents=True, exist_ok=True)
         self.stage = None if self.writer.media_subdir else media
@@ -136,7 +119,7 @@ class _Run:
         self.images = ImageProcessor(lambda h: q.image_data(db, h), media, self.report, max_side=opts.max_side,
                                      redact_images=opts.redact_images, ocr=ocr, stored_ocr=stored)
         self.dedupe = pairs.Deduper()
-        self.summary = Summary(fmt, options)
+        self.summary = ExportSummary(fmt, options)
 
     def episode(self, ep: dict[str, Any], frames: list[dict[str, Any]], events: list[dict[str, Any]],
                 history: list[dict[str, Any]], split: str) -> None:

@@ -23,7 +23,7 @@ from datasets import Features, Image, List, Value
 
 from deskscribe.export.images import ExportImage
 from deskscribe.export.pairs import Example
-from deskscribe.export.writer import Summary, Writer, summary_markdown
+from deskscribe.export.writer import ExportSummary, FormatWriter, summary_markdown
 
 _CONTENT = List({"type": Value("string"), "text": Value("string")})
 _MESSAGES = List({"role": Value("string"), "content": _CONTENT})
@@ -95,7 +95,7 @@ class _Part:
         self.writer.close()
 
 
-class HfWriter(Writer):
+class HfWriter(FormatWriter):
     def __init__(self, root: Path, options: dict[str, Any]) -> None:
         super().__init__(root, options)
         self.parts: dict[tuple[str, str], _Part] = {}
@@ -130,7 +130,7 @@ class HfWriter(Writer):
                 out += [f"  - split: {s}", f"    path: data/{kind}/{s}-00000.parquet"]
         return "\n".join(out)
 
-    def card(self, summary: Summary) -> str:
+    def card(self, summary: ExportSummary) -> str:
         lic = summary.options.get("license", "other")
         total = sum(sum(c.values()) for c in summary.counts.values())
         size = "n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else "10K<n<100K" if total < 100_000 else "n>100K"

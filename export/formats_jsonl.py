@@ -22,14 +22,14 @@ from typing import Any
 
 from deskscribe.export.images import ExportImage
 from deskscribe.export.pairs import Example
-from deskscribe.export.writer import Summary, Writer, summary_markdown
+from deskscribe.export.writer import ExportSummary, FormatWriter, summary_markdown
 
 FRAME_KEYS = ("id", "ts", "monitor", "width", "height", "app", "window_title", "caption", "ocr_text")
 DESC_KEYS = ("revision", "author", "model", "backend", "prompt_version", "parent_revision", "is_current",
              "summary", "steps", "created_ts")
 
 
-class JsonlWriter(Writer):
+class JsonlWriter(FormatWriter):
     kinds = ()
     media_subdir = "frames"
     dumps_episodes = True
@@ -59,7 +59,7 @@ class JsonlWriter(Writer):
     def close(self) -> None:
         self.fh.close()
 
-    def card(self, summary: Summary) -> str:
+    def card(self, summary: ExportSummary) -> str:
         doc = (__doc__ or "").split("\n", 2)[2]
         return f"""# deskscribe export (plain JSONL dump)
 

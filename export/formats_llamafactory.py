@@ -15,7 +15,7 @@ from typing import Any
 
 from deskscribe.export.images import ExportImage
 from deskscribe.export.pairs import Example
-from deskscribe.export.writer import Files, JsonArrayFile, Summary, Writer, summary_markdown
+from deskscribe.export.writer import ExportSummary, Files, FormatWriter, JsonArrayFile, summary_markdown
 
 TAGS = {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant",
         "system_tag": "system"}
@@ -25,7 +25,7 @@ def dataset_name(kind: str, split: str) -> str:
     return f"deskscribe_{kind}" + ("" if split == "train" else f"_{split}")
 
 
-class LlamaFactoryWriter(Writer):
+class LlamaFactoryWriter(FormatWriter):
     media_subdir = "media"
 
     def __init__(self, root: Path, options: dict[str, Any]) -> None:
@@ -61,7 +61,7 @@ class LlamaFactoryWriter(Writer):
             info[dataset_name(kind, split)] = entry
         (self.root / "dataset_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
 
-    def card(self, summary: Summary) -> str:
+    def card(self, summary: ExportSummary) -> str:
         names = ", ".join(f"`{dataset_name(k, s)}`" for k, s in sorted(self.files.open)) or "(none)"
         return f"""# deskscribe export (LLaMA-Factory)
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from deskscribe.export.images import ExportImage
 from deskscribe.export.pairs import Example
-from deskscribe.export.writer import Files, JsonArrayFile, Summary, Writer, summary_markdown
+from deskscribe.export.writer import ExportSummary, Files, FormatWriter, JsonArrayFile, summary_markdown
 
 
-class LlavaWriter(Writer):
+class LlavaWriter(FormatWriter):
     kinds = ("sft", "captions")
     media_subdir = "images"
 
@@ -37,7 +37,7 @@ class LlavaWriter(Writer):
     def close(self) -> None:
         self.files.close()
 
-    def card(self, summary: Summary) -> str:
+    def card(self, summary: ExportSummary) -> str:
         return f"""# deskscribe export (LLaVA)
 
 Files: llava_sft_train.json, llava_sft_validation.json, llava_captions_*.json; images in images/.

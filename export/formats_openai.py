@@ -17,7 +17,7 @@ from typing import Any
 
 from deskscribe.export.images import ExportImage
 from deskscribe.export.pairs import Example
-from deskscribe.export.writer import Files, Summary, Writer, summary_markdown
+from deskscribe.export.writer import ExportSummary, Files, FormatWriter, summary_markdown
 
 MAX_IMAGES = 10
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -28,8 +28,9 @@ def data_uri(img: ExportImage) -> str:
     return f"data:{img.mime};base64," + base64.b64encode(img.path.read_bytes()).decode("ascii")
 
 
-class OpenAIWriter(Writer):
+class OpenAIWriter(FormatWriter):
     kinds = ("sft", "captions", "dpo")
+    max_images = MAX_IMAGES
 
     def __init__(self, root: Path, options: dict[str, Any]) -> None:
         super().__init__(root, options)
@@ -64,7 +65,7 @@ class OpenAIWriter(Writer):
     def close(self) -> None:
         self.files.close()
 
-    def card(self, summary: Summary) -> str:
+    def card(self, summary: ExportSummary) -> str:
         return f"""# deskscribe export (OpenAI-style chat JSONL)
 
 Files: sft_train.jsonl / sft_validation.jsonl (supervised), captions_*.jsonl, dpo_*.jsonl (preference:

@@ -14,7 +14,7 @@ KINDS = ("sft", "captions", "dpo", "kto")
 
 
 @dataclass
-class Summary:
+class ExportSummary:
     """Facts for the dataset card and deskscribe-export.json."""
 
     fmt: str
@@ -30,12 +30,13 @@ class Summary:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-class Writer:
+class FormatWriter:
     """Base writer: formats override what they support. Files are written under ``root`` (a temp folder)."""
 
     kinds: tuple[str, ...] = KINDS
     media_subdir: str | None = None  # images stay in the export here; None = staged and removed at the end
     dumps_episodes = False
+    max_images: int | None = None  # most images one example may carry in this format (None: no limit)
 
     def __init__(self, root: Path, options: dict[str, Any]) -> None:
         self.root = root
@@ -59,7 +60,7 @@ class Writer:
     def close(self) -> None:
         """Flush and close every open file."""
 
-    def card(self, summary: Summary) -> str:
+    def card(self, summary: ExportSummary) -> str:
         """The README.md text (formats add their own loading instructions)."""
         return summary_markdown(summary)
 
@@ -67,7 +68,7 @@ class Writer:
         return img.path.relative_to(self.root).as_posix()
 
 
-def redaction_table(summary: Summary) -> str:
+def redaction_table(summary: ExportSummary) -> str:
     if not summary.redaction_counts:
         return "No secrets or personal data were found.\n"
     rows = "\n".join(f"| {k} | {n} |" for k, n in sorted(summary.redaction_counts.items()))
@@ -78,7 +79,7 @@ def redaction_table(summary: Summary) -> str:
     return f"| found | count |\n|---|---|\n{rows}\n{extra}"
 
 
-def summary_markdown(s: Summary) -> str:
+def summary_markdown(s: ExportSummary) -> str:
     counts = "\n".join(
         f"| {kind} | {c.get('train', 0)} | {c.get('validation', 0)} |" for kind, c in sorted(s.counts.items())
     ) or "| (none) | 0 | 0 |"

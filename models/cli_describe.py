@@ -38,8 +38,8 @@ def describe_cmd(episodes: tuple[int, ...], progress_mode: str, retry_failed: bo
     yet (a re-run does nothing new). Exits 1 with a one-line summary when some episodes failed.
     """
     from deskscribe.config import load as load_config
-    from deskscribe.storage.db import open_user_db as open_db
     from deskscribe.models.describe import run_batch
+    from deskscribe.storage.db import open_user_db as open_db
 
     cfg = load_config()
     db = open_db()

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -25,9 +26,11 @@ from deskscribe.models import facts as factlib
 from deskscribe.models import prompt as promptlib
 from deskscribe.models.base import Captioner, TextModel
 from deskscribe.storage import descriptions as store
+from deskscribe.storage import episodes as episode_queries
 from deskscribe.storage import jobs
 from deskscribe.storage.db import db_file
 from deskscribe.storage.frames import episode_events, episode_frames, image_bytes
+from deskscribe.storage.locks import FileLock, LockBusy
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +169,7 @@ class Describer:
 
     def describe(self, episode_id: int) -> int | None:
         """Describe one episode under this model run; returns the new revision, None when it already had one."""
-        if episode_id in jobs.described_by(self.db, self.run_id):
+        if episode_id in episode_queries.described_by(self.db, self.run_id):
             return None
         frames = self.frames(episode_id)
         if not frames:
@@ -182,34 +185,25 @@ class Describer:
 def batch_lock(db: sqlite_utils.Database) -> Iterator[None]:
     """One describe batch per database at a time (the tray's idle runner and a manual run must not race)."""
     path = db_file(db)
+    if path is None:  # an in-memory database has no other process to race with
+        yield
+        return
     try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; the job queue's atomic claim still prevents double work
+        lock = FileLock(Path(f"{path}.describe.lock"))
+        lock.acquire()
+    except LockBusy as exc:
+        raise BatchBusy("another `deskscribe describe` is running on this database; wait for it to finish") from exc
+    try:
         yield
-        return
-    if path is None:
-        yield
-        return
-    with open(f"{path}.describe.lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise BatchBusy("another `deskscribe describe` is running on this database; wait for it to finish") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    finally:
+        lock.release()
 
 
 def open_captioner(cfg: Config) -> Captioner:
-    """The configured frame captioner: OCR by default, the VLM when ``models.captioner = "vlm"``."""
-    if cfg.models.captioner == "vlm":
-        from deskscribe.models.loader import open_vlm_captioner
+    """The configured frame captioner (``models.captioner``: OCR by default; see models/registry.py)."""
+    from deskscribe.models.registry import open_captioner as _open
 
-        return open_vlm_captioner(cfg.models)
-    from deskscribe.models.ocr import OcrCaptioner
-
-    return OcrCaptioner()
+    return _open(cfg.models)
 
 
 def open_text(cfg: Config) -> TextModel:
@@ -220,12 +214,12 @@ def open_text(cfg: Config) -> TextModel:
 
 def _queue(db: sqlite_utils.Database, describer: Describer, episodes: list[int] | None, retry: bool) -> list[int]:
     """Queue every closed episode (or those named) that this model run has not described; returns targets."""
-    targets = jobs.closed_episodes(db, episodes)
+    targets = episode_queries.closed_episodes(db, episodes)
     if episodes is not None:
         missing = sorted(set(episodes) - set(targets))
         if missing:
             log.warning("episodes %s do not exist or are still being captured", missing)
-    described = jobs.described_by(db, describer.run_id)
+    described = episode_queries.described_by(db, describer.run_id)
     todo = [t for t in targets if t not in described]
     jobs.enqueue(db, JOB_KIND, todo, describer.run.key)
     if retry:

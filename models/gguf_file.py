@@ -14,13 +14,13 @@ import json
 import mmap
 import os
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from deskscribe import paths
 from deskscribe.errors import ModelError
+from deskscribe.fileio import write_json_atomic
 
 MAGIC = b"GGUF"
 _SHORT_ARRAY = 64  # arrays longer than this are kept as their length only (vocabularies, merges)
@@ -50,8 +50,8 @@ FILE_TYPES = {
 }
 
 
-class _Corrupt(Exception):
-    pass
+class _Corrupt(ModelError):
+    """Internal: read_gguf turns it into a ModelError that names the file."""
 
 
 @dataclass(frozen=True)
@@ -259,13 +259,8 @@ def _load_hash_cache() -> dict[str, Any]:
 
 def _save_hash_cache(cache: dict[str, Any]) -> None:
     """Best effort: a cache that cannot be written only costs a re-hash next time."""
-    target = _hash_cache_path()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".sha256-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(cache, fh, indent=1, sort_keys=True)
-        os.replace(tmp, target)
+        write_json_atomic(_hash_cache_path(), cache)
     except OSError:
         return
 

@@ -1,25 +1,27 @@
-"""Describe the backlog while the person is away: an apscheduler job the tray (or capture) can start.
+"""Describe the backlog while the person is away: the one idle policy, and scheduler glue for it.
 
-Idle time is measured from the newest frame or input event in the database — capture records input while
-the person works, so no new rows for ``describe.idle_after_s`` seconds means nobody is at the machine — with
-no platform-specific idle API. The decision is a pure function; the scheduler glue around it is thin.
+The decision (:func:`should_run`) is a pure function of when the person was last seen, the backlog and the
+settings. The tray asks it on every refresh, with "last seen" = when capture started reporting the person
+idle. Without a tray, :func:`start_idle_runner` runs an apscheduler job that measures "last seen" from the
+newest frame or input event in the database — capture records input while the person works, so no new rows
+for ``describe.idle_after_s`` seconds means nobody is at the machine — with no platform-specific idle API.
 """
 
 from __future__ import annotations
 
 import logging
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+from deskscribe.child import deskscribe_command
 from deskscribe.config import DescribeConfig
 
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 60.0
-DESCRIBE_ARGV = [sys.executable, "-m", "deskscribe", "describe", "--progress", "none"]
+DESCRIBE_ARGS = ("describe", "--progress", "none")
 
 
 def should_run(now: float, last_activity: float | None, backlog: int, cfg: DescribeConfig) -> bool:
@@ -31,7 +33,7 @@ def should_run(now: float, last_activity: float | None, backlog: int, cfg: Descr
 
 def run_describe_process(argv: list[str] | None = None) -> int:
     """Describe in a child process, so models never load into the tray's memory; returns its exit code."""
-    proc = subprocess.run(argv or DESCRIBE_ARGV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(argv or deskscribe_command(*DESCRIBE_ARGS), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if proc.returncode:
         log.warning("idle describe exited %s: %s", proc.returncode, proc.stderr.strip().splitlines()[-1:])
     return proc.returncode
@@ -41,14 +43,14 @@ def check_once(cfg: DescribeConfig, run: Callable[[], Any] = run_describe_proces
                now: Callable[[], float] = time.time) -> bool:
     """One scheduler tick: look at the database, run the backlog if idle. Returns whether it ran."""
     from deskscribe import paths
-    from deskscribe.storage import jobs
-    from deskscribe.storage.db import open_db
+    from deskscribe.storage import episodes
+    from deskscribe.storage.db import open_user_db
 
     if not paths.db_path().exists():
         return False
-    db = open_db(paths.db_path(), readonly=True)
+    db = open_user_db(readonly=True)
     try:
-        due = should_run(now(), jobs.last_activity_ts(db), jobs.backlog(db), cfg)
+        due = should_run(now(), episodes.last_activity_ts(db), episodes.backlog(db), cfg)
     finally:
         db.conn.close()
     if due:

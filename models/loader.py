@@ -7,7 +7,7 @@ the data folder or the bundled wheel, never to a hub download.
 from __future__ import annotations
 
 from deskscribe.config import ModelsConfig
-from deskscribe.errors import ModelError
+from deskscribe.models import registry
 from deskscribe.models.base import Captioner, TextModel
 
 
@@ -16,16 +16,7 @@ def open_text_model(cfg: ModelsConfig) -> TextModel:
 
     Cheap: the weights load at the first ``complete()``; ``close()`` (or ``with``) frees them.
     """
-    if cfg.backend == "openai":
-        from deskscribe.models.openai_remote import OpenAITextModel
-
-        return OpenAITextModel(cfg)
-    if cfg.backend != "llama_cpp":
-        raise ModelError(f"unknown models.backend {cfg.backend!r} (use llama_cpp or openai)")
-    from deskscribe.models.llama_text import LlamaCppTextModel
-    from deskscribe.models.manager import resolve
-
-    return LlamaCppTextModel(resolve(cfg.summarizer, what="summarizer"), cfg)
+    return registry.open_text_model(cfg)
 
 
 def open_vlm_captioner(cfg: ModelsConfig) -> Captioner:

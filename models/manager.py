@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import socket
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from urllib.parse import urlparse
 
 from deskscribe import paths
 from deskscribe.errors import ModelError
+from deskscribe.fileio import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,7 @@ def read_manifest() -> dict[str, Any]:
 
 
 def _write_manifest(data: dict[str, Any]) -> None:
-    target = manifest_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".manifest-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-    os.replace(tmp, target)
+    write_json_atomic(manifest_path(), data)
 
 
 HF_DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -192,8 +187,8 @@ def _download(preset: Preset, filename: str, folder: Path, endpoint: str) -> Pat
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
     os.environ.setdefault("HF_HUB_DISABLE_EXPERIMENTAL_WARNING", "1")
-    from huggingface_hub import hf_hub_download
     from huggingface_hub import errors as hf_errors
+    from huggingface_hub import hf_hub_download
 
     try:
         return Path(hf_hub_download(preset.repo, filename, local_dir=folder, endpoint=endpoint))

@@ -102,7 +102,7 @@ class OpenAITextModel:
         except urllib.error.HTTPError as exc:
             detail = exc.read(300).decode("utf-8", "replace").replace("\n", " ").strip()
             raise _HTTPStatus(exc.code, f"the model server at {url} answered HTTP {exc.code}: {detail}") from exc
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ModelError(
                 f"cannot reach the model server at {url} ({reason}); start it or fix models.server_url"

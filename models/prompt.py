@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from deskscribe.errors import InvalidOutput  # raised here; callers may catch prompt.InvalidOutput
 from deskscribe.models.facts import Facts, FrameView
 
 PROMPT_VERSION = "describe-v2"
@@ -51,10 +52,6 @@ TASK_SYSTEM = (
     "screen and what they typed. Reply with JSON: \"summary\" is the task as a short phrase that starts with "
     "a verb, in lower case, using the key words from the facts; \"steps\" may stay empty."
 )
-
-
-class InvalidOutput(ValueError):
-    """The model's answer cannot be stored: not JSON, an empty summary, or a loop."""
 
 
 def select_frames(frames: list[FrameView], max_frames: int) -> list[FrameView]:

@@ -15,10 +15,11 @@ from typing import Any
 
 from deskscribe.config import ModelsConfig
 from deskscribe.errors import ModelError
-from deskscribe.models.llama_text import gpu_layers, load_llama, n_ctx_for
 from deskscribe.models.base import Captioner, ModelInfo
 from deskscribe.models.gguf_file import GGUFSummary, read_gguf, sha256_file
+from deskscribe.models.llama_text import gpu_layers, load_llama, n_ctx_for
 from deskscribe.models.manager import PRESETS, resolve, resolve_mmproj
+from deskscribe.models.registry import VLM_HANDLERS as HANDLERS
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +30,6 @@ PROMPT = (
     "application is shown, what is visible (documents, web pages, dialogs, code, readable text), and what "
     "the person appears to be doing."
 )
-
-# handler name -> llama_cpp.llama_chat_format class name (0.3.36 has no Gemma 3 handler: its own chat
-# template, through the generic MTMD handler, is what gemma-3 needs)
-HANDLERS = {
-    "llava15": "Llava15ChatHandler",
-    "llava16": "Llava16ChatHandler",
-    "moondream": "MoondreamChatHandler",
-    "nanollava": "NanoLlavaChatHandler",
-    "qwen25vl": "Qwen25VLChatHandler",
-    "minicpmv26": "MiniCPMv26ChatHandler",
-    "gemma3": "MTMDChatHandler",
-    "gemma4": "Gemma4ChatHandler",
-    "mtmd": "MTMDChatHandler",
-}
 
 _log_callback: Any = None  # libmtmd keeps a pointer to it: it must outlive every handler
 

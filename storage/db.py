@@ -101,16 +101,26 @@ def _has_schema(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
+def primary_code(exc: BaseException) -> int | None:
+    """SQLite's primary result code of ``exc`` (``SQLITE_FULL``, ``SQLITE_BUSY``…), None if it carries none.
+
+    ``sqlite_errorcode`` may hold an extended code (e.g. ``SQLITE_READONLY_DBMOVED``); its low byte is the
+    primary one.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None or not isinstance(exc, sqlite3.Error) else int(code) & 0xFF
+
+
 def translate(exc: sqlite3.Error, path: Path | str = "the database") -> Exception:
     """Turn SQLite's environment errors into known errors with a sentence a person can act on."""
-    msg = str(exc).lower()
-    if "database or disk is full" in msg or getattr(exc, "sqlite_errorcode", None) == 13:
+    code = primary_code(exc)
+    if code == sqlite3.SQLITE_FULL:
         return DiskFullError(f"the disk holding {path} is full: free some space (capture pauses until then)")
-    if "readonly" in msg or "read-only" in msg:
+    if code == sqlite3.SQLITE_READONLY:
         return DatabaseError(f"{path} is read-only: check the folder's permissions")
-    if "unable to open" in msg:
+    if code == sqlite3.SQLITE_CANTOPEN:
         return DatabaseError(f"cannot open {path}: check that the folder exists and is writable")
-    if "locked" in msg or "busy" in msg:
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return DatabaseError(f"{path} is busy (another deskscribe process holds a write lock); try again")
     return exc
 
@@ -142,4 +152,4 @@ def is_disk_full(exc: BaseException) -> bool:
         return True
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
-    return isinstance(exc, sqlite3.Error) and "disk is full" in str(exc).lower()
+    return primary_code(exc) == sqlite3.SQLITE_FULL

@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass
 from typing import Protocol
 
+from deskscribe.errors import BackendUnavailable
+
 
 @dataclass(frozen=True)
 class WindowInfo:
@@ -90,5 +92,5 @@ def get_backend(platform: str | None = None) -> WindowBackend:
     return NullBackend(f"active-window metadata is not available on this platform ({platform})")
 
 
-class BackendMissing(Exception):
+class BackendMissing(BackendUnavailable):
     """Raised by a backend's constructor when it cannot run here; the message says why."""

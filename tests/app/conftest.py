@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from ..conftest import wait_for
-from PIL import Image
 
 EPISODE = "048c56fa99ef42c0976064e7b5598962"
 
@@ -33,8 +33,8 @@ def wait_until() -> Callable[..., object]:
 @pytest.fixture
 def imported(db, screenagent: Path) -> int:
     """A real ScreenAgent episode (GIMP, 7 frames, with its recorded clicks and keys) with a model draft."""
-    from deskscribe.storage import descriptions
     from deskscribe.capture.importer import import_folder
+    from deskscribe.storage import descriptions
 
     res = import_folder(db, screenagent / EPISODE)
     assert res.episode_id is not None
@@ -50,9 +50,9 @@ def imported(db, screenagent: Path) -> int:
 @pytest.fixture
 def synthetic(db):
     """A small synthetic database: 30 episodes of 3 frames (tiny shared image); every 10th has a description."""
-    from deskscribe.storage import review
+    from synthetic import fill_synthetic
 
-    review.fill_synthetic(db, episodes=30, frames_per_episode=3, image=tiny_png())
+    fill_synthetic(db, episodes=30, frames_per_episode=3, image=tiny_png())
     return db
 
 
@@ -65,7 +65,7 @@ def tiny_png() -> bytes:
 @pytest.fixture
 def big_db(db):
     """100k frames in 10k episodes, bulk-inserted into the real SQLite file (one shared tiny image)."""
-    from deskscribe.storage import review
+    from synthetic import fill_synthetic
 
-    review.fill_synthetic(db, episodes=10_000, frames_per_episode=10, image=tiny_png())
+    fill_synthetic(db, episodes=10_000, frames_per_episode=10, image=tiny_png())
     return db

@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 
+from deskscribe.capture.importer import import_folder, parse_action
 from deskscribe.errors import ImportFailed
 from deskscribe.storage import frames as f
-from deskscribe.capture.importer import import_folder, parse_action
 
 EPISODE = "048c56fa99ef42c0976064e7b5598962"
 

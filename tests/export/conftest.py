@@ -67,9 +67,9 @@ def build_sample(db: Any, root: Path) -> Sample:
     accepted (model draft, captioned), edited (person corrected a draft), rejected (draft), unreviewed (draft),
     accepted2 (draft), edited_accepted (corrected, then accepted).
     """
+    from deskscribe.capture.importer import import_folder
     from deskscribe.storage import descriptions as D
     from deskscribe.storage.frames import episode_frames
-    from deskscribe.capture.importer import import_folder
 
     run = D.model_run_id(db, D.ModelRun("describe", "llama_cpp", "smollm2", None, "v1", {}))
     cap = D.model_run_id(db, D.ModelRun("caption", "ocr", "rapidocr", None, "v1", {}))

@@ -16,8 +16,8 @@ from deskscribe.cli import main
 
 
 def _one_episode(db, tmp_path: Path) -> Path:
-    from deskscribe.storage import descriptions as D
     from deskscribe.capture.importer import import_folder
+    from deskscribe.storage import descriptions as D
 
     folder = tmp_path / "src" / "ep"
     folder.mkdir(parents=True)

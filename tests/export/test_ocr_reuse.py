@@ -10,6 +10,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from deskscribe.capture.importer import import_folder
 from deskscribe.config import Config
 from deskscribe.export.core import ExportOptions, export
 from deskscribe.export.images import OcrLines, ocr_engine_version, stored_lines
@@ -19,7 +20,6 @@ from deskscribe.models.ocr import OcrCaptioner
 from deskscribe.storage import descriptions as D
 from deskscribe.storage import export_queries as q
 from deskscribe.storage.frames import episode_frames
-from deskscribe.capture.importer import import_folder
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 

@@ -23,9 +23,9 @@ def _compact(text: str) -> str:
 
 
 def _plant(db: Any, root: Path, c: Any) -> int:
+    from deskscribe.capture.importer import import_folder
     from deskscribe.storage import descriptions as D
     from deskscribe.storage.frames import episode_frames
-    from deskscribe.capture.importer import import_folder
 
     folder = root / "secret"
     folder.mkdir(parents=True)

@@ -46,8 +46,8 @@ def test_split_is_seeded() -> None:
 
 
 def test_dedupe_removes_duplicated_episode(db, screenagent: Path, tmp_path: Path, ocr) -> None:
-    from deskscribe.storage import descriptions as D
     from deskscribe.capture.importer import import_folder
+    from deskscribe.storage import descriptions as D
 
     folders = sorted(p for p in screenagent.iterdir() if p.is_dir())
     first = import_folder(db, folders[0]).episode_id

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageDraw, ImageFont
 
+from deskscribe.capture.importer import import_folder
 from deskscribe.cli import main
 from deskscribe.config import Config
 from deskscribe.errors import ModelError
@@ -18,7 +19,6 @@ from deskscribe.models.ocr import OcrCaptioner
 from deskscribe.storage import descriptions as store
 from deskscribe.storage import jobs
 from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
-from deskscribe.capture.importer import import_folder
 
 SHORT_EPISODE = "5fe99045cd214b898c99fce84ff4906b"  # 5 frames
 

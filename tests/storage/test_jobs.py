@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deskscribe.storage import jobs
+from deskscribe.storage import episodes, jobs
 from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
 
 
@@ -65,11 +65,11 @@ def test_failed_keeps_error_until_retried(db):
 
 
 def test_closed_episodes_backlog_and_last_activity(db):
-    assert jobs.last_activity_ts(db) is None
+    assert episodes.last_activity_ts(db) is None
     a = _episode(db, 10)
     open_ep = _episode(db, 20, closed=False)
-    assert jobs.closed_episodes(db) == [a]
-    assert jobs.closed_episodes(db, [open_ep, a, 999]) == [a]
-    assert jobs.backlog(db) == 1
-    assert jobs.last_activity_ts(db) == 21.0
-    assert jobs.described_by(db, 1) == set()
+    assert episodes.closed_episodes(db) == [a]
+    assert episodes.closed_episodes(db, [open_ep, a, 999]) == [a]
+    assert episodes.backlog(db) == 1
+    assert episodes.last_activity_ts(db) == 21.0
+    assert episodes.described_by(db, 1) == set()

@@ -13,6 +13,7 @@ from deskscribe.storage import descriptions as d
 from deskscribe.storage import frames as f
 from deskscribe.storage import review
 from deskscribe.storage.db import open_db, transaction
+from synthetic import fill_synthetic
 
 
 def png(color=(10, 120, 200)) -> f.EncodedImage:
@@ -41,7 +42,7 @@ def three(db):
 
 
 def test_pages_are_newest_first_and_never_overlap(db):
-    review.fill_synthetic(db, 25, 2, png().data)
+    fill_synthetic(db, 25, 2, png().data)
     seen, cursor = [], None
     while page := review.list_episodes(db, after=cursor, limit=10):
         seen += [r["id"] for r in page]
@@ -127,7 +128,7 @@ def test_reading_while_capture_holds_a_write_transaction(db, three, deskscribe_h
 
 
 def test_fill_synthetic_is_a_valid_database(db):
-    review.fill_synthetic(db, 100, 3, png().data)
+    fill_synthetic(db, 100, 3, png().data)
     assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert db.conn.execute("SELECT count(*) FROM frames").fetchone()[0] == 300
     assert [r["id"] for r in review.list_episodes(db, review.EpisodeFilter(search="synthetic episode 50"))] == [50]
