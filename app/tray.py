@@ -246,7 +246,8 @@ class TrayIcon(QSystemTrayIcon):
         if code == 0:
             log.info("described %d episodes", done)
             if done:
-                self.notify("Described", f"{done} episodes are ready to review.", QSystemTrayIcon.MessageIcon.Information)
+                self.notify("Described", f"{done} episodes are ready to review.",
+                            QSystemTrayIcon.MessageIcon.Information)
         elif code == 1:
             self.notify("Some episodes could not be described", error or "see logs/tray.log")
         else:
@@ -272,7 +273,8 @@ class TrayIcon(QSystemTrayIcon):
     def _on_capture_exit(self, code: int, expected: bool, error: str) -> None:
         if not expected and not self._quitting:
             self.notify("Capture stopped unexpectedly",
-                        (error or f"exit code {code}") + " — see logs/capture.log and logs/capture-output.log; the menu can start it again.",
+                        (error or f"exit code {code}")
+                        + " — see logs/capture.log and logs/capture-output.log; the menu can start it again.",
                         QSystemTrayIcon.MessageIcon.Critical)
         self.refresh()
 

@@ -117,7 +117,8 @@ def status_cmd(as_json: bool) -> None:
     click.echo(f"capture   {state_line}")
     until = info["paused_until"]
     if until is not None:
-        when = "until `deskscribe resume`" if until == "forever" else dt.datetime.fromtimestamp(until).strftime("until %H:%M")
+        when = ("until `deskscribe resume`" if until == "forever"
+                else dt.datetime.fromtimestamp(until).strftime("until %H:%M"))
         click.echo(f"paused    {when}")
     click.echo(f"today     {info['frames_today']} frames, {info['episodes_today']} episodes")
     click.echo(f"total     {info['frames']} frames, {info['episodes']} episodes ({info['unreviewed']} unreviewed)")

@@ -282,7 +282,8 @@ class Engine:
                 log.warning("display is back: capture resumed")
                 self._backoff, self.detectors = 1.0, {}
             except Exception as exc:  # noqa: BLE001
-                return self._display_failed(now, exc, first=False)
+                self._display_failed(now, exc, first=False)
+                return None
         try:
             if now - self._monitors_at >= MONITORS_S:
                 self._monitors_at = now
@@ -291,7 +292,8 @@ class Engine:
                     self.detectors = {}
             return [self.screen.grab(m) for m in self._monitors()]
         except Exception as exc:  # noqa: BLE001 - mss raises ScreenShotError, OSError, ctypes errors
-            return self._display_failed(now, exc, first=True)
+            self._display_failed(now, exc, first=True)
+            return None
 
     def _display_failed(self, now: float, exc: BaseException, first: bool) -> None:
         if first:

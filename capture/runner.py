@@ -61,7 +61,11 @@ def run_capture(cfg: Config, db_path: Path, duration: float | None = None,
 
     engine = Engine(cfg, db_path)
     if stop is not None:  # an outside stop (tests, embedding) ends the engine's wait too
-        threading.Thread(target=lambda: (stop.wait(), engine.stop_event.set()), daemon=True).start()
+        def relay(outside: threading.Event) -> None:
+            outside.wait()
+            engine.stop_event.set()
+
+        threading.Thread(target=relay, args=(stop,), daemon=True).start()
     previous = _install_signals(engine)
     try:
         engine.start()

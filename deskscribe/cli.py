@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,7 +21,7 @@ from deskscribe.errors import DeskscribeError
 class Group(click.Group):
     """Turns known problems into one ``Error: …`` line and exit code 1, wherever they are raised."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except DeskscribeError as exc:

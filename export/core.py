@@ -68,7 +68,8 @@ def check_options(fmt: str, opts: ExportOptions) -> None:
     if not 0 <= opts.val_fraction < 1:
         raise ExportError(f"--val-fraction must be at least 0 and below 1 (got {opts.val_fraction})")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+\-]*", opts.license):
-        raise ExportError(f"--license must be a license id such as other, cc-by-4.0 or apache-2.0 (got {opts.license!r})")
+        raise ExportError("--license must be a license id such as other, cc-by-4.0 or apache-2.0 "
+                          f"(got {opts.license!r})")
 
 
 def check_out_dir(out_dir: Path, force: bool) -> None:
@@ -76,7 +77,8 @@ def check_out_dir(out_dir: Path, force: bool) -> None:
         raise ExportError(f"{out_dir} is a file, not a folder")
     if out_dir.is_dir() and any(out_dir.iterdir()):
         if not force:
-            raise ExportError(f"{out_dir} is not empty: choose an empty folder, or --force to replace an earlier export")
+            raise ExportError(f"{out_dir} is not empty: choose an empty folder, "
+                              "or --force to replace an earlier export")
         if not (out_dir / MARKER).exists():
             raise ExportError(f"{out_dir} holds files that are not a deskscribe export; --force replaces only an "
                               "earlier export: choose an empty folder")
@@ -95,7 +97,8 @@ def _redact_bundle(red: Redactor, ep: dict[str, Any], frames: list[dict[str, Any
     if full:
         ep["apps"] = [red.text(a, {"episode": eid, "field": "apps"}) for a in ep["apps"]]
         for e in events:
-            e["details"] = red.value(e["details"], {"episode": eid, "frame": e["frame_id"], "field": f"event {e['kind']}"})
+            place = {"episode": eid, "frame": e["frame_id"], "field": f"event {e['kind']}"}
+            e["details"] = red.value(e["details"], place)
     for d in history:
         where = {"episode": eid, "revision": d["revision"]}
         d["summary"] = red.text(d["summary"], {**where, "field": "summary"})
@@ -130,8 +133,9 @@ class _Run:
         self.summary.episodes += 1
         where = {"episode": ep["id"]}
         if self.writer.dumps_episodes:
-            imgs = {f["image_hash"]: self.images.get(f["image_hash"], where) for f in frames}
-            self.writer.add_episode({**ep, "frames": frames, "events": events, "descriptions": history}, split, imgs)
+            by_hash = {f["image_hash"]: self.images.get(f["image_hash"], where) for f in frames}
+            self.writer.add_episode({**ep, "frames": frames, "events": events, "descriptions": history}, split,
+                                    by_hash)
             return
         examples = pairs.episode_examples(ep, frames, history, max_images=o.max_images,
                                           include_unreviewed=o.include_unreviewed)

@@ -17,7 +17,8 @@ class ModelInfo:
 
 
 class TextModel(Protocol):
-    info: ModelInfo
+    @property
+    def info(self) -> ModelInfo: ...  # a plain attribute or a property
 
     def complete(
         self, messages: list[dict[str, Any]], *, schema: dict[str, Any] | None = None, max_tokens: int = 256
@@ -29,7 +30,8 @@ class TextModel(Protocol):
 
 
 class Captioner(Protocol):
-    info: ModelInfo
+    @property
+    def info(self) -> ModelInfo: ...
 
     def caption(self, image: bytes, *, app: str | None = None, title: str | None = None) -> tuple[str, str | None]:
         """Describe one frame: returns (caption text, OCR text or None)."""

@@ -203,7 +203,8 @@ def _parse(cur: _Cursor, path: Path) -> GGUFSummary:
     align = metadata.get("general.alignment", 32)
     align = align if isinstance(align, int) and align > 0 else 32
     data_start = (cur.pos + align - 1) // align * align
-    n_params, need, types = 0, data_start, {}
+    n_params, need = 0, data_start
+    types: dict[str, int] = {}
     shapes = {name: tuple(dims) for name, dims, _t, _o in tensors if name.startswith("mm.")}
     for _name, dims, ttype, offset in tensors:
         elements = 1

@@ -33,7 +33,8 @@ def should_run(now: float, last_activity: float | None, backlog: int, cfg: Descr
 
 def run_describe_process(argv: list[str] | None = None) -> int:
     """Describe in a child process, so models never load into the tray's memory; returns its exit code."""
-    proc = subprocess.run(argv or deskscribe_command(*DESCRIBE_ARGS), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(argv or deskscribe_command(*DESCRIBE_ARGS), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
     if proc.returncode:
         log.warning("idle describe exited %s: %s", proc.returncode, proc.stderr.strip().splitlines()[-1:])
     return proc.returncode

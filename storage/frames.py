@@ -58,7 +58,7 @@ def create_episode(
         "INSERT INTO episodes (start_ts, end_ts, source, source_ref, created_ts) VALUES (?, ?, ?, ?, ?)",
         (start_ts, start_ts, source, source_ref, time.time()),
     )
-    return int(cur.lastrowid)
+    return int(cur.lastrowid or 0)  # an INSERT always sets it
 
 
 def close_episode(db: sqlite_utils.Database, episode_id: int) -> None:
@@ -100,7 +100,7 @@ def add_frame(db: sqlite_utils.Database, episode_id: int, frame: FrameIn) -> int
                 frame.window_title, digest, frame.change_hash, frame.name,
             ),
         )
-        frame_id = int(cur.lastrowid)
+        frame_id = int(cur.lastrowid or 0)  # an INSERT always sets it
         _insert_events(conn, episode_id, frame_id, frame.events)
         _touch_episode(conn, episode_id, frame.ts, frame.app)
     return frame_id

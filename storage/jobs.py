@@ -101,7 +101,8 @@ def done(db: sqlite_utils.Database, job_id: int) -> None:
 def fail(db: sqlite_utils.Database, job_id: int, error: str) -> None:
     """Mark a job failed with a one-line error; it stays failed until :func:`retry_failed`."""
     line = " ".join(str(error).split())[:500] or "unknown error"
-    db.conn.execute("UPDATE jobs SET state = 'failed', error = ?, updated_ts = ? WHERE id = ?", (line, time.time(), job_id))
+    db.conn.execute("UPDATE jobs SET state = 'failed', error = ?, updated_ts = ? WHERE id = ?",
+                    (line, time.time(), job_id))
 
 
 def retry_failed(db: sqlite_utils.Database, kind: str, run_key: str | None = None,

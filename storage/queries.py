@@ -17,7 +17,9 @@ def _day_start(day: dt.date) -> float:
 def stats(db: sqlite_utils.Database, path: Path | None = None, today: dt.date | None = None) -> dict[str, Any]:
     """Counts for ``deskscribe status``: frames and episodes today and in all, bytes on disk."""
     start = _day_start(today or dt.date.today())
-    one = lambda sql, *args: db.conn.execute(sql, args).fetchone()[0]  # noqa: E731
+    def one(sql: str, *args: object) -> Any:
+        return db.conn.execute(sql, args).fetchone()[0]
+
     size = 0
     if path is not None:
         size = sum(os.path.getsize(p) for p in (path, Path(f"{path}-wal")) if os.path.exists(p))

@@ -25,7 +25,7 @@ def _load_apis() -> tuple[Any, Any]:
         raise BackendMissing("the Windows backend runs only on Windows")
     from ctypes import wintypes  # noqa: F401 - loads the Windows type definitions
 
-    return ctypes.WinDLL("user32", use_last_error=True), ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    return ctypes.WinDLL("user32", use_last_error=True), ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
 
 
 def base_name(path: str) -> str:
@@ -78,7 +78,7 @@ class WindowsBackend:
         info = _LastInputInfo(ctypes.sizeof(_LastInputInfo), 0)
         if not self._user32.GetLastInputInfo(ctypes.byref(info)):
             return None
-        return max(0, (self._kernel32.GetTickCount() - info.dwTime) & 0xFFFFFFFF) / 1000.0
+        return float(max(0, (self._kernel32.GetTickCount() - info.dwTime) & 0xFFFFFFFF) / 1000.0)
 
     def close(self) -> None:
         pass

@@ -1,4 +1,5 @@
 import io
+import sqlite3
 
 import pytest
 from PIL import Image
@@ -34,7 +35,7 @@ def test_identical_images_are_stored_once(db):
 
 
 def test_frame_without_episode_is_rejected_and_leaves_no_image(db):
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.IntegrityError):  # no such episode: the foreign key refuses it
         f.add_frame(db, 12345, f.FrameIn(ts=1.0, image=png()))
     assert db.conn.execute("SELECT count(*) FROM images").fetchone()[0] == 0
 

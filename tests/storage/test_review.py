@@ -84,7 +84,7 @@ def test_filters(db, three):
     ("report gimp", ""), ('"unbalanced (quote AND OR NOT *', ""), ("***", ""), ("", "abc"),
 ])
 def test_full_text_search(db, three, text, expected):
-    ids = dict(zip("abc", three))
+    ids = dict(zip("abc", three, strict=True))
     found = [r["id"] for r in review.list_episodes(db, review.EpisodeFilter(search=text))]
     assert sorted(found) == sorted(ids[k] for k in expected)
     if text.strip("*"):
