@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from deskscribe.capture.cli_import import import_cmd
 from deskscribe.config import load as load_config
 
 
@@ -126,4 +127,4 @@ def status_cmd(as_json: bool) -> None:
     click.echo(f"database  {_size(info['db_bytes'])} at {info['database']}")
 
 
-commands: list[click.Command] = [capture_cmd, pause_cmd, resume_cmd, status_cmd]
+commands: list[click.Command] = [capture_cmd, pause_cmd, resume_cmd, status_cmd, import_cmd]

@@ -1,4 +1,4 @@
-"""The ``deskscribe`` command line: thin commands over library functions.
+"""The ``deskscribe`` command line: assembles the stages' commands, plus the root's own (paths, config).
 
 Each stage contributes its commands through ``<stage>/cli.py``'s ``commands`` list; heavy imports happen
 inside the commands so ``deskscribe --help`` stays fast.
@@ -92,38 +92,6 @@ def config_init(force: bool) -> None:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
     paths.ensure_user_dir()
     click.echo(f"wrote {config.save(config.Config(), path)}")
-
-
-@main.command("import")
-@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--keep-typed-text", is_flag=True,
-              help="Store text from 'type' actions in the metadata (off unless capture.store_typed_text is on).")
-def import_cmd(folders: tuple[Path, ...], keep_typed_text: bool) -> None:
-    """Import folders of screenshots, one episode per folder (file-name order is time order).
-
-    An optional deskscribe.json in a folder (or an episodes.jsonl beside it) gives timestamps,
-    app and window titles, and input actions per frame; see the README.
-    """
-    from deskscribe.capture.importer import import_folder
-    from deskscribe.errors import ImportFailed
-
-    cfg = load_config()
-    from deskscribe.storage.db import open_user_db
-
-    db = open_user_db()
-    failed = 0
-    for folder in folders:
-        try:
-            res = import_folder(db, folder, keep_typed_text=keep_typed_text or cfg.capture.store_typed_text)
-        except ImportFailed as exc:
-            click.echo(f"skipped {folder}: {exc}", err=True)
-            failed += 1
-            continue
-        for name, why in res.skipped:
-            click.echo(f"  skipped {folder / name}: {why}", err=True)
-        click.echo(f"imported {folder} as episode {res.episode_id} ({res.frames} frames)")
-    if failed:
-        raise click.ClickException(f"{failed} of {len(folders)} folders could not be imported")
 
 
 def _register() -> None:
