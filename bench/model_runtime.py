@@ -66,7 +66,7 @@ def bench_files(results: dict, smollm2: Path, repeats: int) -> None:
 
 def bench_in_process(results: dict, repeats: int) -> None:
     from deskscribe.config import ModelsConfig
-    from deskscribe.models.loader import open_text_model
+    from deskscribe.models.registry import open_text_model
 
     model = open_text_model(ModelsConfig())
     results["load_s"] = timed(model._model)[0]
@@ -79,7 +79,7 @@ def bench_in_process(results: dict, repeats: int) -> None:
 
 def bench_server(results: dict, smollm2: Path, repeats: int, conftest) -> None:  # type: ignore[no-untyped-def]
     from deskscribe.config import ModelsConfig
-    from deskscribe.models.loader import open_text_model
+    from deskscribe.models.registry import open_text_model
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

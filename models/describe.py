@@ -207,7 +207,7 @@ def open_captioner(cfg: Config) -> Captioner:
 
 
 def open_text(cfg: Config) -> TextModel:
-    from deskscribe.models.loader import open_text_model
+    from deskscribe.models.registry import open_text_model
 
     return open_text_model(cfg.models)
 

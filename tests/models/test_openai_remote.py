@@ -11,8 +11,8 @@ import pytest
 
 from deskscribe.config import ModelsConfig
 from deskscribe.errors import ModelError
-from deskscribe.models.loader import open_text_model
 from deskscribe.models.openai_remote import extract_json
+from deskscribe.models.registry import open_text_model
 
 SCHEMA = {
     "type": "object",
@@ -123,7 +123,7 @@ def test_captions_from_a_real_vision_server(vlm_server: str) -> None:
 
     from PIL import Image
 
-    from deskscribe.models.loader import open_vlm_captioner
+    from deskscribe.models.vlm import open_vlm_captioner
 
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (30, 60, 200)).save(buf, "JPEG")
