@@ -47,7 +47,7 @@ _IDS: list[tuple[str, re.Pattern[str], Callable[[str], bool]]] = [
 ]
 # A country code and 11-30 letters/digits, optionally in groups of four; the validator picks the longest
 # prefix that is a valid IBAN (a match may run into the next word: "DE89 3704 … 00 EUR").
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
+_IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")  # OCR glues "ibanDE89…" together
 
 
 def _regions() -> tuple[str, ...]:

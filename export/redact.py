@@ -60,7 +60,8 @@ _DS_KINDS = {
 
 _OWN: list[tuple[str, re.Pattern[str]]] = [
     ("private_key", re.compile(
-        r"-----\s*BEGIN[A-Z ]*PRIVATE\s*KEY[A-Z ]*-----[\s\S]*?(?:-----\s*END[A-Z ]*PRIVATE\s*KEY[A-Z ]*-----|\Z)")),
+        # OCR of a key on screen reads the five dashes as 2-6 of them: the block is cut out all the same.
+        r"-{2,}\s*BEGIN[A-Z ]*PRIVATE\s*KEY[A-Z ]*-{2,}[\s\S]*?(?:-{2,}\s*END[A-Z ]*PRIVATE\s*KEY[A-Z ]*-{2,}|\Z)")),
     ("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")),
     ("url_password", re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)")),
     ("aws_key", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
@@ -74,6 +75,8 @@ _OCR_ONLY: list[tuple[str, re.Pattern[str]]] = [
     ("github_token", re.compile(r"gh[pousr][_\-.,]?[A-Za-z0-9]{30,}")),
     ("aws_key", re.compile(r"(?:AKIA|ASIA)[0-9A-Za-z]{14,18}")),
     ("private_key", re.compile(r"(?i)BEGIN[A-Z ]*PRIVATE\s*KEY")),
+    ("stripe_key", re.compile(r"[rs]k[_\-.]?live[_\-.]?[A-Za-z0-9]{20,}")),
+    ("jwt", re.compile(r"(?i:eyj)[A-Za-z0-9_\-]{8,}[.,][A-Za-z0-9_\-]{8,}")),
 ]
 # Card numbers: 14-19 digits starting 2-6 (Visa, Mastercard, Amex, Discover…), not part of a decimal number.
 _CARD = re.compile(r"(?<![\d.,])[2-6](?:[ \-]?\d){13,18}(?!\d|[.,]\d)")

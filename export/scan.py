@@ -2,7 +2,7 @@
 
 Redaction works field by field while the export is built; this scan reads the finished folder as a stranger
 would and runs the same detectors over all of it: every string in JSON and JSON Lines files (keys too),
-every other text file as it is, every cell of every Parquet file (image bytes inside Parquet included), the
+every other text file as it is, every cell of every Parquet file (image bytes inside Parquet and base64 data URIs included), the
 metadata of every image (EXIF, text chunks, comments, XMP, ICC profiles must be gone) and the OCR of every
 image's pixels. Any hit refuses the export, naming the kind and the place (file, line or row, field);
 values are never shown. Each distinct image is read once, however many files hold it.
@@ -10,9 +10,12 @@ values are never shown. Each distinct image is read once, however many files hol
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 TEXT_SUFFIXES = {".md", ".txt", ".csv", ".tsv", ".yaml", ".yml"}
 # Image metadata that may carry personal data (PNG text chunks show up in .info as plain str keys too).
 _META_KEYS = {"exif", "comment", "xmp", "icc_profile", "XML:com.adobe.xmp", "photoshop", "iptc"}
+_DATA_URI = re.compile(r"data:image/[a-z]+;base64,([A-Za-z0-9+/=]+)")
 Ocr = Callable[[Image.Image], OcrLines]
 
 
@@ -48,7 +52,15 @@ class Scanner:
         self.stats = {"files": 0, "strings": 0, "images": 0}
 
     def text(self, value: str, place: str) -> None:
+        """A string; images inside it as ``data:image/…;base64,`` URIs (the openai format) are read as images."""
         self.stats["strings"] += 1
+        if "base64," in value:
+            for m in _DATA_URI.finditer(value):
+                try:
+                    self.image(base64.b64decode(m.group(1), validate=True), f"{place} (data URI)")
+                except binascii.Error:
+                    self.findings.append(Finding("unreadable_data_uri", place))
+            value = _DATA_URI.sub(" ", value)
         for h in find_secrets(value):
             self.findings.append(Finding(h.kind, place))
 
@@ -134,7 +146,13 @@ def scan_output(root: Path, ocr: Ocr | None) -> tuple[list[Finding], dict[str, i
 
 
 def refusal(findings: list[Finding]) -> str:
-    shown = "; ".join(str(f) for f in findings[:5])
-    more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
+    """One line: the kinds found per place (five places at most), never a value."""
+    by_place: dict[str, list[str]] = {}
+    for f in findings:
+        kinds = by_place.setdefault(f.place, [])
+        if f.kind not in kinds:
+            kinds.append(f.kind)
+    shown = "; ".join(f"{place}: {', '.join(kinds)}" for place, kinds in list(by_place.items())[:5])
+    more = f"; and {len(by_place) - 5} more places" if len(by_place) > 5 else ""
     return (f"export refused: reading back the written files found {len(findings)} item(s) that redaction missed "
             f"({shown}{more}); nothing was written — delete those frames or edit those descriptions and export again")
