@@ -36,8 +36,11 @@ def main(verbose: int) -> None:
     Data lives in the folder named by DESKSCRIBE_HOME (default: your user data folder);
     `deskscribe paths` prints where.
     """
+    from deskscribe import paths
+
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    paths.private_umask()  # everything any command writes (data folder, exports) is private to this user
 
 
 @main.command("paths")
