@@ -2,9 +2,9 @@
 
 Redaction works field by field while the export is built; this scan reads the finished folder as a stranger
 would and runs the same detectors over all of it: every string in JSON and JSON Lines files (keys too),
-every other text file as it is, every cell of every Parquet file (image bytes inside Parquet and base64 data URIs included), the
-metadata of every image (EXIF, text chunks, comments, XMP, ICC profiles must be gone) and the OCR of every
-image's pixels. Any hit refuses the export, naming the kind and the place (file, line or row, field);
+every other text file as it is, every cell of every Parquet file (image bytes inside Parquet and base64 data
+URIs included), the metadata of every image (EXIF, text chunks, comments, XMP, ICC profiles must be gone)
+and the OCR of every image's pixels. Any hit refuses the export, naming the kind and the place (file, line or row, field);
 values are never shown. Each distinct image is read once, however many files hold it.
 """
 

@@ -151,7 +151,8 @@ def test_bombs_odd_names_and_link_loops_are_reported_and_skipped(db, tmp_path):
      "frames[0].ts must be a finite number (Unix time in seconds) (got nan)"),
     ({"frames": [{"file": "00.png", "ts": float("inf")}]},
      "frames[0].ts must be a finite number (Unix time in seconds) (got inf)"),
-    ({"frames": [{"file": "00.png", "window_title": {"a": 1}}]}, "frames[0].window_title must be a string (got {'a': 1})"),
+    ({"frames": [{"file": "00.png", "window_title": {"a": 1}}]},
+     "frames[0].window_title must be a string (got {'a': 1})"),
     ({"app": ["gimp"]}, "app must be a string (got ['gimp'])"),
     ({"frames": [{"file": "00.png", "actions": "click"}]}, "frames[0].actions must be a list of strings (got 'click')"),
 ])
