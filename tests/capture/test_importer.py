@@ -130,13 +130,13 @@ def test_bombs_odd_names_and_link_loops_are_reported_and_skipped(db, tmp_path):
     out, err = proc.stdout.decode(), proc.stderr.decode()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
-    lines = [ln for ln in err.strip().splitlines() if "readable by others" not in ln]  # the db fixture's folder
+    lines = [ln.strip() for ln in err.splitlines() if ln.strip() and "readable by others" not in ln]  # db fixture
     bomb = "too many pixels to import safely (over 89,478,485: a decompression bomb?)"
     assert sorted(lines) == [
-        f"  skipped {first}/01.png: {bomb}",
-        f"  skipped {first}/02.png: {bomb}",
-        f"  skipped {first}/03-caf\\xe9.png: the file name is not valid UTF-8: rename it to import it",
-        f"  skipped {first}/04.png: a symbolic link that leads nowhere (a loop, or a missing target)",
+        f"skipped {first}/01.png: {bomb}",
+        f"skipped {first}/02.png: {bomb}",
+        f"skipped {first}/03-caf\\xe9.png: the file name is not valid UTF-8: rename it to import it",
+        f"skipped {first}/04.png: a symbolic link that leads nowhere (a loop, or a missing target)",
     ], lines
     assert f"imported {first} as episode 1 (1 frames)" in out and f"imported {later} as episode 2 (1 frames)" in out
 
@@ -167,7 +167,7 @@ def test_wrong_typed_sidecar_fields_are_one_line_naming_file_and_field(db, tmp_p
         import_folder(db, folder)
     assert str(err.value) == f"{folder / 'deskscribe.json'}: {line}"
     proc = _run_import(folder, later)
-    err_lines = [ln for ln in proc.stderr.decode().strip().splitlines() if "readable by others" not in ln]
+    err_lines = [ln.strip() for ln in proc.stderr.decode().splitlines() if ln.strip() and "readable by others" not in ln]
     assert err_lines == [f"skipped {folder}: {folder / 'deskscribe.json'}: {line}",
                          "Error: 1 of 2 folders could not be imported"], err_lines
     assert f"imported {later} as episode" in proc.stdout.decode()
