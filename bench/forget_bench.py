@@ -36,7 +36,7 @@ def _image() -> bytes:
 def _build(path: Path, episodes: int, per: int) -> None:
     db = open_db(path)
     review.fill_synthetic(db, episodes, per, _image())
-    # titles and descriptions go into search_fts through the insert triggers; add the captions' share
+    # titles and descriptions went into search_fts through the insert triggers; start from a merged index
     db.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
