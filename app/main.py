@@ -52,8 +52,12 @@ def run_review() -> int:
 
     app = application()
     install_excepthook()
-    db = open_db()
+    # A data folder nobody may write (a read-only mount, a backup copy) is browsed read-only.
+    readonly = paths.db_path().exists() and not os.access(paths.user_dir(), os.W_OK)
+    db = open_db(readonly=readonly)
     window = ReviewWindow(db)
+    if readonly:
+        window.statusBar().showMessage(f"{paths.user_dir()} is read-only: browsing only, changes cannot be saved")
     def on_signal(_sig: int) -> None:
         if window.editor.dirty:  # a signal is no time for a question: keep the edit as a revision
             window.editor.save()

@@ -26,6 +26,7 @@ from deskscribe.storage import episodes, queries, state
 
 log = logging.getLogger(__name__)
 
+FORGET_MINUTES = (5, 15, 60)
 STATE_TEXT = {
     "capturing": "Capturing",
     "idle": "Capturing (you are away)",
@@ -89,6 +90,7 @@ class TrayIcon(QSystemTrayIcon):
             ("export", "&Export…", self.open_export),
             ("settings", "&Settings…", self.open_settings),
             ("quit", "&Quit", self.quit),
+            *[(f"forget{m}", f"&{m} minutes", lambda _=False, m=m: self.forget_last(m)) for m in FORGET_MINUTES],
         ]
         actions = {}
         for name, text, slot in spec:
@@ -198,6 +200,9 @@ class TrayIcon(QSystemTrayIcon):
             self.menu.addAction(a["pause15"])
         if not self.capture.is_running() and state.capture_status(self.db)["state"] == "stopped":
             self.menu.addAction(a["start_capture"])
+        forget_menu = self.menu.addMenu("&Forget the last…")
+        for m in FORGET_MINUTES:
+            forget_menu.addAction(a[f"forget{m}"])
         self.menu.addSeparator()
         running = self.describe_job is not None and self.describe_job.is_running()
         self.menu.addAction(a["stop_describe"] if running else a["describe"])
@@ -224,6 +229,22 @@ class TrayIcon(QSystemTrayIcon):
     def resume(self) -> None:
         state.resume(self.db)
         log.info("capture resumed")
+        self.refresh()
+
+    def forget_last(self, minutes: int) -> None:
+        """Forget the last minutes of capture for good (storage.forget: rows, search index, WAL)."""
+        from deskscribe.errors import DeskscribeError
+        from deskscribe.storage import forget
+
+        try:
+            _what, done = forget.forget(self.db, last=f"{minutes}m")
+        except DeskscribeError as exc:
+            self.notify("Could not forget", str(exc), QSystemTrayIcon.MessageIcon.Critical)
+            return
+        self.notify("Forgotten", f"The last {minutes} minutes are gone: {done}.",
+                    QSystemTrayIcon.MessageIcon.Information)
+        if self.review_window is not None and self.review_window.isVisible():
+            self.review_window.refresh()
         self.refresh()
 
     def describe_backlog(self) -> None:

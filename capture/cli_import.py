@@ -19,7 +19,7 @@ def import_cmd(folders: tuple[Path, ...], keep_typed_text: bool) -> None:
     An optional deskscribe.json in a folder (or an episodes.jsonl beside it) gives timestamps,
     app and window titles, and input actions per frame; see the README.
     """
-    from deskscribe.capture.importer import import_folder
+    from deskscribe.capture.importer import display, import_folder
     from deskscribe.errors import ImportFailed
     from deskscribe.storage.db import open_user_db
 
@@ -30,11 +30,11 @@ def import_cmd(folders: tuple[Path, ...], keep_typed_text: bool) -> None:
         try:
             res = import_folder(db, folder, keep_typed_text=keep_typed_text or cfg.capture.store_typed_text)
         except ImportFailed as exc:
-            click.echo(f"skipped {folder}: {exc}", err=True)
+            click.echo(f"skipped {display(folder)}: {exc}", err=True)
             failed += 1
             continue
         for name, why in res.skipped:
-            click.echo(f"  skipped {folder / name}: {why}", err=True)
-        click.echo(f"imported {folder} as episode {res.episode_id} ({res.frames} frames)")
+            click.echo(f"  skipped {display(folder)}/{name}: {why}", err=True)
+        click.echo(f"imported {display(folder)} as episode {res.episode_id} ({res.frames} frames)")
     if failed:
         raise click.ClickException(f"{failed} of {len(folders)} folders could not be imported")

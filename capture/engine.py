@@ -28,6 +28,7 @@ from deskscribe.capture.screen import Screen, Shot, select
 from deskscribe.capture.window import WAYLAND_NOTE, NullBackend, WindowBackend, WindowInfo, get_backend, is_wayland
 from deskscribe.capture.writer import Captured, Status, Task, Writer
 from deskscribe.config import Config
+from deskscribe.errors import ConfigError
 from deskscribe.storage import retention
 from deskscribe.storage import state as kv
 from deskscribe.storage.db import open_db
@@ -45,6 +46,11 @@ class Engine:
         self.cfg, self.db_path = cfg, db_path
         self.stop_event = threading.Event()
         self.screen: Screen | None = Screen()  # raises BackendUnavailable when there is no display
+        present = [m.index for m in self.screen.monitors]
+        if [i for i in cfg.capture.monitors if i not in present]:
+            self.screen.close()
+            raise ConfigError(f"capture.monitors = {cfg.capture.monitors}, but this display has monitors "
+                              f"{present}: use those numbers, or [] for every monitor")
         self.db = open_db(db_path)  # handed to the writer thread, which alone writes
         self.read_db = open_db(db_path, migrate=False)  # the capture thread's reads (pause switch)
         self.status = Status()

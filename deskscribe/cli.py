@@ -37,8 +37,11 @@ def main(verbose: int) -> None:
     Data lives in the folder named by DESKSCRIBE_HOME (default: your user data folder);
     `deskscribe paths` prints where.
     """
+    from deskscribe import paths
+
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    paths.private_umask()  # everything any command writes (data folder, exports) is private to this user
 
 
 @main.command("paths")
@@ -92,6 +95,24 @@ def config_init(force: bool) -> None:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
     paths.ensure_user_dir()
     click.echo(f"wrote {config.save(config.Config(), path)}")
+
+
+@main.command("forget")
+@click.option("--last", help="Forget the last span: 5m, 15m, 2h, 1d.")
+@click.option("--since", help="Forget everything captured since this local time: '2026-12-02 14:30' or 14:30.")
+@click.option("--episode", type=int, help="Forget one episode (its id, as `deskscribe status` shows).")
+def forget_cmd(last: str | None, since: str | None, episode: int | None) -> None:
+    """Delete captured frames, images, events, captions, descriptions and search entries for good.
+
+    The database file and its WAL are scrubbed too (secure delete, index merge, WAL checkpoint), even
+    while capture or the review window are running.
+    """
+    from deskscribe.storage import forget
+    from deskscribe.storage.db import open_user_db
+
+    what, done = forget.forget(open_user_db(), last=last, since=since, episode=episode)
+    note = "" if done.wal_truncated else " (a reader kept the WAL busy: it is truncated at the next forget)"
+    click.echo(f"forgot {what}: {done}{note}")
 
 
 def _register() -> None:

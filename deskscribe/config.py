@@ -7,6 +7,7 @@ Every error names the key and the file, e.g.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -34,6 +35,7 @@ DEFAULT_EXCLUDE_APPS = [
     "kwalletmanager",
     "proton pass",
 ]
+MAX_MONITOR = 16  # more than any desk has; a larger number is a typo (capture also checks the real ones)
 DEFAULT_EXCLUDE_TITLES = [r"password", r"private", r"incognito", r"secret"]
 
 
@@ -157,6 +159,8 @@ def _check_section(name: str, cls: type, raw: Any, where: str) -> Any:
         tp = hints[key]
         if not _type_ok(value, tp):
             raise ConfigError(f"{where}: {name}.{key} must be {_type_name(tp)} (got {value!r})")
+        if tp is float and not math.isfinite(value):  # TOML has nan and inf; no setting means either
+            raise ConfigError(f"{where}: {name}.{key} must be a finite number (got {value!r})")
         choices = _CHOICES.get((name, key))
         if choices and value not in choices:
             raise ConfigError(f"{where}: {name}.{key} must be one of {', '.join(sorted(choices))} (got {value!r})")
@@ -179,6 +183,11 @@ def _check_semantics(name: str, section: Any, where: str) -> None:
                 raise ConfigError(f"{where}: privacy.exclude_titles has a bad pattern {pattern!r} ({exc})") from exc
     if name == "capture" and not 1 <= section.quality <= 100:
         raise ConfigError(f"{where}: capture.quality must be between 1 and 100 (got {section.quality})")
+    if name == "capture":
+        bad = [m for m in section.monitors if not 1 <= m <= MAX_MONITOR]
+        if bad or len(set(section.monitors)) != len(section.monitors):
+            raise ConfigError(f"{where}: capture.monitors must list distinct monitor numbers from 1 (the first "
+                              f"monitor) to {MAX_MONITOR}, or be [] for every monitor (got {section.monitors})")
     if name == "models" and section.backend == "openai" and not section.server_url:
         raise ConfigError(f"{where}: models.server_url must be set when models.backend is 'openai'")
 

@@ -1,8 +1,8 @@
 """The export loop: stream episodes from the database (read-only), redact, pair, split, hand to a writer.
 
 Everything is written into a temporary folder beside OUT_DIR and renamed into place only when the export
-is complete and nothing flagged remains (or the person allowed it), so a failed or refused export leaves
-nothing half-written behind.
+is complete, nothing flagged remains (or the person allowed it) and a read-back scan of every written file
+finds nothing (export.scan), so a failed or refused export leaves nothing half-written behind.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from deskscribe.errors import ExportError
 from deskscribe.export import pairs, registry
 from deskscribe.export.images import ImageProcessor, OcrEngine, ocr_engine_version
 from deskscribe.export.redact import Redactor, Report
+from deskscribe.export.scan import refusal as scan_refusal
+from deskscribe.export.scan import scan_output
 from deskscribe.export.splits import split_of, validation_episodes
 from deskscribe.export.writer import ExportSummary
 from deskscribe.storage import export_queries as q
@@ -164,6 +166,16 @@ class _Run:
         (tmp / MARKER).write_text(json.dumps(marker, indent=1, default=str), encoding="utf-8")
 
 
+    def scan(self, tmp: Path) -> None:
+        """Read back the whole output (see export.scan); any hit refuses, --allow-flagged or not."""
+        started = time.perf_counter()
+        findings, stats = scan_output(tmp, self.images.ocr if self.opts.redact_images else None)
+        self.images.stats.update({f"scan_{k}": v for k, v in stats.items()},
+                                 scan_ms=int((time.perf_counter() - started) * 1000))
+        if findings:
+            raise ExportError(scan_refusal(findings))
+
+
 def _refusal(report: Report) -> str:
     places = "; ".join(f"{e['kind']} in {json.dumps(e['where'], sort_keys=True)}" for e in report.remaining[:3])
     more = f" and {len(report.remaining) - 3} more" if len(report.remaining) > 3 else ""
@@ -209,6 +221,7 @@ def export(db: sqlite_utils.Database, fmt: str, out_dir: Path | str, opts: Expor
         run.finish(tmp)
         if run.report.remaining and not opts.allow_flagged:
             raise ExportError(_refusal(run.report))
+        run.scan(tmp)
         _move_into_place(tmp, out_dir)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""Exported images: resized to a maximum side, OCR-checked, secrets blacked out, written once per export.
+"""Exported images: resized to a maximum side, OCR-checked, secrets blacked out, re-encoded without any
+metadata, written once per export.
 
 Each distinct image (by content hash) is processed once and written to the export's media folder; the
 result (path, size, findings) is cached by hash, so an image shared by many frames or pair kinds costs one
@@ -90,6 +91,9 @@ def _secret_lines(lines: OcrLines) -> list[tuple[int, str, str]]:
     return out
 
 
+secret_lines = _secret_lines  # the post-export scan reads pixels by the same rules
+
+
 def _black_out(img: Image.Image, boxes: list[list[list[float]]]) -> Image.Image:
     img = img.convert("RGB")
     draw = ImageDraw.Draw(img)
@@ -101,6 +105,39 @@ def _black_out(img: Image.Image, boxes: list[list[list[float]]]) -> Image.Image:
             fill=(0, 0, 0),
         )
     return img
+
+
+def reencode(img: Image.Image, fmt: str, quality: int, tables: dict[str, Any] | None = None) -> tuple[bytes, str]:
+    """Fresh pixels in a fresh file: no EXIF, text chunks, comments, ICC profile or XMP of the source survive.
+
+    Every exported image goes through here, changed or not: a stored PNG may carry tEXt/iTXt chunks and a
+    JPEG EXIF (camera, GPS, user comments) that a byte-for-byte copy would export. PNG stays lossless; an
+    unchanged JPEG is written with its own quantization tables and subsampling (``tables``), so it keeps
+    its quality and about its size.
+    """
+    mode = img.mode if fmt == "png" and img.mode in ("RGB", "RGBA", "L", "LA") else "RGB"
+    if fmt == "jpeg" and tables and img.mode == "L":
+        mode = "L"
+    clean = Image.frombytes(mode, img.size, img.convert(mode).tobytes())  # a new image has an empty .info
+    buf = io.BytesIO()
+    if fmt == "png":
+        clean.save(buf, "PNG")
+    elif fmt == "webp":
+        clean.save(buf, "WEBP", quality=quality)
+    elif tables:
+        clean.save(buf, "JPEG", **tables)
+    else:
+        clean.save(buf, "JPEG", quality=quality)
+    return buf.getvalue(), "jpeg" if fmt not in ("png", "webp") else fmt
+
+
+def _jpeg_tables(img: Image.Image) -> dict[str, Any] | None:
+    """The quantization tables and chroma subsampling of a decoded JPEG (None for anything else)."""
+    from PIL import JpegImagePlugin
+
+    if img.format != "JPEG" or not getattr(img, "quantization", None):
+        return None
+    return {"qtables": img.quantization, "subsampling": JpegImagePlugin.get_sampling(img)}
 
 
 def ocr_engine_version() -> str | None:
@@ -177,6 +214,7 @@ class ImageProcessor:
         except (OSError, SyntaxError, ValueError) as exc:
             raise ExportError(f"stored image {image_hash[:12]} (episode {where.get('episode')}) cannot be decoded ({exc}); delete that "
                               "frame and export again") from exc
+        tables = _jpeg_tables(img)
         changed = False
         if self.max_side and max(img.size) > self.max_side:
             img.draft("RGB", (self.max_side, self.max_side))
@@ -186,10 +224,7 @@ class ImageProcessor:
         if self.redact_images:
             img, redacted = self._redact(img, image_hash, where)
             changed = changed or redacted
-        if changed:
-            buf = io.BytesIO()
-            img.convert("RGB").save(buf, "JPEG", quality=self.quality)
-            data, fmt = buf.getvalue(), "jpeg"
+        data, fmt = reencode(img, "jpeg" if changed else fmt, self.quality, None if changed else tables)
         path = self.media_dir / f"{image_hash[:32]}.{_EXT.get(fmt, fmt)}"
         path.write_bytes(data)
         self.stats["images"] += 1

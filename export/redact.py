@@ -3,7 +3,12 @@
 Detectors: the regex plugins of detect-secrets (AWS, GitHub, GitLab, Slack, Stripe, OpenAI, JWT, private
 keys, passwords in URLs, …) plus our own patterns for what it does not cover: e-mail addresses, card numbers
 (Luhn-checked), whole private-key blocks, ``password=…``/``api_key: …`` assignments, and lenient variants for
-OCR output (which drops spaces and misreads a character now and then).
+OCR output (which drops spaces and misreads a character now and then); personal data (phone numbers, IBANs,
+US SSNs, national ids, each validated) comes from :mod:`deskscribe.export.personal`.
+
+A key-like hit is widened to its whole token: detector patterns often stop early (detect-secrets matches 24
+characters of a Stripe key that may have 99, and a JWT without its signature), and a tail left behind is
+still a live secret.
 
 Every hit is replaced by ``[REDACTED:kind]`` and recorded in a :class:`Report` by kind, place and a salted
 fingerprint (never the value). Long random-looking tokens that match no known pattern are *suspects*: they
@@ -41,6 +46,8 @@ from detect_secrets.plugins.stripe import StripeDetector
 from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 
+from deskscribe.export.personal import find_personal
+
 _DS_KINDS = {
     AWSKeyDetector: "aws_key", GitHubTokenDetector: "github_token", GitLabTokenDetector: "gitlab_token",
     PrivateKeyDetector: "private_key", BasicAuthDetector: "url_password", SlackDetector: "slack_token",
@@ -53,7 +60,8 @@ _DS_KINDS = {
 
 _OWN: list[tuple[str, re.Pattern[str]]] = [
     ("private_key", re.compile(
-        r"-----\s*BEGIN[A-Z ]*PRIVATE\s*KEY[A-Z ]*-----[\s\S]*?(?:-----\s*END[A-Z ]*PRIVATE\s*KEY[A-Z ]*-----|\Z)")),
+        # OCR of a key on screen reads the five dashes as 2-6 of them: the block is cut out all the same.
+        r"-{2,}\s*BEGIN[A-Z ]*PRIVATE\s*KEY[A-Z ]*-{2,}[\s\S]*?(?:-{2,}\s*END[A-Z ]*PRIVATE\s*KEY[A-Z ]*-{2,}|\Z)")),
     ("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")),
     ("url_password", re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)")),
     ("aws_key", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
@@ -67,10 +75,16 @@ _OCR_ONLY: list[tuple[str, re.Pattern[str]]] = [
     ("github_token", re.compile(r"gh[pousr][_\-.,]?[A-Za-z0-9]{30,}")),
     ("aws_key", re.compile(r"(?:AKIA|ASIA)[0-9A-Za-z]{14,18}")),
     ("private_key", re.compile(r"(?i)BEGIN[A-Z ]*PRIVATE\s*KEY")),
+    ("stripe_key", re.compile(r"[rs]k[_\-.]?live[_\-.]?[A-Za-z0-9]{20,}")),
+    ("jwt", re.compile(r"(?i:eyj)[A-Za-z0-9_\-]{8,}[.,][A-Za-z0-9_\-]{8,}")),
 ]
 # Card numbers: 14-19 digits starting 2-6 (Visa, Mastercard, Amex, Discover…), not part of a decimal number.
 _CARD = re.compile(r"(?<![\d.,])[2-6](?:[ \-]?\d){13,18}(?!\d|[.,]\d)")
 _TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{32,}")
+# Kinds whose span is already exact; every other secret is widened to the token around it.
+_EXACT = {"email", "card_number", "url_password", "private_key"}
+_TOKEN_CHAR = re.compile(r"[A-Za-z0-9_\-+/=.~]")
+_LEFT_CHAR = re.compile(r"[A-Za-z0-9_\-+/.~]")  # not "=": ``API_KEY=…`` keeps its name
 _MASK_PREFIX = {"aws_key", "github_token", "gitlab_token", "slack_token", "stripe_key", "openai_key", "pypi_token"}
 
 
@@ -113,13 +127,27 @@ def find_secrets(text: str, ocr: bool = False) -> list[Hit]:
     for kind, rx in patterns:
         for m in rx.finditer(text):
             a, b = _span(m)
+            if kind not in _EXACT:
+                a, b = _whole_token(text, a, b)
             if b > a:
                 hits.append(Hit(kind, a, b, text[a:b]))
+    hits += [Hit(kind, a, b, text[a:b]) for kind, a, b in find_personal(text)]
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
         if 14 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
             hits.append(Hit("card_number", m.start(), m.end(), m.group(0)))
     return _merge(hits)
+
+
+def _whole_token(text: str, a: int, b: int) -> tuple[int, int]:
+    """Widen [a, b) over the token characters on both sides (a trailing full stop ends a sentence)."""
+    while a > 0 and _LEFT_CHAR.match(text[a - 1]):
+        a -= 1
+    while b < len(text) and _TOKEN_CHAR.match(text[b]):
+        b += 1
+    while b > a and text[b - 1] == ".":
+        b -= 1
+    return a, b
 
 
 def find_suspects(text: str) -> list[Hit]:

@@ -106,9 +106,13 @@ longer side.
 ## Redaction
 
 Text (window titles, captions, OCR text, descriptions, events) was scanned with detect-secrets' plugins
-and deskscribe's own patterns (e-mail, card numbers, private keys, passwords in URLs, key=value secrets);
-each hit was replaced by `[REDACTED:kind]`. Every exported image was OCR'd (RapidOCR) and lines matching
-the same detectors were blacked out. redaction_report.json lists what was found where (never the values).
+and deskscribe's own patterns (e-mail, card numbers, private keys, passwords in URLs, key=value secrets)
+and for personal data (phone numbers, IBANs, US SSNs, national ids with checksums); each hit was replaced
+by `[REDACTED:kind]`, key-like hits as whole tokens. Every exported image was OCR'd (RapidOCR), lines
+matching the same detectors were blacked out, and it was written as a new file without metadata. The
+finished output was read back (text, Parquet cells, image metadata, OCR of every image) and found clean.
+redaction_report.json lists what was found where (never the values). Street addresses and names are not
+detected.
 
 {redaction_table(s)}
 ## Privacy

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
+import os
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from deskscribe.errors import DatabaseError, DiskFullError, SchemaTooNewError
 from deskscribe.storage import migrations
 
 BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger(__name__)
 
 
 def _configure(conn: sqlite3.Connection, readonly: bool) -> None:
@@ -37,11 +41,7 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
     if readonly:
         if not path.exists():
             raise DatabaseError(f"no database at {path}: run `deskscribe capture` or `deskscribe import` first")
-        uri = f"file:{path}?mode=ro"
-        try:
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise DatabaseError(f"cannot open {path}: {exc}") from exc
+        conn = _connect_readonly(path)
     else:
         if str(path) != ":memory:":
             try:
@@ -72,6 +72,28 @@ def open_db(path: Path | str | None = None, *, readonly: bool = False, migrate: 
         conn.close()
         raise
     return sqlite_utils.Database(conn)
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """``mode=ro``; in a folder nobody may write (a read-only mount, a copy on a DVD, chmod a-w) SQLite cannot
+    create the WAL's shared-memory file, so the database is opened ``immutable`` instead: nothing can be
+    writing it there. Changes still in a leftover ``-wal`` file are then not seen (said in the log)."""
+    quoted = urllib.parse.quote(str(path))
+
+    def connect(flags: str) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{quoted}?{flags}", uri=True, isolation_level=None, check_same_thread=False)
+
+    writable_dir = os.access(path.parent, os.W_OK)
+    try:
+        if writable_dir:
+            return connect("mode=ro")
+        wal = Path(f"{path}-wal")
+        if wal.exists() and wal.stat().st_size:
+            log.warning("%s is read-only: the changes in %s are not visible until it is opened writable",
+                        path.parent, wal.name)
+        return connect("mode=ro&immutable=1")
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot open {path}: {exc}") from exc
 
 
 def open_user_db(readonly: bool = False) -> sqlite_utils.Database:

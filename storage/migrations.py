@@ -168,9 +168,59 @@ def _m002_caption_ocr_boxes(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE captions ADD COLUMN ocr_boxes TEXT")
 
 
+def _m006_privacy(conn: sqlite3.Connection) -> None:
+    """Search rows go with what they index: a deleted frame takes its title (when no frame of the episode
+    still has it) and its captions (when no frame of the episode still shows that image); a deleted caption
+    or description takes its own row. Before this, only deleting a whole episode cleaned ``search_fts``.
+
+    The WHEN clauses use the indexed tables first, so ``search_fts`` (whose episode_id is unindexed) is
+    scanned only when a row really has to go. Rows left behind by earlier versions are removed here.
+    """
+    _run_script(
+        conn,
+        """
+        CREATE TRIGGER frames_fts_title_delete AFTER DELETE ON frames
+        WHEN NOT EXISTS (SELECT 1 FROM frames p WHERE p.episode_id = old.episode_id
+                         AND p.app IS old.app AND p.window_title IS old.window_title)
+        BEGIN
+            DELETE FROM search_fts WHERE kind = 'title' AND episode_id = old.episode_id
+              AND text = coalesce(old.app, '') || ' ' || coalesce(old.window_title, '');
+        END;
+        CREATE TRIGGER frames_fts_caption_delete AFTER DELETE ON frames
+        WHEN EXISTS (SELECT 1 FROM captions c WHERE c.image_hash = old.image_hash)
+          AND NOT EXISTS (SELECT 1 FROM frames p WHERE p.episode_id = old.episode_id
+                          AND p.image_hash = old.image_hash)
+        BEGIN
+            DELETE FROM search_fts WHERE kind = 'caption' AND episode_id = old.episode_id
+              AND text IN (SELECT c.text FROM captions c WHERE c.image_hash = old.image_hash)
+              AND NOT EXISTS (SELECT 1 FROM frames p JOIN captions c2 ON c2.image_hash = p.image_hash
+                              WHERE p.episode_id = old.episode_id AND c2.text = search_fts.text);
+        END;
+        CREATE TRIGGER captions_fts_delete AFTER DELETE ON captions BEGIN
+            DELETE FROM search_fts WHERE kind = 'caption' AND text = old.text
+              AND NOT EXISTS (SELECT 1 FROM frames p JOIN captions c2 ON c2.image_hash = p.image_hash
+                              WHERE p.episode_id = search_fts.episode_id AND c2.text = old.text);
+        END;
+        CREATE TRIGGER descriptions_fts_delete AFTER DELETE ON descriptions BEGIN
+            DELETE FROM search_fts WHERE kind = 'description' AND episode_id = old.episode_id
+              AND text = old.summary || ' ' || old.steps;
+        END;
+        DELETE FROM search_fts WHERE NOT EXISTS (SELECT 1 FROM episodes e WHERE e.id = search_fts.episode_id);
+        DELETE FROM search_fts WHERE kind = 'title' AND NOT EXISTS (
+            SELECT 1 FROM frames f WHERE f.episode_id = search_fts.episode_id
+              AND coalesce(f.app, '') || ' ' || coalesce(f.window_title, '') = search_fts.text);
+        DELETE FROM search_fts WHERE kind = 'caption' AND NOT EXISTS (
+            SELECT 1 FROM frames f JOIN captions c ON c.image_hash = f.image_hash
+            WHERE f.episode_id = search_fts.episode_id AND c.text = search_fts.text);
+        INSERT INTO search_fts(search_fts) VALUES ('optimize');
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
+    ("006_privacy", _m006_privacy),
 ]
 
 

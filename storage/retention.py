@@ -5,7 +5,7 @@ Order of deletion under the byte budget: frames of rejected episodes, then unrev
 frames of accepted or edited episodes only when ``retention.keep_accepted`` is off. Age-based deletion spares
 accepted/edited episodes the same way. Only captured episodes are touched: imported folders are the person's
 own deliberate data and are never removed by retention (their bytes still count toward the budget).
-The selection is a pure function; :func:`run` applies it through ``storage.frames``.
+The selection is a pure function; :func:`run` applies it through ``storage.forget``.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from deskscribe.config import RetentionConfig
+from deskscribe.storage import forget
 from deskscribe.storage import frames as store
 
 KEPT_STATUSES = frozenset({"accepted", "edited"})
 _PRIORITY = {"rejected": 0, "unreviewed": 1, "accepted": 2, "edited": 2}
 DAY_S = 86_400.0
-BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -94,19 +94,20 @@ def _rows(db: sqlite_utils.Database) -> list[FrameRow]:
 
 
 def run(db: sqlite_utils.Database, cfg: RetentionConfig, now: float) -> Result:
-    """Apply retention: delete the selected frames (in batches, each one transaction), images no frame
-    uses any more, and closed captured episodes left empty."""
+    """Apply retention through the same path as ``deskscribe forget`` (storage.forget: batches of one
+    transaction each, images no frame uses any more, closed captured episodes left empty, search rows, then
+    the index merge and WAL checkpoint). Descriptions of episodes that keep some frames are kept: retention
+    frees space, it does not take back what the person wrote."""
     images = store.gc_images(db)
     sizes = {h: n for h, n in db.conn.execute("SELECT hash, bytes FROM images")}
     ids = select(_rows(db), sizes, now=now, days=cfg.days, max_image_bytes=cfg.max_image_mb * 2**20,
                  keep_accepted=cfg.keep_accepted)
-    before = len(sizes)
-    for start in range(0, len(ids), BATCH):
-        store.delete_frames(db, ids[start:start + BATCH])
-    images += before - db.conn.execute("SELECT count(*) FROM images").fetchone()[0]
+    done = forget.forget_frames(db, ids, drop_descriptions=False, scrub_after=False)
     empty = [r[0] for r in db.conn.execute(
         "SELECT id FROM episodes e WHERE closed = 1 AND source = 'capture'"
         " AND NOT EXISTS (SELECT 1 FROM frames f WHERE f.episode_id = e.id)")]
     for episode_id in empty:
         store.delete_episode(db, episode_id)
-    return Result(len(ids), images, len(empty))
+    if ids or images or empty:
+        forget.scrub(db)
+    return Result(len(ids), images + done.images, done.episodes + len(empty))

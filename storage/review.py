@@ -1,8 +1,8 @@
 """Queries the review window needs: paged episode listing with filters, full-text search, filmstrip rows.
 
 The GUI never writes SQL of its own; everything it reads comes from here, and every write goes through
-``storage.descriptions`` / ``storage.frames`` (``add_description``, ``revert_to``, ``review``,
-``delete_episode``, ``delete_frames``), re-exported below so the app has one module to import.
+``storage.descriptions`` / ``storage.frames`` / ``storage.forget`` (``add_description``, ``revert_to``,
+``review``, ``delete_episode``, ``delete_frames``), re-exported below so the app has one module to import.
 
 Paging is keyset-based (newest first, by ``(start_ts, id)``) rather than OFFSET, so the window can keep
 fetching while capture adds episodes without rows shifting between pages, and page N costs the same as page 1.
@@ -27,10 +27,9 @@ from deskscribe.storage.descriptions import (  # noqa: F401  (re-exported for th
     revert_to,
     review,
 )
+from deskscribe.storage.forget import delete_episode, delete_frames  # noqa: F401  (scrub the files too)
 from deskscribe.storage.frames import (  # noqa: F401  (re-exported for the app)
     EncodedImage,
-    delete_episode,
-    delete_frames,
     episode_frames,
     frame_events,
     get_episode,

@@ -31,6 +31,13 @@ def test_user_values_merge_over_defaults(tmp_path):
     ("[models]\nbackend = 'openai'", "models.server_url must be set"),
     ("[models]\ncaptioner = 'magic'", "models.captioner must be one of"),
     ("[capture]\nstore_typed_text = 1", "capture.store_typed_text must be true or false"),
+    ("[capture]\ninterval_s = nan", "capture.interval_s must be a finite number (got nan)"),
+    ("[capture]\ninterval_s = inf", "capture.interval_s must be a finite number (got inf)"),
+    ("[episodes]\nidle_gap_s = -inf", "episodes.idle_gap_s must be a finite number (got -inf)"),
+    ("[models]\ntemperature = nan", "models.temperature must be a finite number"),
+    ("[capture]\nmonitors = [99]", "capture.monitors must list distinct monitor numbers from 1"),
+    ("[capture]\nmonitors = [0]", "capture.monitors must list distinct monitor numbers from 1"),
+    ("[capture]\nmonitors = [1, 1]", "capture.monitors must list distinct monitor numbers from 1"),
 ])
 def test_malformed_config_names_key_and_file(tmp_path, text, needle):
     path = write(tmp_path / "c.toml", text)
@@ -50,3 +57,15 @@ def test_save_round_trips_and_is_validated(tmp_path):
     with pytest.raises(ConfigError):
         config.save(cfg, path)
     assert config.load(path).capture.quality == 80  # the bad value never reached the disk
+
+
+def test_config_check_refuses_nan_interval_in_one_line(tmp_path):
+    """`deskscribe config check` is what a person runs: NaN used to pass it and crash capture."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path / "c.toml", "[capture]\ninterval_s = nan\n")
+    proc = subprocess.run([sys.executable, "-m", "deskscribe", "config", "check", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    lines = (proc.stdout + proc.stderr).strip().splitlines()
+    assert proc.returncode == 1 and lines == [f"Error: {path}: capture.interval_s must be a finite number (got nan)"]

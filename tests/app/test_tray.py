@@ -174,3 +174,35 @@ def test_idle_time_describing(make_tray, qtbot, synthetic, deskscribe_home):
     qtbot.waitUntil(lambda: tray.describe_job is not None and not tray.describe_job.is_running(), timeout=10_000)
     assert tray.describe_job.done == 27
     assert tray.notifications[-1] == ("Described", "27 episodes are ready to review.")
+
+
+def test_forget_the_last_minutes(make_tray, db, tmp_path: Path):
+    """The tray's Forget submenu removes what was captured in the span, and only that."""
+    from PIL import Image
+
+    from deskscribe.storage.frames import EncodedImage, FrameIn, add_frame, close_episode, create_episode
+
+    def frame(ts: float, colour: int) -> FrameIn:
+        import io
+
+        buf = io.BytesIO()
+        Image.new("RGB", (8, 8), (colour, 0, 0)).save(buf, "PNG")
+        return FrameIn(ts, EncodedImage(buf.getvalue(), "png", 8, 8), app="xterm", window_title=f"t{colour}")
+
+    now = time.time()
+    old_ep, new_ep = create_episode(db, now - 3600), create_episode(db, now - 600)
+    add_frame(db, old_ep, frame(now - 3600, 1))
+    add_frame(db, new_ep, frame(now - 600, 2))
+    add_frame(db, new_ep, frame(now - 60, 3))
+    close_episode(db, old_ep)
+    close_episode(db, new_ep)
+    tray = make_tray()
+    tray.menu.aboutToShow.emit()
+    [sub] = [a.menu() for a in tray.menu.actions() if a.menu() is not None]
+    assert [a.text() for a in sub.actions()] == ["&5 minutes", "&15 minutes", "&60 minutes"]
+    tray.actions_by_name["forget5"].trigger()
+    assert [r[0] for r in db.conn.execute("SELECT ts FROM frames ORDER BY ts")] == [now - 3600, now - 600]
+    tray.actions_by_name["forget15"].trigger()
+    assert db.conn.execute("SELECT count(*) FROM frames").fetchone()[0] == 1
+    assert db.conn.execute("SELECT count(*) FROM episodes WHERE id = ?", (new_ep,)).fetchone()[0] == 0
+    assert tray.notifications[-1][0] == "Forgotten" and "1 frames" in tray.notifications[-1][1]

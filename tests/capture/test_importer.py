@@ -82,3 +82,117 @@ def test_bad_sidecar_is_one_clear_error(db, tmp_path):
 def test_parse_action(action, kind, details):
     (event,) = parse_action(action, 1.0, keep_text=False)
     assert (event.kind, event.details) == (kind, details)
+
+
+# ---- bad input: each is one line, the rest of the folder and the later folders still import ----
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims width x height pixels in 60 bytes: what a decompression bomb looks like to a reader."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def _good(path):
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(path)
+
+
+def _run_import(*folders, keep=False):
+    import os
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "deskscribe", "import", *map(str, folders)] + (["--keep-typed-text"] if keep else [])
+    return subprocess.run(args, capture_output=True, timeout=120, env=os.environ)
+
+
+def test_bombs_odd_names_and_link_loops_are_reported_and_skipped(db, tmp_path):
+    import os
+
+    first, later = tmp_path / "first", tmp_path / "later"
+    first.mkdir()
+    later.mkdir()
+    _good(first / "00.png")
+    (first / "01.png").write_bytes(_png_header(40_000, 40_000))  # 1.6 gigapixels: Pillow refuses to decode
+    (first / "02.png").write_bytes(_png_header(10_000, 10_000))  # 100 megapixels: Pillow only warns
+    with open(os.path.join(os.fsencode(first), b"03-caf\xe9.png"), "wb") as fh:  # Latin-1 name, not UTF-8
+        _good(fh)
+    os.symlink("04.png", first / "04.png")  # a link to itself
+    _good(later / "00.png")
+    proc = _run_import(first, later)
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    lines = [ln.strip() for ln in err.splitlines() if ln.strip() and "readable by others" not in ln]  # db fixture
+    bomb = "too many pixels to import safely (over 89,478,485: a decompression bomb?)"
+    assert sorted(lines) == [
+        f"skipped {first}/01.png: {bomb}",
+        f"skipped {first}/02.png: {bomb}",
+        f"skipped {first}/03-caf\\xe9.png: the file name is not valid UTF-8: rename it to import it",
+        f"skipped {first}/04.png: a symbolic link that leads nowhere (a loop, or a missing target)",
+    ], lines
+    assert f"imported {first} as episode 1 (1 frames)" in out and f"imported {later} as episode 2 (1 frames)" in out
+
+
+@pytest.mark.parametrize(("sidecar", "line"), [
+    ({"frames": 5}, "frames must be a list of objects (got 5)"),
+    ({"frames": ["00.png"]}, "frames[0] must be an object (got '00.png')"),
+    ({"frames": [{"ts": 1.0}]}, "frames[0].file must be a file name (got None)"),
+    ({"frames": [{"file": "00.png", "ts": "yesterday"}]},
+     "frames[0].ts must be a finite number (Unix time in seconds) (got 'yesterday')"),
+    ({"frames": [{"file": "00.png", "ts": float("nan")}]},
+     "frames[0].ts must be a finite number (Unix time in seconds) (got nan)"),
+    ({"frames": [{"file": "00.png", "ts": float("inf")}]},
+     "frames[0].ts must be a finite number (Unix time in seconds) (got inf)"),
+    ({"frames": [{"file": "00.png", "window_title": {"a": 1}}]},
+     "frames[0].window_title must be a string (got {'a': 1})"),
+    ({"app": ["gimp"]}, "app must be a string (got ['gimp'])"),
+    ({"frames": [{"file": "00.png", "actions": "click"}]}, "frames[0].actions must be a list of strings (got 'click')"),
+])
+def test_wrong_typed_sidecar_fields_are_one_line_naming_file_and_field(db, tmp_path, sidecar, line):
+    folder, later = tmp_path / "bad", tmp_path / "later"
+    folder.mkdir()
+    later.mkdir()
+    _good(folder / "00.png")
+    _good(later / "00.png")
+    (folder / "deskscribe.json").write_text(json.dumps(sidecar))  # json writes NaN/Infinity as Python reads them
+    with pytest.raises(ImportFailed) as err:
+        import_folder(db, folder)
+    assert str(err.value) == f"{folder / 'deskscribe.json'}: {line}"
+    proc = _run_import(folder, later)
+    err_lines = [ln.strip() for ln in proc.stderr.decode().splitlines() if ln.strip() and "readable by others" not in ln]
+    assert err_lines == [f"skipped {folder}: {folder / 'deskscribe.json'}: {line}",
+                         "Error: 1 of 2 folders could not be imported"], err_lines
+    assert f"imported {later} as episode" in proc.stdout.decode()
+
+
+def test_wrong_typed_episodes_jsonl_row(db, tmp_path):
+    folder = tmp_path / "ep1"
+    folder.mkdir()
+    _good(folder / "00.png")
+    (tmp_path / "episodes.jsonl").write_text("not json\n" + json.dumps({"episode": "ep1", "steps": "00.png"}) + "\n")
+    with pytest.raises(ImportFailed) as err:
+        import_folder(db, folder)
+    assert str(err.value) == f"{tmp_path / 'episodes.jsonl'} line 2: steps must be a list of objects (got '00.png')"
+
+
+@pytest.mark.parametrize("wording", ["TYPE 'hunter2'", 'typewrite("hunter2")', "entered hunter2 in the box"])
+def test_unknown_action_wording_is_typed_text(db, tmp_path, wording):
+    """The typed-text opt-out holds for every wording: unknown ones count as typing, their text is dropped."""
+    assert [(e.kind, e.details) for e in parse_action(wording, 1.0, False)] == [("keys", {"count": len(wording)})]
+    kept = parse_action(wording, 1.0, True)
+    assert [e.kind for e in kept] == ["keys", "text"] and kept[1].details == {"text": wording}
+    folder = tmp_path / "ep"
+    folder.mkdir()
+    _good(folder / "00.png")
+    (folder / "deskscribe.json").write_text(json.dumps({"frames": [{"file": "00.png", "actions": [wording]}]}))
+    ep = import_folder(db, folder).episode_id
+    stored = db.conn.execute("SELECT group_concat(details) FROM events WHERE episode_id = ?", (ep,)).fetchone()[0]
+    assert "hunter2" not in stored

@@ -137,22 +137,57 @@ EMAIL = "jane.canary@example.org"
 CARD = "4539 1488 0343 6467"
 KEY_BODY = ["MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo", "4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0"]
 PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(KEY_BODY) + "\n-----END RSA PRIVATE KEY-----"
-# What must not appear in any exported text (compared without whitespace).
-TEXT_CANARIES = [AWS, GITHUB, EMAIL, CARD.replace(" ", ""), *KEY_BODY]
-EXPECTED_KINDS = {"aws_key", "github_token", "email", "card_number", "private_key"}
+# Personal data: valid by the checks a real one passes (SSN ranges, IBAN mod 97, a dialable US number).
+SSN = "536-22-1473"
+IBAN = "DE89 3704 0044 0532 0130 00"
+PHONE = "(415) 555-2671"
+# Whole tokens: detect-secrets' Stripe pattern covers 32 characters and its JWT pattern stops before the
+# signature; the redaction must take the whole token. The long key is 107 characters (text only: a line
+# that long does not fit a readable screenshot).
+STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dcTYooMQauvdEDq54NiTphI7jx"
+STRIPE_LONG = "sk_live_51H8xYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghijABCDEFGHIJ0123456789klmnopqrstuvwxyzQRSTU"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqYW5lIn0.Qm9Tc2lnbmF0dXJlX3Rlc3RfMTIzNDU2Nzg5"
+PERSONAL = [SSN, IBAN, PHONE]
+# What must not appear in any exported text (compared without whitespace, also as 12-character pieces).
+TEXT_CANARIES = [AWS, GITHUB, EMAIL, CARD.replace(" ", ""), *KEY_BODY, SSN, IBAN.replace(" ", ""),
+                 PHONE.replace(" ", ""), STRIPE, STRIPE_LONG, JWT, JWT.split(".")[2]]
+EXPECTED_KINDS = {"aws_key", "github_token", "email", "card_number", "private_key", "us_ssn", "iban", "phone",
+                  "stripe_key", "jwt"}
 IMAGE_LINES = [f"key {AWS}", f"token {GITHUB}", f"mail {EMAIL}", f"card {CARD}",
-               "-----BEGIN RSA PRIVATE KEY-----", *KEY_BODY, "-----END RSA PRIVATE KEY-----", "Meeting notes"]
+               "-----BEGIN RSA PRIVATE KEY-----", *KEY_BODY, "-----END RSA PRIVATE KEY-----",
+               f"ssn {SSN}", f"iban {IBAN}", f"phone {PHONE}", f"stripe {STRIPE}", f"jwt {JWT}", "Meeting notes"]
+# Pixels: the same canaries except the 107-character key.
+IMAGE_CANARIES = [c for c in TEXT_CANARIES if c != STRIPE_LONG]
 
 
 def secret_screenshot(path: Path) -> Path:
-    """A screenshot with every canary drawn large and readable (DejaVuSans 26 px on white)."""
-    font = ImageFont.truetype(str(FONT), 26)
-    img = Image.new("RGB", (1000, 40 + 44 * len(IMAGE_LINES)), "white")
+    """A screenshot with every canary drawn readable (DejaVuSans 21 px on white, 1024 px wide: not resized).
+
+    The size is chosen so RapidOCR reads every line, the 80-character JWT included: it misses that line
+    entirely at 22 or 26 px, or after JPEG at quality 92 (a limit of OCR-based pixel redaction that the README states).
+    """
+    font = ImageFont.truetype(str(FONT), 21)
+    img = Image.new("RGB", (1024, 40 + 44 * len(IMAGE_LINES)), "white")
     draw = ImageDraw.Draw(img)
     for i, line in enumerate(IMAGE_LINES):
-        draw.text((20, 20 + 44 * i), line, fill="black", font=font)
-    img.save(path, quality=92)
+        draw.text((12, 20 + 44 * i), line, fill="black", font=font)
+    img.save(path, quality=95)
     return path
+
+
+def metadata_images(folder: Path, start: int) -> list[str]:
+    """Plain pictures whose files carry canaries in metadata only: PNG tEXt/iTXt chunks, JPEG EXIF and comment."""
+    from PIL import PngImagePlugin
+
+    png, jpg = f"{start:02d}.png", f"{start + 1:02d}.jpg"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", f"owner {SSN} {IBAN}")
+    info.add_itxt("Author", f"{EMAIL} {STRIPE}")
+    Image.new("RGB", (300, 200), (200, 40, 90)).save(folder / png, pnginfo=info)
+    exif = Image.Exif()
+    exif[0x010E] = f"call {PHONE} {JWT}"  # ImageDescription
+    Image.new("RGB", (300, 200), (20, 140, 190)).save(folder / jpg, exif=exif, comment=f"ssn {SSN}".encode())
+    return [png, jpg]
 
 
 def luhn_ok(digits: str) -> bool:
@@ -169,5 +204,7 @@ def canary() -> Any:
 
     return types.SimpleNamespace(
         AWS=AWS, GITHUB=GITHUB, EMAIL=EMAIL, CARD=CARD, KEY_BODY=KEY_BODY, PRIVATE_KEY=PRIVATE_KEY,
-        TEXT_CANARIES=TEXT_CANARIES, EXPECTED_KINDS=EXPECTED_KINDS, secret_screenshot=secret_screenshot,
+        SSN=SSN, IBAN=IBAN, PHONE=PHONE, STRIPE=STRIPE, STRIPE_LONG=STRIPE_LONG, JWT=JWT, PERSONAL=PERSONAL,
+        TEXT_CANARIES=TEXT_CANARIES, IMAGE_CANARIES=IMAGE_CANARIES, EXPECTED_KINDS=EXPECTED_KINDS,
+        secret_screenshot=secret_screenshot, metadata_images=metadata_images,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -31,19 +32,24 @@ def _plant(db: Any, root: Path, c: Any) -> int:
     folder.mkdir(parents=True)
     c.secret_screenshot(folder / "00.jpg")
     Image.new("RGB", (320, 240), (30, 120, 90)).save(folder / "01.jpg")
+    meta_files = c.metadata_images(folder, 2)
+    personal = " ".join(c.PERSONAL)
     frames = [{"file": "00.jpg", "window_title": f"creds {c.AWS} - {c.EMAIL}",
-               "actions": [f"type 'token={c.GITHUB}'", "mouse click left"]},
-              {"file": "01.jpg", "window_title": f"pay {c.CARD}"}]
+               "actions": [f"type 'token={c.GITHUB}'", "mouse click left", f"type 'jwt {c.JWT} ok'"]},
+              {"file": "01.jpg", "window_title": f"pay {c.CARD} {c.STRIPE_LONG}."},
+              {"file": meta_files[0], "window_title": f"bank {c.IBAN} EUR"},
+              {"file": meta_files[1], "window_title": f"HR record ssn {c.SSN} phone {c.PHONE}"}]
     (folder / "deskscribe.json").write_text(json.dumps({"app": "xterm", "frames": frames}))
     ep = import_folder(db, folder, keep_typed_text=True).episode_id
     run = D.model_run_id(db, D.ModelRun("describe", "llama_cpp", "smollm2", None, "v1", {}))
     cap = D.model_run_id(db, D.ModelRun("caption", "ocr", "rapidocr", None, "v1", {}))
     for f in episode_frames(db, ep):
-        D.put_caption(db, f["image_hash"], cap, f"Editor showing {c.GITHUB} and card {c.CARD}",
-                      ocr_text=f"{c.PRIVATE_KEY}\n{c.AWS}")
-    D.add_description(db, ep, f"The user pasted {c.AWS} into a file.", [f"Opened {c.PRIVATE_KEY}"],
-                      author="model", model_run_id=run)
-    D.add_description(db, ep, f"The user mailed {c.EMAIL}.", [f"Paid with {c.CARD}", f"Used {c.GITHUB}"],
+        D.put_caption(db, f["image_hash"], cap, f"Editor showing {c.GITHUB} and card {c.CARD} key {c.STRIPE}",
+                      ocr_text=f"{c.PRIVATE_KEY}\n{c.AWS}\n{personal}")
+    D.add_description(db, ep, f"The user pasted {c.AWS} into a file, then {c.STRIPE_LONG}.",
+                      [f"Opened {c.PRIVATE_KEY}", f"Sent {c.JWT} to the API"], author="model", model_run_id=run)
+    D.add_description(db, ep, f"The user mailed {c.EMAIL} and called {c.PHONE}.",
+                      [f"Paid with {c.CARD}", f"Used {c.GITHUB}", f"Wired to {c.IBAN}", f"SSN {c.SSN}"],
                       author="person")
     return ep
 
@@ -61,40 +67,67 @@ def _texts(out: Path) -> list[tuple[Path, str]]:
 
 
 def _images(out: Path) -> list[tuple[str, bytes]]:
+    """Every exported image: files, Parquet cells and the openai format's base64 data URIs."""
     imgs = [(str(p), p.read_bytes()) for p in out.rglob("*") if p.suffix in (".jpg", ".png", ".webp")]
     for p in out.rglob("*.parquet"):
         for row in pq.read_table(p, columns=["images"]).to_pylist():
             imgs += [(f"{p}:{i}", im["bytes"]) for i, im in enumerate(row["images"])]
+    for p in out.rglob("*.jsonl"):
+        for n, m in enumerate(re.finditer(r"data:image/[a-z]+;base64,([A-Za-z0-9+/=]+)", p.read_text())):
+            imgs.append((f"{p}:uri{n}", base64.b64decode(m.group(1))))
     return imgs
+
+
+def _pieces(secret: str, n: int = 12) -> list[str]:
+    """The secret and every n-character piece of it: a tail left behind (a Stripe key's, a JWT signature) is
+    found as well as the whole."""
+    s = _compact(secret)
+    return [s] + [s[i:i + n] for i in range(0, max(1, len(s) - n + 1), 3)]
+
+
+def _leaks(haystack: str, secrets: list[str]) -> list[str]:
+    return [s for s in secrets if any(p in haystack for p in _pieces(s))]
+
+
+def _check_export(res: Any, canary: Any, ocr: Any, fmt: str) -> set[str]:
+    """No canary in any text, image metadata or OCR'd pixels; returns the report's kinds."""
+    texts = _texts(res.out_dir)
+    assert any(p.name == "redaction_report.json" for p, _ in texts)
+    for path, text in texts:
+        text = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", text)
+        assert not _leaks(_compact(text.replace("\\n", "\n")), canary.TEXT_CANARIES), path
+    images = _images(res.out_dir)
+    assert len(images) >= 3, fmt
+    for name, data in images:
+        raw = data.decode("latin-1")
+        assert not _leaks(_compact(raw), canary.TEXT_CANARIES + canary.PERSONAL), f"canary in the bytes of {name}"
+        img = Image.open(io.BytesIO(data))
+        assert not {"exif", "comment", "xmp", "icc_profile"} & set(img.info), (name, sorted(img.info))
+        assert not getattr(img, "text", None), (name, img.text)
+        seen = _compact(" ".join(t for _b, t in ocr(img)))
+        assert not _leaks(seen, canary.IMAGE_CANARIES), f"OCR still reads a canary in {name}"
+    report = json.loads((res.out_dir / "redaction_report.json").read_text())
+    assert not report["remaining"]
+    return set(report["counts"])
 
 
 def test_canary_never_leaves(db, tmp_path: Path, canary, ocr) -> None:
     _plant(db, tmp_path / "src", canary)
     outs = {}
-    for fmt in ("hf", "jsonl", "llama-factory"):
+    for fmt in ("hf", "jsonl", "llama-factory", "openai", "llava"):
         outs[fmt] = export(db, fmt, tmp_path / fmt, ExportOptions(val_fraction=0), ocr=ocr)
-    for fmt, res in outs.items():
-        texts = _texts(res.out_dir)
-        assert any(p.name == "redaction_report.json" for p, _ in texts)
-        for path, text in texts:
-            flat = _compact(text.replace("\\n", "\n"))
-            for secret in canary.TEXT_CANARIES:
-                assert _compact(secret) not in flat, f"{secret} leaked into {path}"
-        images = _images(res.out_dir)
-        assert images, fmt
-        for name, data in images:
-            seen = _compact(" ".join(t for _b, t in ocr(Image.open(io.BytesIO(data)))))
-            for secret in canary.TEXT_CANARIES:
-                assert _compact(secret) not in seen, f"OCR still reads {secret} in {name}"
-        report = json.loads((res.out_dir / "redaction_report.json").read_text())
-        assert canary.EXPECTED_KINDS <= set(report["counts"]), report["counts"]
-        assert not report["remaining"]
+        kinds = _check_export(outs[fmt], canary, ocr, fmt)
+        assert canary.EXPECTED_KINDS <= kinds, (fmt, kinds)
+        report = json.loads((outs[fmt].out_dir / "redaction_report.json").read_text())
         places = {e["where"].get("field") or e["where"].get("in") for e in report["findings"]}
         assert {"caption", "summary", "steps", "image pixels"} <= places, places
+        pixel_kinds = {e["kind"] for e in report["findings"] if e["where"].get("in") == "image pixels"}
+        assert {"us_ssn", "iban", "phone", "stripe_key", "jwt"} <= pixel_kinds, (fmt, pixel_kinds)
+        assert outs[fmt].stats["scan_images"] >= 3, outs[fmt].stats
     jsonl_places = {e["where"].get("field") for e in json.loads(
         (outs["jsonl"].out_dir / "redaction_report.json").read_text())["findings"]}
     assert {"window_title", "ocr_text", "event text"} <= jsonl_places, jsonl_places
-    # the secret-bearing screenshot is blacked out, the plain one passes unchanged
+    # the secret-bearing screenshot is blacked out, the plain ones pass with their pixels unchanged
     assert outs["hf"].stats["redacted_images"] == 1
 
 

@@ -62,3 +62,43 @@ def test_keyframes_and_normalize() -> None:
     assert [f["image_hash"] for f in keyframes(frames, 3)] == ["a", "e", "j"]
     assert [f["image_hash"] for f in keyframes(frames, 20)] == list("abcdefghij")
     assert normalize("Opened  the Terminal!") == normalize("opened the terminal")
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("call (415) 555-2671 today", "phone"),
+    ("mobile +44 20 7946 0958", "phone"),
+    ("tel 415.555.2671", "phone"),
+    ("IBAN DE89 3704 0044 0532 0130 00 EUR", "iban"),
+    ("ibanGB82WEST12345698765432", "iban"),  # as OCR reads it: label and number glued together
+    ("SSN 536-22-1473", "us_ssn"),
+    ("ssn: 536221473", "us_ssn"),
+    ("DNI 12345678Z", "national_id"),
+    ("CF RSSMRA85T10A562S", "national_id"),
+    ("CPF 390.533.447-05", "national_id"),
+    ("AHV 756.1234.5678.97", "national_id"),
+])
+def test_detects_personal_data(text: str, kind: str) -> None:
+    assert kind in {h.kind for h in find_secrets(text)}
+
+
+@pytest.mark.parametrize("text", [
+    '"start_ts": 1732450000.0, "end_ts": 1732450012.5',  # Unix times are "1" + a valid US number
+    "released 2026-12-02 16:20:11, 1,234,567 rows",      # dates, times, thousands
+    "SSN 123-45-678",                                   # too short
+    "000-12-3456 is never issued",
+    "DE89 3704 0044 0532 0130 01",                       # IBAN checksum fails
+    "12345678A",                                        # DNI letter wrong
+])
+def test_personal_detectors_leave_lookalikes(text: str) -> None:
+    kinds = {h.kind for h in find_secrets(text)} & {"phone", "us_ssn", "iban", "national_id"}
+    assert kinds == set(), (text, kinds)
+
+
+def test_secret_hits_take_the_whole_token() -> None:
+    stripe = "sk_live_" + "51H8xYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghijABCDEFGHIJ0123456789klmnopqrstuv"
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqYW5lIn0.Qm9Tc2lnbmF0dXJlX3Rlc3RfMTIzNDU2Nzg5"
+    red = Redactor()
+    assert red.text(f"key {stripe}.", {}) == "key [REDACTED:stripe_key]."
+    assert red.text(f"Authorization: Bearer {jwt}", {}) == "Authorization: Bearer [REDACTED:jwt]"
+    assert red.text("export API_KEY=abcdef123456", {}) == "export API_KEY=[REDACTED:generic_secret]"
+    assert not red.report.remaining
