@@ -176,3 +176,46 @@ def review(db: sqlite_utils.Database, episode_id: int, status: str) -> None:
     if status not in ("accepted", "rejected", "unreviewed", "edited"):
         raise ValueError(f"unknown review status {status!r}")
     set_status(db, episode_id, status)
+
+
+# --- the instruction: the request an assistant would get for this episode, with its own revision history -----
+
+def add_instruction(db: sqlite_utils.Database, episode_id: int, text: str, *, author: str = "person") -> int:
+    """Add an instruction revision (always current); returns its number. Empty text is refused."""
+    if author not in ("model", "person"):
+        raise ValueError(f"author must be 'model' or 'person', not {author!r}")
+    text = text.strip()
+    if not text:
+        raise ValueError("the instruction is empty")
+    with transaction(db) as conn:
+        if conn.execute("SELECT 1 FROM episodes WHERE id = ?", (episode_id,)).fetchone() is None:
+            raise KeyError(f"no episode {episode_id}")
+        revision, parent = conn.execute(
+            "SELECT coalesce(max(revision), 0) + 1, max(CASE WHEN is_current THEN revision END)"
+            " FROM instructions WHERE episode_id = ?", (episode_id,)
+        ).fetchone()
+        conn.execute("UPDATE instructions SET is_current = 0 WHERE episode_id = ?", (episode_id,))
+        conn.execute(
+            "INSERT INTO instructions (episode_id, revision, author, parent_revision, text, is_current, created_ts)"
+            " VALUES (?, ?, ?, ?, ?, 1, ?)",
+            (episode_id, revision, author, parent, text, time.time()),
+        )
+    return int(revision)
+
+
+def instruction_history(db: sqlite_utils.Database, episode_id: int) -> list[dict[str, Any]]:
+    """Every instruction revision, oldest first."""
+    rows = db.query("SELECT * FROM instructions WHERE episode_id = ? ORDER BY revision", [episode_id])
+    return [{**r, "is_current": bool(r["is_current"])} for r in rows]
+
+
+def current_instruction(db: sqlite_utils.Database, episode_id: int) -> str | None:
+    """The instruction the person wrote (or the latest model one), else the description's own instruction
+    field where the describe stage stores one, else None (callers fall back to the summary)."""
+    row = db.conn.execute(
+        "SELECT text FROM instructions WHERE episode_id = ? AND is_current = 1", (episode_id,)
+    ).fetchone()
+    if row:
+        return str(row[0])
+    desc = current_description(db, episode_id)
+    return str(desc["instruction"]) if desc and desc.get("instruction") else None

@@ -168,9 +168,35 @@ def _m002_caption_ocr_boxes(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE captions ADD COLUMN ocr_boxes TEXT")
 
 
+def _m007_trajectory_instruction(conn: sqlite3.Connection) -> None:
+    """The episode's instruction (the request an assistant would get) with its own revision history.
+
+    Separate from ``descriptions`` so editing the instruction in the review window never creates a
+    description revision (and so never turns a model draft into a "person" correction for DPO/KTO).
+    """
+    _run_script(
+        conn,
+        """
+        CREATE TABLE instructions (
+            id INTEGER PRIMARY KEY,
+            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+            revision INTEGER NOT NULL,
+            author TEXT NOT NULL CHECK (author IN ('model', 'person')),
+            parent_revision INTEGER,
+            text TEXT NOT NULL,
+            is_current INTEGER NOT NULL DEFAULT 0,
+            created_ts REAL NOT NULL,
+            UNIQUE (episode_id, revision)
+        );
+        CREATE INDEX instructions_current ON instructions(episode_id, is_current);
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
+    ("007_trajectory_instruction", _m007_trajectory_instruction),
 ]
 
 

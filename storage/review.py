@@ -22,8 +22,11 @@ from PIL import Image
 
 from deskscribe.storage.descriptions import (  # noqa: F401  (re-exported for the app)
     add_description,
+    add_instruction,
     current_description,
+    current_instruction,
     description_history,
+    instruction_history,
     latest_caption,
     review,
     revert_to,
