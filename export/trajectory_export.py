@@ -34,7 +34,7 @@ def mark(img: ExportImage, point: tuple[float, float], tag: str) -> ExportImage:
     draw.line([x - r / 2, y, x + r / 2, y], fill=MARK_COLOUR, width=2)
     draw.line([x, y - r / 2, x, y + r / 2], fill=MARK_COLOUR, width=2)
     path = img.path.with_name(f"{img.path.stem}-mark-{tag}.jpg")
-    pic.save(path, "JPEG", quality=90)
+    pic.save(path, "JPEG", quality=90, subsampling=0)  # 4:4:4 keeps the thin red lines red
     return ExportImage(img.hash, path, "jpeg", pic.width, pic.height, path.stat().st_size, img.source_size)
 
 
