@@ -16,6 +16,7 @@ from deskscribe.errors import ExportError
 from deskscribe.export.core import ExportOptions, export
 
 SUSPECT = "Zx9Qm2Lp8Vr4Tn6Wb1Yc3Kd5Hf7Jg0Aq"
+IMAGE_COLS = ("images", "image", "marked_image")
 
 
 def _compact(text: str) -> str:
@@ -55,7 +56,7 @@ def _texts(out: Path) -> list[tuple[Path, str]]:
             found.append((p, p.read_text(encoding="utf-8")))
         elif p.suffix == ".parquet":
             table = pq.read_table(p)
-            text_cols = [n for n in table.column_names if n != "images"]
+            text_cols = [n for n in table.column_names if n not in IMAGE_COLS]
             found.append((p, json.dumps(table.select(text_cols).to_pylist(), ensure_ascii=False)))
     return found
 
@@ -63,8 +64,10 @@ def _texts(out: Path) -> list[tuple[Path, str]]:
 def _images(out: Path) -> list[tuple[str, bytes]]:
     imgs = [(str(p), p.read_bytes()) for p in out.rglob("*") if p.suffix in (".jpg", ".png", ".webp")]
     for p in out.rglob("*.parquet"):
-        for row in pq.read_table(p, columns=["images"]).to_pylist():
-            imgs += [(f"{p}:{i}", im["bytes"]) for i, im in enumerate(row["images"])]
+        table = pq.read_table(p)
+        for col in (c for c in IMAGE_COLS if c in table.column_names):  # trajectories: image, marked_image
+            for i, value in enumerate(table.column(col).to_pylist()):
+                imgs += [(f"{p}:{col}:{i}", im["bytes"]) for im in (value if isinstance(value, list) else [value]) if im]
     return imgs
 
 

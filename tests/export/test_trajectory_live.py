@@ -1,0 +1,83 @@
+"""A live-captured, scripted session (Xvfb + openbox, real xterm windows, xdotool input that pynput records,
+`deskscribe capture` as a subprocess) exported as trajectories: every click step points where xdotool
+clicked, inside its element's box where one was exposed; the excluded window never appears."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from deskscribe.export.core import ExportOptions, export
+from deskscribe.storage import descriptions as D
+from deskscribe.storage.db import open_db
+
+from ..capture.conftest import capdb, poll, start_capture, write_config, xdo, xterm  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.x11
+CLICKS = [(200, 150), (420, 260), (90, 330)]  # desktop pixels, all inside the alpha window
+CANARY = "vaultcanary7Q"
+
+
+def test_live_session_exports_grounded_click_steps(xdisplay, xterm, start_capture, capdb,  # noqa: F811
+                                                   deskscribe_home: Path, tmp_path: Path, ocr) -> None:
+    write_config(deskscribe_home, {"capture": {"store_typed_text": True}})
+    alpha = xterm("traj alpha", "cat", "100x30+0+0")
+    vault = xterm("my password vault", "cat", "60x10+650+450", wm_class="Vault")
+    xdo("windowactivate", "--sync", alpha)
+    proc = start_capture("--duration", "90")
+    poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title = 'traj alpha'"), what="an alpha frame")
+    for n, (x, y) in enumerate(CLICKS, 1):
+        xdo("mousemove", str(x), str(y), "click", "1")
+        poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'click' AND frame_id IS NOT NULL") >= n,
+             what=f"click {n} stored")
+    xdo("type", "--delay", "20", "echo hi")
+    xdo("key", "Return")
+    poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%echo hi%'"), what="text")
+    xdo("windowactivate", "--sync", vault)
+    xdo("type", "--delay", "20", CANARY)
+    xdo("mousemove", "700", "480", "click", "1")
+    xdo("windowactivate", "--sync", alpha)
+    xdo("mousemove", str(CLICKS[0][0]), str(CLICKS[0][1]), "click", "1")
+    poll(lambda: capdb.one("SELECT count(*) FROM events e JOIN frames f ON f.id = e.frame_id"
+                           " WHERE e.kind = 'app_switch' AND f.window_title = 'traj alpha'"), what="back in alpha")
+    assert proc.stop(signal.SIGTERM) == 0, proc.stderr()
+
+    db = open_db(deskscribe_home / "deskscribe.db")
+    for (eid,) in db.conn.execute("SELECT id FROM episodes ORDER BY id").fetchall():
+        D.add_description(db, eid, f"The user clicked around in a terminal (episode {eid}).", [], author="person")
+        D.review(db, eid, "accepted")
+        D.add_instruction(db, eid, "Click through the terminal and run echo hi")
+    ro = open_db(deskscribe_home / "deskscribe.db", readonly=True)
+    hf = export(ro, "hf", tmp_path / "hf", ExportOptions(val_fraction=0, max_side=0), ocr=ocr).out_dir
+    jl = export(ro, "jsonl", tmp_path / "jl", ExportOptions(val_fraction=0, max_side=0), ocr=ocr).out_dir
+    ro.conn.close()
+    db.conn.close()
+
+    from datasets import load_dataset
+
+    steps = load_dataset(str(hf), "trajectories", split="train", cache_dir=str(tmp_path / "cache"))
+    clicks = [r for r in steps if r["action_type"] == "click"]
+    assert len(clicks) >= len(CLICKS)
+    for r in steps:
+        r["image"].load()  # every image decodes
+        assert isinstance(r["image"], Image.Image) and r["image"].size == (r["screen_width"], r["screen_height"])
+    for r in clicks:
+        px = (r["point"][0] * r["screen_width"], r["point"][1] * r["screen_height"])
+        assert any(abs(px[0] - x) <= 1 and abs(px[1] - y) <= 1 for x, y in CLICKS), (px, CLICKS)
+        if r["element_box"]:
+            bx, by, bw, bh = r["element_box"]
+            assert bx <= r["point"][0] <= bx + bw and by <= r["point"][1] <= by + bh, r
+    assert any(r["action"] == 'write(text="echo hi")' for r in steps)
+
+    records = [json.loads(line) for line in (jl / "trajectories.jsonl").read_text().splitlines()]
+    titles = {s["window_title"] for t in records for s in t["traj"]}
+    assert titles == {"traj alpha"}, titles  # the excluded window is never a step
+    for out in (hf, jl):
+        for p in out.rglob("*"):
+            if p.is_file():
+                data = p.read_bytes()
+                assert CANARY.encode() not in data and b"password vault" not in data, p
