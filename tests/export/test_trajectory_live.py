@@ -15,7 +15,9 @@ from deskscribe.export.core import ExportOptions, export
 from deskscribe.storage import descriptions as D
 from deskscribe.storage.db import open_db
 
-from ..capture.conftest import capdb, poll, start_capture, write_config, xdo, xterm  # noqa: F401 (fixtures)
+from ..capture.conftest import (  # noqa: F401 (fixtures)
+    capdb, let_ticks_pass, poll, start_capture, write_config, xdo, xterm,
+)
 
 pytestmark = pytest.mark.x11
 CLICKS = [(200, 150), (420, 260), (90, 330)]  # desktop pixels, all inside the alpha window
@@ -38,8 +40,12 @@ def test_live_session_exports_grounded_click_steps(xdisplay, xterm, start_captur
     xdo("key", "Return")
     poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%echo hi%'"), what="text")
     xdo("windowactivate", "--sync", vault)
+    poll(lambda: "excluded window" in capdb.state().get("message", ""), what="capture sees the excluded window")
     xdo("type", "--delay", "20", CANARY)
     xdo("mousemove", "700", "480", "click", "1")
+    # Capture drops input at its next tick while an excluded window has focus (input in the same tick as
+    # the switch back would be kept: a capture limitation reported to the lead); let that tick happen.
+    let_ticks_pass(1.0)
     xdo("windowactivate", "--sync", alpha)
     xdo("mousemove", str(CLICKS[0][0]), str(CLICKS[0][1]), "click", "1")
     poll(lambda: capdb.one("SELECT count(*) FROM events e JOIN frames f ON f.id = e.frame_id"
@@ -71,7 +77,7 @@ def test_live_session_exports_grounded_click_steps(xdisplay, xterm, start_captur
         if r["element_box"]:
             bx, by, bw, bh = r["element_box"]
             assert bx <= r["point"][0] <= bx + bw and by <= r["point"][1] <= by + bh, r
-    assert any(r["action"] == 'write(text="echo hi")' for r in steps)
+    assert any(r["action"] == 'write(text="echo hi\\n")' for r in steps), [r["action"] for r in steps]
 
     records = [json.loads(line) for line in (jl / "trajectories.jsonl").read_text().splitlines()]
     titles = {s["window_title"] for t in records for s in t["traj"]}
