@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from deskscribe.storage import events as ev
 from deskscribe.storage.frames import EventIn
 
 MODIFIERS = ("ctrl", "alt", "shift", "cmd")  # order used in shortcut names
@@ -64,7 +65,7 @@ class Aggregator:
     def click(self, ts: float, button: str, x: int, y: int) -> None:
         with self._lock:
             self.last_input_ts = max(self.last_input_ts, ts)
-            self._events.append(EventIn(ts, "click", {"button": button, "x": int(x), "y": int(y)}))
+            self._events.append(EventIn.of(ts, ev.Click(int(x), int(y), button)))
 
     def scroll(self, ts: float, x: int, y: int, dx: int, dy: int) -> None:
         with self._lock:
@@ -91,7 +92,7 @@ class Aggregator:
                 return None
             shortcut = shortcut_name(self._held, key)
             if shortcut:
-                self._events.append(EventIn(ts, "shortcut", {"keys": shortcut}))
+                self._events.append(EventIn.of(ts, ev.Shortcut(shortcut)))
                 return shortcut
             keys = self._keys or {"ts": ts, "count": 0, "special": {}}
             keys["count"] += 1
@@ -110,7 +111,7 @@ class Aggregator:
 
     def app_switch(self, ts: float, from_app: str | None, to_app: str | None, title: str | None) -> None:
         with self._lock:
-            self._events.append(EventIn(ts, "app_switch", {"from": from_app, "to": to_app, "title": title}))
+            self._events.append(EventIn.of(ts, ev.AppSwitch(from_app, to_app, title)))
 
     def drain(self) -> list[EventIn]:
         """Every event since the last drain, in time order; open bursts are closed."""
@@ -118,13 +119,10 @@ class Aggregator:
             self._flush_scroll()
             if self._keys:
                 k = self._keys
-                details: dict[str, Any] = {"count": k["count"]}
-                if k["special"]:
-                    details["special"] = dict(sorted(k["special"].items()))
-                self._events.append(EventIn(k["ts"], "keys", details))
+                self._events.append(EventIn.of(k["ts"], ev.Keys(k["count"], dict(sorted(k["special"].items())))))
                 self._keys = None
             if self._text:
-                self._events.append(EventIn(self._text_ts, "text", {"text": "".join(self._text)}))
+                self._events.append(EventIn.of(self._text_ts, ev.Text("".join(self._text))))
                 self._text = []
             events = sorted(self._events, key=lambda e: e.ts)
             self._events = []
@@ -152,7 +150,7 @@ class Aggregator:
     def _flush_scroll(self) -> None:
         s = self._scroll
         if s is not None:
-            self._events.append(EventIn(s.ts, "scroll", {"x": s.x, "y": s.y, "dx": s.dx, "dy": s.dy, "count": s.count}))
+            self._events.append(EventIn.of(s.ts, ev.Scroll(s.dx, s.dy, s.count, s.x, s.y)))
             self._scroll = None
 
     def _type(self, ts: float, key: str, char: str | None) -> None:

@@ -76,10 +76,10 @@ def test_clicks_scroll_bursts_and_app_switches():
     agg.app_switch(6.0, "XTerm", "firefox", "Mozilla Firefox")
     events = agg.drain()
     assert [(e.ts, e.kind, e.details) for e in events] == [
-        (1.0, "click", {"button": "left", "x": 10, "y": 20}),
+        (1.0, "click", {"button": "left", "count": 1, "x": 10, "y": 20}),
         (2.0, "scroll", {"x": 5, "y": 5, "dx": 1, "dy": -2, "count": 3}),
         (5.0, "scroll", {"x": 7, "y": 7, "dx": 0, "dy": 1, "count": 1}),
-        (6.0, "app_switch", {"from": "XTerm", "to": "firefox", "title": "Mozilla Firefox"}),
+        (6.0, "app_switch", {"from_app": "XTerm", "to_app": "firefox", "title": "Mozilla Firefox"}),
     ]
     assert agg.last_input_ts == 5.0
 
