@@ -88,7 +88,9 @@ class Keys:
     kind: ClassVar[str] = "keys"
     count: int = 0
     special: dict[str, int] = field(default_factory=dict)  # non-character keys: {"enter": 1, "backspace": 2}
-    ended_by: str | None = None  # "enter" | "pause" | "focus" | None (unknown / imported)
+    # why the burst ended: "enter" | "pause" (no key for a while) | "focus" (app switch) | "action" (a click or
+    # shortcut) | None (unknown, imported, or capture stopped)
+    ended_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -136,11 +136,11 @@ def add_events(db: sqlite_utils.Database, episode_id: int | None, frame_id: int 
 
 
 def _insert_events(conn: Any, episode_id: int | None, frame_id: int | None, events: Iterable[EventIn]) -> None:
-    """``frame_id`` is the frame the events belong to; an event's own before frame takes precedence."""
+    """``frame_id`` is the frame the events belong to; None: each event's before frame (else its after frame)."""
     conn.executemany(
         "INSERT INTO events (episode_id, frame_id, ts, kind, details, before_frame_id, after_frame_id, monitor)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(episode_id, e.before_frame_id or frame_id or e.after_frame_id, e.ts, e.kind,
+        [(episode_id, frame_id or e.before_frame_id or e.after_frame_id, e.ts, e.kind,
           json.dumps(_stored_details(e), sort_keys=True), e.before_frame_id, e.after_frame_id, e.monitor)
          for e in events],
     )
