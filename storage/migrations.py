@@ -168,9 +168,23 @@ def _m002_caption_ocr_boxes(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE captions ADD COLUMN ocr_boxes TEXT")
 
 
+def _m005_description_review(conn: sqlite3.Connection) -> None:
+    """A description's second form and its review flag.
+
+    ``instruction``: the request a person would give an assistant to get the episode's task done (NULL for
+    drafts written before this migration and for a person's edit that did not set one).
+    ``review_reason``: why a model draft needs a person's look (its answer was unusable, or it named something
+    the episode's evidence does not contain, so the stored text was written from the evidence instead); NULL
+    when nothing was flagged.
+    """
+    conn.execute("ALTER TABLE descriptions ADD COLUMN instruction TEXT")
+    conn.execute("ALTER TABLE descriptions ADD COLUMN review_reason TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
+    ("005_description_review", _m005_description_review),
 ]
 
 
