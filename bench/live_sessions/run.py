@@ -115,16 +115,22 @@ class Desktop:
         self.settle(t0)
 
     def save_as(self, win: str, name: str) -> None:
+        """Ctrl+S, type the file name into the "Save As" dialog (it opens in the working folder), Enter."""
         self.key(win, "ctrl+s")
         dialog = self.xdo("search", "--sync", "--name", "^Save As$").split()[0]
         t0 = time.time()
         self.xdo("windowactivate", "--sync", dialog)
         self.xdo("key", "ctrl+a")
-        self.xdo("type", "--delay", "60", str(self.work / name))
+        self.xdo("type", "--delay", "60", name)
         self.settle(t0)
         t0 = time.time()
-        self.xdo("key", "Return")
-        self.xdo("search", "--sync", "--name", name)
+        for _ in range(3):  # GTK's name completion can swallow the first Enter
+            self.xdo("key", "Return")
+            try:
+                wait(lambda: (self.work / name).exists(), 5, f"{name} to be saved")
+                break
+            except TimeoutError:
+                continue
         self.settle(t0)
 
     def close(self) -> None:
