@@ -47,6 +47,14 @@ class DescriptionPanel(QWidget):
         self._desc_dirty = False
         self.status_label = QLabel()
         self.status_label.setObjectName("statusLabel")
+        # why a model draft needs a look (its answer was unusable or named what the episode does not show)
+        self.flag_label = QLabel()
+        self.flag_label.setObjectName("flagLabel")
+        self.flag_label.setWordWrap(True)
+        self.flag_label.setStyleSheet("color: #a04000;")
+        self.instruction_label = QLabel()
+        self.instruction_label.setObjectName("instructionLabel")
+        self.instruction_label.setWordWrap(True)
         self.summary = QPlainTextEdit()
         self.summary.setObjectName("summaryEdit")
         self.summary.setPlaceholderText("What did you do in this episode? (one or two sentences)")
@@ -87,11 +95,13 @@ class DescriptionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.status_label)
+        layout.addWidget(self.flag_label)
         layout.addWidget(QLabel("Instruction (the request an assistant would get)"))
         layout.addWidget(self.instruction)
         layout.addWidget(self.instruction_history)
         layout.addWidget(QLabel("Summary"))
         layout.addWidget(self.summary)
+        layout.addWidget(self.instruction_label)
         layout.addWidget(QLabel("Steps (one per line)"))
         layout.addWidget(self.steps, 1)
         layout.addLayout(buttons)
@@ -117,6 +127,12 @@ class DescriptionPanel(QWidget):
         self.summary.setPlainText(current["summary"] if current else "")
         self.steps.setPlainText("\n".join(current["steps"]) if current else "")
         self._load_instruction(episode_id, current)
+        reason = current.get("review_reason") if current and current["author"] == "model" else None
+        self.flag_label.setText(f"Flagged for review: {reason}" if reason else "")
+        self.flag_label.setVisible(bool(reason))
+        instruction = current.get("instruction") if current else None
+        self.instruction_label.setText(f"As a request: {instruction}" if instruction else "")
+        self.instruction_label.setVisible(bool(instruction))
         self._loading = False
         self._desc_dirty = False
         self.instruction_dirty = False

@@ -22,7 +22,7 @@ APP_NAMES = {
     "xterm": "Terminal", "lxterminal": "Terminal", "gnome-terminal": "Terminal", "konsole": "Terminal",
     "xfce4-terminal": "Terminal", "terminator": "Terminal", "pcmanfm": "File Manager", "nautilus": "Files",
     "thunar": "File Manager", "dolphin": "File Manager", "explorer": "File Explorer", "evince": "Document Viewer",
-    "gedit": "Text Editor", "mousepad": "Text Editor", "leafpad": "Text Editor", "notepad": "Notepad",
+    "gedit": "Text Editor", "mousepad": "Mousepad", "leafpad": "Text Editor", "notepad": "Notepad",
     "taskmgr": "Task Manager", "thunderbird": "Thunderbird", "inkscape": "Inkscape", "blender": "Blender", "vlc": "VLC",
 }
 # Common shortcuts, by the meaning a person would say.
@@ -54,6 +54,7 @@ class FrameView:
     caption: str = ""
     ocr_text: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)
+    boxes: list[tuple[str, int, int, int, int]] = field(default_factory=list)  # OCR (text, x, y, w, h), full res
 
 
 @dataclass

@@ -82,6 +82,14 @@ def caption_row(db: sqlite_utils.Database, image_hash: str, run_id: int) -> dict
     return None if row is None else {"text": row[0], "ocr_text": row[1]}
 
 
+def caption_boxes(db: sqlite_utils.Database, image_hash: str, run_id: int) -> str | None:
+    """The stored OCR boxes JSON of a cached caption (see migration 002), None when there are none."""
+    row = db.conn.execute(
+        "SELECT ocr_boxes FROM captions WHERE image_hash = ? AND model_run_id = ?", (image_hash, run_id)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
 def latest_caption(db: sqlite_utils.Database, image_hash: str) -> dict[str, Any] | None:
     rows = list(
         db.query(
@@ -106,8 +114,11 @@ def add_description(
     author: str,
     model_run_id: int | None = None,
     parent_revision: int | None = None,
+    instruction: str | None = None,
+    review_reason: str | None = None,
 ) -> int:
-    """Add a revision; returns its number.
+    """Add a revision; returns its number. ``instruction`` is the task as a request to an assistant;
+    ``review_reason`` flags a model draft for a person's look and says why (migration 005).
 
     A person's revision always becomes current (and the episode ``edited``). A model draft becomes current
     only while the person has not reviewed the episode, so a new model never overwrites a correction.
@@ -131,9 +142,10 @@ def add_description(
             conn.execute("UPDATE descriptions SET is_current = 0 WHERE episode_id = ?", (episode_id,))
         conn.execute(
             "INSERT INTO descriptions (episode_id, revision, author, model_run_id, parent_revision, summary, steps,"
-            " is_current, created_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " is_current, created_ts, instruction, review_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (episode_id, revision, author, model_run_id, parent_revision, summary,
-             json.dumps(list(steps), ensure_ascii=False), int(make_current), time.time()),
+             json.dumps(list(steps), ensure_ascii=False), int(make_current), time.time(), instruction,
+             review_reason),
         )
         if author == "person":
             set_status(db, episode_id, "edited")
@@ -167,7 +179,8 @@ def revert_to(db: sqlite_utils.Database, episode_id: int, revision: int) -> int:
         raise KeyError(f"episode {episode_id} has no revision {revision}")
     old = _decode(rows[0])
     return add_description(
-        db, episode_id, old["summary"], old["steps"], author="person", parent_revision=revision
+        db, episode_id, old["summary"], old["steps"], author="person", parent_revision=revision,
+        instruction=old.get("instruction"),
     )
 
 

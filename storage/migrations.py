@@ -209,6 +209,19 @@ def _m003_event_vocabulary(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m005_description_review(conn: sqlite3.Connection) -> None:
+    """A description's second form and its review flag.
+
+    ``instruction``: the request a person would give an assistant to get the episode's task done (NULL for
+    drafts written before this migration and for a person's edit that did not set one).
+    ``review_reason``: why a model draft needs a person's look (its answer was unusable, or it named something
+    the episode's evidence does not contain, so the stored text was written from the evidence instead); NULL
+    when nothing was flagged.
+    """
+    conn.execute("ALTER TABLE descriptions ADD COLUMN instruction TEXT")
+    conn.execute("ALTER TABLE descriptions ADD COLUMN review_reason TEXT")
+
+
 def _m007_trajectory_instruction(conn: sqlite3.Connection) -> None:
     """The episode's instruction (the request an assistant would get) with its own revision history.
 
@@ -238,6 +251,7 @@ MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
     ("003_event_vocabulary", _m003_event_vocabulary),
+    ("005_description_review", _m005_description_review),
     ("007_trajectory_instruction", _m007_trajectory_instruction),
 ]
 
