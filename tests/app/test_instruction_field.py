@@ -12,7 +12,7 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, db):
+def window(qtbot, db, imported):
     w = ReviewWindow(db)
     qtbot.addWidget(w)
     with qtbot.waitExposed(w):
@@ -52,6 +52,7 @@ def test_instruction_edits_are_revisions_of_their_own(qtbot, window, imported, d
     # double-clicking an old revision makes it the instruction again (as a new revision)
     item = ed.instruction_history.item(1)
     rect = ed.instruction_history.visualItemRect(item)
+    qtbot.mouseClick(ed.instruction_history.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(ed.instruction_history.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert review.current_instruction(db, imported) == "Raise the contrast of the photo to 70"
     assert ed.instruction.toPlainText() == "Raise the contrast of the photo to 70"
