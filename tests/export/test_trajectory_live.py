@@ -1,12 +1,17 @@
-"""A live-captured, scripted session (Xvfb + openbox, real xterm windows, xdotool input that pynput records,
-`deskscribe capture` as a subprocess) exported as trajectories: every click step points where xdotool
-clicked, inside its element's box where one was exposed; the excluded window never appears."""
+"""Live-captured, scripted sessions (Xvfb + openbox, real xterm and mousepad windows, xdotool input that
+pynput records, `deskscribe capture` as a subprocess, AT-SPI over a private D-Bus session) exported as
+trajectories: every click step points where xdotool clicked, inside its element's box where one was exposed;
+the excluded window never appears."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -15,6 +20,7 @@ from deskscribe.export.core import ExportOptions, export
 from deskscribe.storage import descriptions as D
 from deskscribe.storage.db import open_db
 
+from ..conftest import stop_process
 from ..capture.conftest import (  # noqa: F401 (fixtures)
     capdb, let_ticks_pass, poll, start_capture, write_config, xdo, xterm,
 )
@@ -22,6 +28,40 @@ from ..capture.conftest import (  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.x11
 CLICKS = [(200, 150), (420, 260), (90, 330)]  # desktop pixels, all inside the alpha window
 CANARY = "vaultcanary7Q"
+
+
+def _review_and_export(home: Path, tmp_path: Path, ocr: Any, instruction: str) -> tuple[Path, Path, Any]:
+    """Accept every captured episode with the person's instruction; export hf and jsonl; load the steps."""
+    from datasets import load_dataset
+
+    db = open_db(home / "deskscribe.db")
+    for (eid,) in db.conn.execute("SELECT id FROM episodes ORDER BY id").fetchall():
+        D.add_description(db, eid, f"The user worked in one window (episode {eid}).", [], author="person")
+        D.review(db, eid, "accepted")
+        D.add_instruction(db, eid, instruction)
+    ro = open_db(home / "deskscribe.db", readonly=True)
+    hf = export(ro, "hf", tmp_path / "hf", ExportOptions(val_fraction=0, max_side=0), ocr=ocr).out_dir
+    jl = export(ro, "jsonl", tmp_path / "jl", ExportOptions(val_fraction=0, max_side=0), ocr=ocr).out_dir
+    ro.conn.close()
+    db.conn.close()
+    steps = load_dataset(str(hf), "trajectories", split="train", cache_dir=str(tmp_path / "cache"))
+    for r in steps:
+        r["image"].load()  # every image decodes
+        assert isinstance(r["image"], Image.Image) and r["image"].size == (r["screen_width"], r["screen_height"])
+        assert r["instruction"] == instruction
+    return hf, jl, steps
+
+
+def _check_clicks(steps: Any, clicked: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Every click step is one of the clicks made, and lies inside its element's box where there is one."""
+    clicks = [r for r in steps if r["action_type"] == "click"]
+    for r in clicks:
+        px = (r["point"][0] * r["screen_width"], r["point"][1] * r["screen_height"])
+        assert any(abs(px[0] - x) <= 1 and abs(px[1] - y) <= 1 for x, y in clicked), (px, clicked)
+        if r["element_box"]:
+            bx, by, bw, bh = r["element_box"]
+            assert bx <= r["point"][0] <= bx + bw and by <= r["point"][1] <= by + bh, r
+    return clicks
 
 
 def test_live_session_exports_grounded_click_steps(xdisplay, xterm, start_capture, capdb,  # noqa: F811
@@ -52,31 +92,9 @@ def test_live_session_exports_grounded_click_steps(xdisplay, xterm, start_captur
                            " WHERE e.kind = 'app_switch' AND f.window_title = 'traj alpha'"), what="back in alpha")
     assert proc.stop(signal.SIGTERM) == 0, proc.stderr()
 
-    db = open_db(deskscribe_home / "deskscribe.db")
-    for (eid,) in db.conn.execute("SELECT id FROM episodes ORDER BY id").fetchall():
-        D.add_description(db, eid, f"The user clicked around in a terminal (episode {eid}).", [], author="person")
-        D.review(db, eid, "accepted")
-        D.add_instruction(db, eid, "Click through the terminal and run echo hi")
-    ro = open_db(deskscribe_home / "deskscribe.db", readonly=True)
-    hf = export(ro, "hf", tmp_path / "hf", ExportOptions(val_fraction=0, max_side=0), ocr=ocr).out_dir
-    jl = export(ro, "jsonl", tmp_path / "jl", ExportOptions(val_fraction=0, max_side=0), ocr=ocr).out_dir
-    ro.conn.close()
-    db.conn.close()
-
-    from datasets import load_dataset
-
-    steps = load_dataset(str(hf), "trajectories", split="train", cache_dir=str(tmp_path / "cache"))
-    clicks = [r for r in steps if r["action_type"] == "click"]
+    hf, jl, steps = _review_and_export(deskscribe_home, tmp_path, ocr, "Click through the terminal and run echo hi")
+    clicks = _check_clicks(steps, CLICKS)
     assert len(clicks) >= len(CLICKS)
-    for r in steps:
-        r["image"].load()  # every image decodes
-        assert isinstance(r["image"], Image.Image) and r["image"].size == (r["screen_width"], r["screen_height"])
-    for r in clicks:
-        px = (r["point"][0] * r["screen_width"], r["point"][1] * r["screen_height"])
-        assert any(abs(px[0] - x) <= 1 and abs(px[1] - y) <= 1 for x, y in CLICKS), (px, CLICKS)
-        if r["element_box"]:
-            bx, by, bw, bh = r["element_box"]
-            assert bx <= r["point"][0] <= bx + bw and by <= r["point"][1] <= by + bh, r
     assert any(r["action"] == 'write(text="echo hi\\n")' for r in steps), [r["action"] for r in steps]
 
     records = [json.loads(line) for line in (jl / "trajectories.jsonl").read_text().splitlines()]
@@ -87,3 +105,50 @@ def test_live_session_exports_grounded_click_steps(xdisplay, xterm, start_captur
             if p.is_file():
                 data = p.read_bytes()
                 assert CANARY.encode() not in data and b"password vault" not in data, p
+
+
+@pytest.fixture
+def dbus_session() -> Iterator[dict[str, str]]:
+    """A private D-Bus session bus (AT-SPI's registry and bus are activated on it on demand)."""
+    proc = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    address = proc.stdout.readline().strip()
+    assert address.startswith("unix:"), address
+    yield {"DBUS_SESSION_BUS_ADDRESS": address}
+    stop_process(proc)  # the at-spi bus launcher and registry exit with the session bus
+    proc.stdout.close()
+
+
+MOUSEPAD_CLICKS = [(300, 200), (120, 320), (500, 400)]  # inside mousepad's text area once moved to 0,0
+
+
+def test_live_mousepad_clicks_lie_inside_their_elements(xdisplay, start_capture, capdb, dbus_session,  # noqa: F811
+                                                        deskscribe_home: Path, tmp_path: Path, ocr) -> None:
+    env = {**os.environ, **dbus_session}
+    write_config(deskscribe_home, {"capture": {"store_typed_text": True}})
+    notes = tmp_path / "notes.txt"
+    notes.write_text("first line\n")
+    pad = subprocess.Popen(["mousepad", str(notes)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wid = poll(lambda: subprocess.run(["xdotool", "search", "--name", "notes.txt"], capture_output=True,
+                                          text=True).stdout.split()[:1], what="the mousepad window")[0]
+        xdo("windowmove", "--sync", wid, "0", "0")
+        xdo("windowactivate", "--sync", wid)
+        proc = start_capture("--duration", "90", env=dbus_session)
+        poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title LIKE '%notes.txt%'"), what="a frame")
+        for n, (x, y) in enumerate(MOUSEPAD_CLICKS, 1):
+            xdo("mousemove", str(x), str(y), "click", "1")
+            poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'click'"
+                                   " AND details LIKE '%\"element\"%'") >= n, what=f"click {n} with its element looked up")
+        xdo("type", "--delay", "20", "second")
+        poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%second%'"), what="text")
+        assert proc.stop(signal.SIGTERM) == 0, proc.stderr()
+    finally:
+        stop_process(pad)
+    _hf, _jl, steps = _review_and_export(deskscribe_home, tmp_path, ocr, "Click into the notes and type second")
+    clicks = _check_clicks(steps, MOUSEPAD_CLICKS)
+    with_element = [r for r in clicks if r["element_box"]]
+    assert len(clicks) >= len(MOUSEPAD_CLICKS) and len(with_element) >= len(MOUSEPAD_CLICKS), clicks
+    assert {r["element_role"] for r in with_element} == {"text"}
+    assert any(r["action"].startswith('write(text="second') for r in steps)
