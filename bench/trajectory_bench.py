@@ -11,7 +11,7 @@ distinct frame is OCR'd) and off (library only, UNSAFE: what writing alone costs
 - trajectories MB/s: bytes of ``data/trajectories/*.parquet`` per second of the whole export's wall time;
 - source MB/s: stored frame bytes read per second; s per frame; ru_maxrss.
 
-Writes bench/out/trajectory_bench.{json,md}.
+Writes bench/out/trajectory_bench.{json,md} (figures quoted in README: bench/results/).
 """
 
 from __future__ import annotations
