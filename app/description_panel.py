@@ -155,7 +155,8 @@ class DescriptionPanel(QWidget):
         ep = review.get_episode(self.db, self.episode_id)
         status = ep["status"] if ep else "deleted"
         unsaved = self.dirty
-        self.status_label.setText(f"Episode {self.episode_id} · <b>{status}</b>" + (" · unsaved edits" if unsaved else ""))
+        self.status_label.setText(f"Episode {self.episode_id} · <b>{status}</b>"
+                                  + (" · unsaved edits" if unsaved else ""))
 
     def _on_text(self) -> None:
         if not self._loading and not self._desc_dirty:
@@ -168,7 +169,8 @@ class DescriptionPanel(QWidget):
         self.instruction.setPlainText(stored or "")
         fallback = (current or {}).get("summary") or ""
         self.instruction.setPlaceholderText(
-            f"None yet: exports use the summary ({fallback[:60]})" if fallback else "e.g. Rename the report to final.pdf")
+            f"None yet: exports use the summary ({fallback[:60]})" if fallback
+            else "e.g. Rename the report to final.pdf")
         self.instruction_history.clear()
         if episode_id is not None:
             for rev in reversed(review.instruction_history(self.db, episode_id)):

@@ -119,6 +119,11 @@ def run(episodes: int, frames: int, redact: bool) -> dict:
     return r
 
 
+COLUMNS = ("image redaction", "episodes", "frames", "trajectory steps", "s", "s / frame", "source MB",
+           "trajectories MB", "trajectories MB/s", "source MB/s", "OCR runs", "ru_maxrss MB")
+HEADER = "| " + " | ".join(COLUMNS) + " |\n" + "|---" * len(COLUMNS) + "|"
+
+
 def report(results: dict) -> str:
     rows = "\n".join(
         f"| {'on' if r['image_redaction'] else 'OFF (unsafe)'} | {r['episodes']} | {r['frames']} | "
@@ -131,8 +136,7 @@ Machine: {results['machine']}; load average at start {results['loadavg']}. `hf` 
 + `episodes` configs), full-size images (`max_side=0`), every frame a distinct {W}x{H} JPEG
 (~{results['frame_kb']:.0f} KB, q80), one click step per frame after the first, typed text in the last.
 
-| image redaction | episodes | frames | trajectory steps | s | s / frame | source MB | trajectories MB | trajectories MB/s | source MB/s | OCR runs | ru_maxrss MB |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+{HEADER}
 {rows}
 
 - trajectories MB/s = bytes of `data/trajectories/*.parquet` (embedded before-frame images) per second of the

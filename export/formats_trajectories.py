@@ -217,7 +217,8 @@ class JsonlTrajectories:
             steps.append({
                 "index": s.index, "ts": s.ts, "image": rel(img), "image_size": [img.width, img.height],
                 "after_image": rel(after.get(s.index)), "marked_image": rel(marks.get(s.index)),
-                "monitor": s.monitor.to_json(), "app": s.before.get("app"), "window_title": s.before.get("window_title"),
+                "monitor": s.monitor.to_json(), "app": s.before.get("app"),
+                "window_title": s.before.get("window_title"),
                 "event": s.event_kind, "element": s.element,
                 "value": {"action": s.action.string(), "code": s.action.code(), "description": s.text},
             })

@@ -98,7 +98,8 @@ class Action:
         if self.name in fn:
             return f"pyautogui.{fn[self.name]}(x={self.x}, y={self.y})"
         if self.name == "drag":
-            return f"pyautogui.moveTo(x={self.x}, y={self.y})\npyautogui.dragTo(x={self.x2}, y={self.y2}, button='left')"
+            return (f"pyautogui.moveTo(x={self.x}, y={self.y})\n"
+                    f"pyautogui.dragTo(x={self.x2}, y={self.y2}, button='left')")
         if self.name == "scroll":
             lines = [f"pyautogui.moveTo(x={self.x}, y={self.y})"] if self.x is not None else []
             lines += [f"pyautogui.scroll({self.dy})"] if self.dy else []
@@ -183,7 +184,8 @@ def _pointer_action(e: ev.Event, mon: Monitor) -> Action | str:
         p = mon.norm(e.x, e.y)
         if p is None:
             return "point outside its monitor"
-        name = {"right": "right_click", "middle": "middle_click"}.get(e.button, "double_click" if e.count >= 2 else "click")
+        plain = "double_click" if e.count >= 2 else "click"
+        name = {"right": "right_click", "middle": "middle_click"}.get(e.button, plain)
         return Action(name, *p)
     if isinstance(e, ev.Drag):
         a, b = mon.norm(e.x1, e.y1), mon.norm(e.x2, e.y2)

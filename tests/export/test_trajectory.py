@@ -9,7 +9,8 @@ from deskscribe.export.trajectory import Monitor, build, instruction_of, redact
 from deskscribe.storage import events as ev
 
 
-def frame(fid: int, ts: float, *, monitor: int = 1, w: int = 1280, h: int = 800, img: str | None = None) -> dict[str, Any]:
+def frame(fid: int, ts: float, *, monitor: int = 1, w: int = 1280, h: int = 800,
+          img: str | None = None) -> dict[str, Any]:
     return {"id": fid, "ts": ts, "monitor": monitor, "width": w, "height": h, "app": "mousepad",
             "window_title": "notes.txt", "image_hash": img or f"h{fid}"}
 

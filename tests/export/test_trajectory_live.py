@@ -140,7 +140,8 @@ def test_live_mousepad_clicks_lie_inside_their_elements(xdisplay, start_capture,
         for n, (x, y) in enumerate(MOUSEPAD_CLICKS, 1):
             xdo("mousemove", str(x), str(y), "click", "1")
             poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'click'"
-                                   " AND details LIKE '%\"element\"%'") >= n, what=f"click {n} with its element looked up")
+                                   " AND details LIKE '%\"element\"%'") >= n,
+                 what=f"click {n} with its element looked up")
         xdo("type", "--delay", "20", "second")
         poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%second%'"), what="text")
         assert proc.stop(signal.SIGTERM) == 0, proc.stderr()
