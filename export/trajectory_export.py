@@ -66,7 +66,7 @@ class TrajectoryExport:
         if not self._wanted(ep):
             return
         eid = ep["id"]
-        events = q.step_events_for(self.db, [eid])[eid]
+        events = q.events_for(self.db, [eid])[eid]  # unredacted: redact() reports each field
         current = next((d for d in history if d["is_current"]), None)
         traj = build(ep, frames, events, current, q.instructions_for(self.db, [eid])[eid])
         self.skipped.update(traj.skipped)

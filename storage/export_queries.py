@@ -75,13 +75,21 @@ def frames_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[in
     return out
 
 
+def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
+    return {str(r[1]) for r in db.conn.execute(f"PRAGMA table_info({table})")}
+
+
 def events_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Input events of the given episodes in time order (details decoded)."""
+    """Input events of the given episodes in time order (details decoded), with their before/after frame ids
+    and monitor from migration 003 (None in a database without them: older, or opened read-only before
+    migrating; export then pairs actions with frames by time)."""
     out: dict[int, list[dict[str, Any]]] = {e: [] for e in episode_ids}
     if not episode_ids:
         return out
+    have = _columns(db, "events")
+    extra = ", ".join(c if c in have else f"NULL AS {c}" for c in ("before_frame_id", "after_frame_id", "monitor"))
     rows = db.query(
-        "SELECT episode_id, frame_id, ts, kind, details FROM events"
+        f"SELECT id, episode_id, frame_id, ts, kind, details, {extra} FROM events"
         f" WHERE episode_id IN ({_marks(episode_ids)}) ORDER BY episode_id, ts, id",
         list(episode_ids),
     )
@@ -135,33 +143,6 @@ def stored_ocr_boxes(db: sqlite_utils.Database, image_hash: str, engine: str) ->
             return None
         raise
     return None if row is None else str(row[0])
-
-
-def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
-    return {str(r[1]) for r in db.conn.execute(f"PRAGMA table_info({table})")}
-
-
-def step_events_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Input events of the given episodes in time order, with their before/after frame ids and monitor.
-
-    ``before_frame_id`` / ``after_frame_id`` / ``monitor`` come from migration 003 (capture links each action
-    to the frames around it); a database without them (older, or opened read-only before migrating) gives
-    None there and export pairs actions with frames by time instead.
-    """
-    out: dict[int, list[dict[str, Any]]] = {e: [] for e in episode_ids}
-    if not episode_ids:
-        return out
-    have = _columns(db, "events")
-    extra = ", ".join(c if c in have else f"NULL AS {c}" for c in ("before_frame_id", "after_frame_id", "monitor"))
-    rows = db.query(
-        f"SELECT id, episode_id, frame_id, ts, kind, details, {extra} FROM events"
-        f" WHERE episode_id IN ({_marks(episode_ids)}) ORDER BY episode_id, ts, id",
-        list(episode_ids),
-    )
-    for row in rows:
-        row["details"] = json.loads(row["details"])
-        out[row["episode_id"]].append(row)
-    return out
 
 
 def instructions_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, str | None]:

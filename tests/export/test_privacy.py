@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -17,6 +18,7 @@ from deskscribe.export.core import ExportOptions, export
 
 SUSPECT = "Zx9Qm2Lp8Vr4Tn6Wb1Yc3Kd5Hf7Jg0Aq"
 IMAGE_COLS = ("images", "image", "marked_image")
+DATA_URI = re.compile(r"data:image/\w+;base64,([A-Za-z0-9+/=]+)")
 
 
 def _compact(text: str) -> str:
@@ -53,7 +55,7 @@ def _texts(out: Path) -> list[tuple[Path, str]]:
     found = []
     for p in out.rglob("*"):
         if p.suffix in (".json", ".jsonl", ".md", ".txt"):
-            found.append((p, p.read_text(encoding="utf-8")))
+            found.append((p, DATA_URI.sub("data-uri", p.read_text(encoding="utf-8"))))
         elif p.suffix == ".parquet":
             table = pq.read_table(p)
             text_cols = [n for n in table.column_names if n not in IMAGE_COLS]
@@ -67,7 +69,10 @@ def _images(out: Path) -> list[tuple[str, bytes]]:
         table = pq.read_table(p)
         for col in (c for c in IMAGE_COLS if c in table.column_names):  # trajectories: image, marked_image
             for i, value in enumerate(table.column(col).to_pylist()):
-                imgs += [(f"{p}:{col}:{i}", im["bytes"]) for im in (value if isinstance(value, list) else [value]) if im]
+                cell = value if isinstance(value, list) else [value]
+                imgs += [(f"{p}:{col}:{i}", im["bytes"]) for im in cell if im]
+    for p in out.rglob("*.jsonl"):  # openai: images as data URIs
+        imgs += [(f"{p}:uri{i}", base64.b64decode(m)) for i, m in enumerate(DATA_URI.findall(p.read_text()))]
     return imgs
 
 

@@ -3,14 +3,12 @@ trajectory output (any format, marked images included), and the report says wher
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 from PIL import Image
 
 from deskscribe.export.core import ExportOptions, export
@@ -18,8 +16,7 @@ from deskscribe.storage import descriptions as D
 from deskscribe.storage import events as ev
 from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
 
-IMAGE_COLS = ("image", "marked_image", "images")
-DATA_URI = re.compile(r"data:image/\w+;base64,([A-Za-z0-9+/=]+)")
+from .test_privacy import _images, _texts
 
 
 def _encoded(path: Path) -> EncodedImage:
@@ -44,32 +41,6 @@ def _plant(db: Any, tmp: Path, c: Any) -> int:
     D.review(db, ep, "accepted")
     D.add_instruction(db, ep, f"Send the key to {c.EMAIL}")
     return ep
-
-
-def _texts(out: Path) -> list[tuple[Path, str]]:
-    found = []
-    for p in out.rglob("*"):
-        if p.suffix in (".json", ".jsonl", ".md", ".txt"):
-            found.append((p, DATA_URI.sub("data-uri", p.read_text(encoding="utf-8"))))
-        elif p.suffix == ".parquet":
-            table = pq.read_table(p)
-            cols = [n for n in table.column_names if n not in IMAGE_COLS]
-            found.append((p, json.dumps(table.select(cols).to_pylist(), ensure_ascii=False)))
-    return found
-
-
-def _images(out: Path) -> list[tuple[str, bytes]]:
-    imgs = [(str(p), p.read_bytes()) for p in out.rglob("*") if p.suffix in (".jpg", ".png", ".webp")]
-    for p in out.rglob("*.parquet"):
-        table = pq.read_table(p)
-        for col in (c for c in IMAGE_COLS if c in table.column_names):
-            for i, v in enumerate(table.column(col).to_pylist()):
-                for im in (v if isinstance(v, list) else [v]):
-                    if im:
-                        imgs.append((f"{p}:{col}:{i}", im["bytes"]))
-    for p in out.rglob("*.jsonl"):
-        imgs += [(f"{p}:uri{i}", base64.b64decode(m)) for i, m in enumerate(DATA_URI.findall(p.read_text()))]
-    return imgs
 
 
 def _compact(text: str) -> str:
