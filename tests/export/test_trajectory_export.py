@@ -174,3 +174,19 @@ def test_jsonl_full_record_with_pyautogui_code(traj_db, tmp_path: Path, ocr) -> 
     assert first["marked_image"] and not t["traj"][2]["marked_image"]
     # the observation precedes the action: the click at t0+0.5 sees frame 0, its after-frame is frame 1
     assert first["ts"] == 1_700_000_000.5 and first["image"] != first["after_image"]
+
+
+def test_cli_mark_actions(traj_db, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from deskscribe.cli import main
+
+    out = tmp_path / "cli"
+    res = CliRunner().invoke(main, ["export", "jsonl", str(out), "--mark-actions", "--val-fraction", "0",
+                                    "--progress", "none"])
+    assert res.exit_code == 0, res.output
+    assert "trajectories 2" in res.output
+    steps = [s for line in (out / "trajectories.jsonl").read_text().splitlines() for s in json.loads(line)["traj"]]
+    marked = [s for s in steps if s["marked_image"]]
+    assert len(marked) == sum(s["value"]["action"].startswith("click(") for s in steps) == 2 + 12
+    assert all((out / s["marked_image"]).is_file() and s["marked_image"] != s["image"] for s in marked)
