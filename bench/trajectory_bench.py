@@ -128,8 +128,8 @@ def report(results: dict) -> str:
     rows = "\n".join(
         f"| {'on' if r['image_redaction'] else 'OFF (unsafe)'} | {r['episodes']} | {r['frames']} | "
         f"{r['counts']['trajectories']['train']} | {r['seconds']:.1f} | {r['s_per_frame']:.3f} | "
-        f"{r['source_bytes'] / 1e6:.1f} | {r['trajectories_bytes'] / 1e6:.1f} | **{r['trajectories_mb_s']:.2f}** | "
-        f"{r['source_mb_s']:.2f} | {r['stats']['ocr_runs']} | {r['maxrss_mb']:.0f} |" for r in results["runs"])
+        f"{r['source_bytes'] / 1e6:.1f} | {r['trajectories_bytes'] / 1e6:.1f} | **{r['trajectories_mb_s']:.3g}** | "
+        f"{r['source_mb_s']:.3g} | {r['stats']['ocr_runs']} | {r['maxrss_mb']:.0f} |" for r in results["runs"])
     return f"""# Trajectory export benchmark (distinct 1080p frames)
 
 Machine: {results['machine']}; load average at start {results['loadavg']}. `hf` export (pairs + `trajectories`
