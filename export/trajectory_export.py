@@ -50,7 +50,9 @@ class TrajectoryExport:
         self.full = fmt == "jsonl"
         self.out: Any
         if fmt == "hf":
-            self.out = F.HfTrajectories(root)
+            from deskscribe.export.formats_trajectories_hf import HfTrajectories
+
+            self.out = HfTrajectories(root)
         elif fmt in ("openai", "llama-factory"):
             self.out = F.ChatTrajectories(root, writer, fmt, int(options.get("max_images") or 10))
         else:
