@@ -28,6 +28,7 @@ from ..capture.conftest import (  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.x11
 CLICKS = [(200, 150), (420, 260), (90, 330)]  # desktop pixels, all inside the alpha window
 CANARY = "vaultcanary7Q"
+SLOW = 120  # seconds: conditions waited on, generous because the test machines are often heavily loaded
 
 
 def _review_and_export(home: Path, tmp_path: Path, ocr: Any, instruction: str) -> tuple[Path, Path, Any]:
@@ -70,23 +71,27 @@ def test_live_session_exports_grounded_click_steps(xdisplay, xterm, start_captur
     alpha = xterm("traj alpha", "cat", "100x30+0+0")
     vault = xterm("my password vault", "cat", "60x10+650+450", wm_class="Vault")
     xdo("windowactivate", "--sync", alpha)
-    proc = start_capture("--duration", "90")
-    poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title = 'traj alpha'"), what="an alpha frame")
+    proc = start_capture("--duration", "600")
+    poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title = 'traj alpha'"),
+         what="an alpha frame", timeout=SLOW)
     for n, (x, y) in enumerate(CLICKS, 1):
         xdo("mousemove", str(x), str(y), "click", "1")
         poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'click' AND frame_id IS NOT NULL") >= n,
-             what=f"click {n} stored")
+             what=f"click {n} stored", timeout=SLOW)
     xdo("type", "--delay", "20", "echo hi")
     xdo("key", "Return")
-    poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%echo hi%'"), what="text")
+    poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%echo hi%'"),
+         what="text", timeout=SLOW)
     xdo("windowactivate", "--sync", vault)
-    poll(lambda: "excluded window" in capdb.state().get("message", ""), what="capture sees the excluded window")
+    poll(lambda: "excluded window" in capdb.state().get("message", ""),
+         what="capture sees the excluded window", timeout=SLOW)
     xdo("type", "--delay", "20", CANARY)
     xdo("mousemove", "700", "480", "click", "1")
     xdo("windowactivate", "--sync", alpha)  # at once: capture drops input in excluded windows as it comes
     xdo("mousemove", str(CLICKS[0][0]), str(CLICKS[0][1]), "click", "1")
     poll(lambda: capdb.one("SELECT count(*) FROM events e JOIN frames f ON f.id = e.frame_id"
-                           " WHERE e.kind = 'app_switch' AND f.window_title = 'traj alpha'"), what="back in alpha")
+                           " WHERE e.kind = 'app_switch' AND f.window_title = 'traj alpha'"),
+         what="back in alpha", timeout=SLOW)
     assert proc.stop(signal.SIGTERM) == 0, proc.stderr()
 
     hf, jl, steps = _review_and_export(deskscribe_home, tmp_path, ocr, "Click through the terminal and run echo hi")
@@ -113,8 +118,34 @@ def dbus_session() -> Iterator[dict[str, str]]:
     address = proc.stdout.readline().strip()
     assert address.startswith("unix:"), address
     yield {"DBUS_SESSION_BUS_ADDRESS": address}
-    stop_process(proc)  # the at-spi bus launcher and registry exit with the session bus
+    # What the bus activated (at-spi bus launcher, its bus, the registry) outlives it, reparented, and would
+    # answer the next test that gets the same display number: stop those processes too.
+    started = _descendants(proc.pid)
+    stop_process(proc)
     proc.stdout.close()
+    for pid in reversed(started):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, parents before children (read from /proc)."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(stat.parent.name)] = int(fields[1])
+    out, todo = [], [pid]
+    while todo:
+        here = todo.pop(0)
+        kids = [c for c, p in parent.items() if p == here]
+        out += kids
+        todo += kids
+    return out
 
 
 MOUSEPAD_CLICKS = [(300, 200), (120, 320), (500, 400)]  # inside mousepad's text area once moved to 0,0
@@ -122,25 +153,29 @@ MOUSEPAD_CLICKS = [(300, 200), (120, 320), (500, 400)]  # inside mousepad's text
 
 def test_live_mousepad_clicks_lie_inside_their_elements(xdisplay, start_capture, capdb, dbus_session,  # noqa: F811
                                                         deskscribe_home: Path, tmp_path: Path, ocr) -> None:
-    env = {**os.environ, **dbus_session}
+    # mousepad keeps a session (and asks to restore it) in dconf and XDG data: give it folders of its own
+    xdg = {f"XDG_{k}_HOME": str(tmp_path / "xdg" / k.lower()) for k in ("CONFIG", "DATA", "CACHE", "STATE")}
+    env = {**os.environ, **dbus_session, **xdg}
     write_config(deskscribe_home, {"capture": {"store_typed_text": True}})
     notes = tmp_path / "notes.txt"
     notes.write_text("first line\n")
     pad = subprocess.Popen(["mousepad", str(notes)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wid = poll(lambda: subprocess.run(["xdotool", "search", "--name", "notes.txt"], capture_output=True,
-                                          text=True).stdout.split()[:1], what="the mousepad window")[0]
+                                          text=True).stdout.split()[:1], what="the mousepad window", timeout=SLOW)[0]
         xdo("windowmove", "--sync", wid, "0", "0")
         xdo("windowactivate", "--sync", wid)
-        proc = start_capture("--duration", "90", env=dbus_session)
-        poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title LIKE '%notes.txt%'"), what="a frame")
+        proc = start_capture("--duration", "600", env=dbus_session)
+        poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title LIKE '%notes.txt%'"),
+             what="a frame", timeout=SLOW)
         for n, (x, y) in enumerate(MOUSEPAD_CLICKS, 1):
             xdo("mousemove", str(x), str(y), "click", "1")
             poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'click'"
                                    " AND details LIKE '%\"element\"%'") >= n,
-                 what=f"click {n} with its element looked up")
+                 what=f"click {n} with its element looked up", timeout=SLOW)
         xdo("type", "--delay", "20", "second")
-        poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%second%'"), what="text")
+        poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%second%'"),
+             what="text", timeout=SLOW)
         assert proc.stop(signal.SIGTERM) == 0, proc.stderr()
     finally:
         stop_process(pad)
