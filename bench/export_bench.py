@@ -2,6 +2,10 @@
 
     /tmp/venv/bin/python bench/export_bench.py [--episodes 1000,10000] [--distinct-images 40]
     /tmp/venv/bin/python bench/export_bench.py --reuse [--episodes 1000] [--distinct-images 40]
+    /tmp/venv/bin/python bench/export_bench.py --trajectories [--episodes 10] [--frames 5] [--plain-episodes 60]
+
+--trajectories measures the trajectories config on distinct 1080p frames (see bench/trajectory_bench.py);
+writes bench/out/trajectory_bench.{json,md}.
 
 --reuse measures OCR reuse instead: a copy of the database has every distinct image captioned once by the
 real OcrCaptioner with its boxes stored (captions.ocr_boxes, as `deskscribe describe` does), and the same
@@ -70,6 +74,7 @@ def _sequence(images: list, i: int) -> list:
 def build_db(path: Path, episodes: int, pool: list[bytes]) -> None:
     from deskscribe.storage import descriptions as D
     from deskscribe.storage.db import open_db, transaction
+    from deskscribe.storage.events import Click
     from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
 
     db = open_db(path)
@@ -82,7 +87,7 @@ def build_db(path: Path, episodes: int, pool: list[bytes]) -> None:
                 ep = create_episode(db, ts)
                 for j, img in enumerate(_sequence(images, i)):
                     add_frame(db, ep, FrameIn(ts + 2 * j, img, app="xterm", window_title=f"bench {i}",
-                                              events=[EventIn(ts + 2 * j, "click", {"button": "left"})]))
+                                              events=[EventIn.of(ts + 2 * j, Click(button="left"))]))
                 close_episode(db, ep)
                 D.add_description(db, ep, f"The user did task {i} in the terminal.", [f"Step one of {i}",
                                   f"Step two of {i}"], author="model", model_run_id=run)
@@ -245,7 +250,18 @@ def main() -> None:
     ap.add_argument("--episodes", default="1000,10000")
     ap.add_argument("--distinct-images", type=int, default=40)
     ap.add_argument("--reuse", action="store_true", help="compare fresh OCR with stored describe-stage boxes")
+    ap.add_argument("--trajectories", action="store_true", help="trajectories MB/s on distinct 1080p frames")
+    ap.add_argument("--frames", type=int, default=5, help="--trajectories: frames per episode")
+    ap.add_argument("--plain-episodes", type=int, default=60, help="--trajectories: episodes of the run "
+                    "without image redaction")
     args = ap.parse_args()
+    if args.trajectories:
+        sys.path.insert(0, str(ROOT))
+        import trajectory_bench
+
+        episodes = 10 if args.episodes == ap.get_default("episodes") else int(args.episodes.split(",")[0])
+        trajectory_bench.main(episodes, args.frames, args.plain_episodes)
+        return
     WORK.mkdir(parents=True, exist_ok=True)
     rng = random.Random(1)
     pool = [make_image(rng) for _ in range(args.distinct_images)]

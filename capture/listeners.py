@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from deskscribe.capture.activity import Aggregator
+from deskscribe.capture.activity import Aggregator, Pending, modifier_of
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 3.0
@@ -70,17 +70,22 @@ def _wait_ready(listener: Any, timeout: float) -> bool:
 
 
 class InputListeners:
-    """Starts both listeners; ``start()`` returns None when they run, else why they cannot."""
+    """Starts both listeners; ``start()`` returns None when they run, else why they cannot.
+
+    ``allowed()`` is asked on the listener thread before any input counts: False (focus is on an excluded
+    window, or cannot be told) drops it there and then. ``on_action(what, pending)`` tells the engine an
+    action started or ended, so it can keep the frames around it; ``monitor_of(x, y)`` places pointer input.
+    """
 
     def __init__(
         self,
         aggregator: Aggregator,
-        on_click: Callable[[], None] = lambda: None,
-        text_allowed: Callable[[], bool] = lambda: True,
+        on_action: Callable[[str, Pending], None] = lambda what, p: None,
+        allowed: Callable[[], bool] = lambda: True,
+        monitor_of: Callable[[int, int], int | None] = lambda x, y: None,
     ) -> None:
         self.aggregator = aggregator
-        self._on_click = on_click
-        self._text_allowed = text_allowed
+        self._on_action, self._allowed, self._monitor_of = on_action, allowed, monitor_of
         self._listeners: list[Any] = []
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> str | None:
@@ -116,21 +121,26 @@ class InputListeners:
         self._listeners = []
 
     def _click(self, x: int, y: int, button: Any, pressed: bool) -> None:
-        if pressed:
-            self.aggregator.click(time.time(), getattr(button, "name", str(button)), x, y)
-            self._on_click()
+        if pressed and self._allowed():
+            p = self.aggregator.click(time.time(), getattr(button, "name", str(button)), x, y, self._monitor_of(x, y))
+            if p is not None:
+                self._on_action("click", p)
 
     def _scroll(self, x: int, y: int, dx: int, dy: int) -> None:
-        self.aggregator.scroll(time.time(), x, y, dx, dy)
+        if self._allowed():
+            p = self.aggregator.scroll(time.time(), x, y, dx, dy, self._monitor_of(x, y))
+            if p is not None:
+                self._on_action("scroll", p)
 
     def _press(self, key: Any) -> None:
         if key is None:
             return
         name, char = key_name(key)
-        # Asking whether text may be kept costs a window lookup, so only when text is kept at all.
-        typing = char is not None or name in ("backspace", "enter", "tab")
-        allowed = self.aggregator.keep_text and typing and self._text_allowed()
-        self.aggregator.key_down(time.time(), name, char, text_allowed=allowed)
+        if modifier_of(name) is None and not self._allowed():
+            return  # modifiers are tracked even then, or a shortcut would miss its Ctrl after a switch
+        news = self.aggregator.key_down(time.time(), name, char)
+        if news is not None:
+            self._on_action(*news)
 
     def _release(self, key: Any) -> None:
         if key is not None:

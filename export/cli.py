@@ -15,6 +15,10 @@ FORMAT_HELP = f"""Write your reviewed episodes as a training dataset in FORMAT i
 FORMAT is one of:
 {registry.help_table()}
 
+Every format but llava also writes computer-use trajectories (one step per action: screenshot before
+it, action with 0-1 coordinates, element, step text): hf config "trajectories" (+ "episodes"),
+openai/llama-factory multi-turn chats (trajectories_*), jsonl trajectories.jsonl with pyautogui code.
+
 Only accepted or edited episodes are used for SFT unless --include-unreviewed. Secrets and personal data
 are redacted in all text and blacked out in images (OCR); redaction_report.json says what was found.
 The database is only read. OUT_DIR must be empty (or an earlier export, with --force).
@@ -50,16 +54,18 @@ class _Bar(progress.Bar):
 @click.option("--force", is_flag=True, help="Replace OUT_DIR when it holds an earlier deskscribe export.")
 @click.option("--license", "license_", default="other", show_default=True,
               help="License written into the dataset card (your data: 'other' unless you choose one).")
+@click.option("--mark-actions", is_flag=True,
+              help="Trajectories: also export each before-frame with its click point drawn (grounding data).")
 @progress.option("Progress display: a bar on stderr, JSON lines {done, total, message} on stdout, or nothing.")
 def export_cmd(fmt: str, out_dir: Path, include_unreviewed: bool, max_images: int, max_side: int,
                val_fraction: float, seed: int, allow_flagged: bool, force: bool, license_: str,
-               progress_mode: str) -> None:
+               mark_actions: bool, progress_mode: str) -> None:
     from deskscribe.export.core import ExportOptions, export
     from deskscribe.storage.db import open_user_db as open_db
 
     opts = ExportOptions(include_unreviewed=include_unreviewed, max_images=max_images, max_side=max_side,
                          val_fraction=val_fraction, seed=seed, allow_flagged=allow_flagged, force=force,
-                         license=license_)
+                         license=license_, mark_actions=mark_actions)
     bar = _Bar() if progress_mode == "bar" else None
     report = bar if bar else (_json_progress if progress_mode == "json" else None)
     db = open_db(readonly=True)

@@ -28,6 +28,7 @@ from deskscribe.export.redact import Redactor, Report
 from deskscribe.export.scan import refusal as scan_refusal
 from deskscribe.export.scan import scan_output
 from deskscribe.export.splits import split_of, validation_episodes
+from deskscribe.export.trajectory_export import trajectory_export
 from deskscribe.export.writer import ExportSummary
 from deskscribe.storage import export_queries as q
 
@@ -48,6 +49,7 @@ class ExportOptions:
     redact_images: bool = True
     batch_size: int = 64
     license: str = "other"
+    mark_actions: bool = False  # trajectories: also a copy of each before-frame with the action point drawn
 
 
 @dataclass
@@ -125,6 +127,7 @@ class _Run:
                                      redact_images=opts.redact_images, ocr=ocr, stored_ocr=stored)
         self.dedupe = pairs.Deduper()
         self.summary = ExportSummary(fmt, options)
+        self.traj = trajectory_export(db, fmt, tmp, self.writer, options, self.images, self.red)
 
     def episode(self, ep: dict[str, Any], frames: list[dict[str, Any]], events: list[dict[str, Any]],
                 history: list[dict[str, Any]], split: str) -> None:
@@ -133,6 +136,8 @@ class _Run:
             return
         _redact_bundle(self.red, ep, frames, events, history, self.writer.dumps_episodes)
         self.summary.episodes += 1
+        if self.traj is not None:
+            self.traj.episode(ep, frames, history, split)
         where = {"episode": ep["id"]}
         if self.writer.dumps_episodes:
             by_hash = {f["image_hash"]: self.images.get(f["image_hash"], where) for f in frames}
@@ -151,16 +156,20 @@ class _Run:
         self.writer.close()
         s = self.summary
         s.counts = self.writer.counts
+        if self.traj is not None:
+            self.traj.close()
+            s.counts = {**s.counts, **self.traj.counts}
         s.duplicates_removed = self.dedupe.dropped_episodes
         s.captions_deduped = self.dedupe.dropped_captions
         s.redaction_counts = dict(self.report.found)
         s.remaining = len(self.report.remaining)
         s.images = self.images.stats["images"]
         s.image_bytes = self.images.stats["written_bytes"]
-        s.skipped = getattr(self.writer, "skipped", {})
+        s.skipped = {**getattr(self.writer, "skipped", {}), **(self.traj.skipped_summary() if self.traj else {})}
         if self.stage is not None:
             shutil.rmtree(self.stage)
-        (tmp / "README.md").write_text(self.writer.card(s), encoding="utf-8")
+        (tmp / "README.md").write_text(self.writer.card(s) + (self.traj.card() if self.traj else ""),
+                                       encoding="utf-8")
         (tmp / "redaction_report.json").write_text(json.dumps(self.report.to_json(), indent=1), encoding="utf-8")
         marker = {"deskscribe": __version__, "format": self.fmt, **dataclasses.asdict(s)}
         (tmp / MARKER).write_text(json.dumps(marker, indent=1, default=str), encoding="utf-8")

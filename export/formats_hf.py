@@ -96,6 +96,8 @@ class _Part:
 
 
 class HfWriter(FormatWriter):
+    extra_configs: tuple[str, ...] = ()  # configs other modules write into data/ (trajectories, episodes)
+
     def __init__(self, root: Path, options: dict[str, Any]) -> None:
         super().__init__(root, options)
         self.parts: dict[tuple[str, str], _Part] = {}
@@ -120,7 +122,7 @@ class HfWriter(FormatWriter):
 
     def _configs_yaml(self) -> str:
         out = ["configs:"]
-        for kind in self.kinds:
+        for kind in (*self.kinds, *self.extra_configs):
             splits = [s for s in ("train", "validation") if self._path(kind, s).exists()]
             out.append(f"- config_name: {kind}")
             if kind == "sft":

@@ -2,7 +2,10 @@
 model run, through the resumable job queue.
 
 One batch = models opened once, every queued episode processed in order, models closed at the end. Each
-episode is its own job: a failure (bad model output twice, a model error) marks that job failed with a
+episode is its own job. Its steps come from the evidence (:mod:`steps`); the model writes the task in two
+forms, checked against the evidence (:mod:`check`); an unusable or unfounded answer is retried once, then the
+task is written from the steps and the draft stored flagged for review — a bad answer never leaves an episode
+without a description. A model error (a crashed backend, a server that is down) fails that job with a
 one-line error and the batch goes on. Provenance: captions and descriptions point at a ``model_runs`` row
 (model file + hash, backend, prompt version, parameters); a model run that already described an episode
 never describes it again, and a new model or prompt version adds a new draft.
@@ -22,21 +25,27 @@ import sqlite_utils
 
 from deskscribe.config import Config
 from deskscribe.errors import DeskscribeError
+from deskscribe.models import check as checklib
+from deskscribe.models import evidence as evlib
 from deskscribe.models import facts as factlib
 from deskscribe.models import prompt as promptlib
+from deskscribe.models import steps as steplib
 from deskscribe.models.base import Captioner, TextModel
 from deskscribe.storage import descriptions as store
 from deskscribe.storage import episodes as episode_queries
 from deskscribe.storage import jobs
 from deskscribe.storage.db import db_file
-from deskscribe.storage.frames import episode_events, episode_frames, image_bytes
+from deskscribe.storage.frames import episode_events, episode_frames, get_episode, image_bytes
 from deskscribe.storage.locks import FileLock, LockBusy
 
 log = logging.getLogger(__name__)
 
 JOB_KIND = "describe"
-MAX_TOKENS = 200
-COMPOSE_MODES = ("hybrid", "model")  # hybrid: model summary + steps from facts; model: both from the model
+MAX_TOKENS = 120
+MAX_STEPS = 16
+# model: the model writes the task (did + instruction) from the evidence steps, checked against the evidence;
+# evidence: the task is written from the steps with no model call (a baseline for the benchmark)
+COMPOSE_MODES = ("model", "evidence")
 Progress = Callable[[int, int, int | None, str], None]
 
 
@@ -94,7 +103,7 @@ class Describer:
     """Describes episodes with one captioner and one text model (both already opened by the caller)."""
 
     def __init__(self, db: sqlite_utils.Database, cfg: Config, text: TextModel, captioner: Captioner,
-                 compose: str = "hybrid") -> None:
+                 compose: str = "model") -> None:
         if compose not in COMPOSE_MODES:
             raise ValueError(f"compose must be one of {COMPOSE_MODES}")
         self.db, self.cfg, self.text, self.captioner, self.compose = db, cfg, text, captioner, compose
@@ -114,6 +123,7 @@ class Describer:
             view = factlib.FrameView(row["id"], row["ts"], row["app"], row["window_title"], row["image_hash"],
                                      events=by_frame.get(row["id"], []))
             view.caption, view.ocr_text = self.caption(view)
+            view.boxes = evlib.boxes_of(store.caption_boxes(self.db, view.image_hash, self.cap_run_id))
             views.append(view)
         return views
 
@@ -135,50 +145,57 @@ class Describer:
         store.put_caption(self.db, frame.image_hash, self.cap_run_id, text, ocr_text, ocr_boxes=boxes)
         return text, ocr_text or ""
 
-    def _budget_chars(self) -> int:
-        n_ctx = int(self.text.info.params.get("n_ctx") or self.cfg.models.n_ctx)
-        return min(promptlib.PROMPT_BUDGET_CHARS, int((n_ctx - MAX_TOKENS - 100) * 2.5))
+    def evidence(self, episode_id: int) -> tuple[list[factlib.FrameView], list[str], factlib.Facts, str]:
+        """The episode's frames, its evidence steps, facts (apps, titles) and the text a description may name."""
+        frames = self.frames(episode_id)
+        if not frames:
+            raise promptlib.InvalidOutput(f"episode {episode_id} has no frames")
+        episode = get_episode(self.db, episode_id) or {}
+        steps = steplib.episode_steps(frames, "before" if episode.get("source_ref") else "after")
+        return frames, steps, factlib.extract(frames), checklib.corpus(frames, steps)
 
-    def ask(self, facts: factlib.Facts, frames: list[factlib.FrameView]) -> tuple[str, list[str]]:
-        """The model's (summary, steps); invalid output is retried once with a stricter prompt, then raised."""
+    def ask(self, facts: factlib.Facts, steps: list[str], frames: list[factlib.FrameView],
+            evidence: str) -> tuple[str, str, str | None]:
+        """(did, instruction, review reason): the model's task when usable and checked, else one from the steps.
+
+        An answer that is not usable or names something the evidence lacks is retried once with the problem
+        stated; after that the task is written from the evidence steps and flagged with the reason.
+        """
         shown = promptlib.select_frames(frames, self.cfg.describe.max_prompt_frames)
-        error: promptlib.InvalidOutput | None = None
+        problem: str | None = None
         for strict in (False, True):
-            if self.compose == "hybrid":
-                messages = promptlib.build_task_messages(facts, shown, strict=strict)
-                schema, max_tokens = promptlib.TASK_SCHEMA, 120
-            else:
-                messages = promptlib.build_messages(facts, shown, budget_chars=self._budget_chars(), strict=strict)
-                schema, max_tokens = promptlib.SCHEMA, MAX_TOKENS
+            messages = promptlib.build_task_messages(facts, steps, shown, strict=strict, problem=problem)
             start = time.perf_counter()
             try:
-                raw = self.text.complete(messages, schema=schema, max_tokens=max_tokens)
+                raw = self.text.complete(messages, schema=promptlib.TASK_SCHEMA, max_tokens=MAX_TOKENS)
             finally:
                 self.timers.llm_s += time.perf_counter() - start
                 self.timers.llm_calls += 1
             try:
-                summary, steps = promptlib.parse_answer(raw)
-                if self.compose == "hybrid":
-                    summary = promptlib.compose_summary(summary, factlib.main_apps(facts), facts.titles)
-                return summary, steps
+                did, instruction = promptlib.parse_task(raw)
             except promptlib.InvalidOutput as exc:
-                log.info("invalid model output (%s), %s", exc, "giving up" if strict else "retrying")
-                error = exc
-        assert error is not None
-        raise error
+                problem = str(exc)
+            else:
+                missing = checklib.absent(f"{did} {instruction}", evidence, facts.apps)
+                if not missing:
+                    return did, instruction, None
+                problem = "the model's answer names what the episode does not show: " + ", ".join(missing[:3])
+            log.info("%s, %s", problem, "writing the task from the steps" if strict else "retrying")
+        did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
+        return did, instruction, problem
 
     def describe(self, episode_id: int) -> int | None:
         """Describe one episode under this model run; returns the new revision, None when it already had one."""
         if episode_id in episode_queries.described_by(self.db, self.run_id):
             return None
-        frames = self.frames(episode_id)
-        if not frames:
-            raise promptlib.InvalidOutput(f"episode {episode_id} has no frames")
-        facts = factlib.extract(frames)
-        summary, steps = self.ask(facts, frames)
-        if self.compose == "hybrid" and facts.steps:
-            steps = facts.steps[: promptlib.MAX_STEPS + 4]
-        return store.add_description(self.db, episode_id, summary, steps, author="model", model_run_id=self.run_id)
+        frames, steps, facts, evidence = self.evidence(episode_id)
+        if self.compose == "evidence":
+            did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
+            reason = None
+        else:
+            did, instruction, reason = self.ask(facts, steps, frames, evidence)
+        return store.add_description(self.db, episode_id, did, steps[: MAX_STEPS], author="model",
+                                     model_run_id=self.run_id, instruction=instruction, review_reason=reason)
 
 
 @contextlib.contextmanager
@@ -244,7 +261,7 @@ def run_batch(
     progress: Progress | None = None,
     text: TextModel | None = None,
     captioner: Captioner | None = None,
-    compose: str = "hybrid",
+    compose: str = "model",
 ) -> BatchResult:
     """Describe the backlog (or ``episodes``); opens the configured models unless given, closes what it opened.
 

@@ -82,6 +82,14 @@ def caption_row(db: sqlite_utils.Database, image_hash: str, run_id: int) -> dict
     return None if row is None else {"text": row[0], "ocr_text": row[1]}
 
 
+def caption_boxes(db: sqlite_utils.Database, image_hash: str, run_id: int) -> str | None:
+    """The stored OCR boxes JSON of a cached caption (see migration 002), None when there are none."""
+    row = db.conn.execute(
+        "SELECT ocr_boxes FROM captions WHERE image_hash = ? AND model_run_id = ?", (image_hash, run_id)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
 def latest_caption(db: sqlite_utils.Database, image_hash: str) -> dict[str, Any] | None:
     rows = list(
         db.query(
@@ -106,8 +114,11 @@ def add_description(
     author: str,
     model_run_id: int | None = None,
     parent_revision: int | None = None,
+    instruction: str | None = None,
+    review_reason: str | None = None,
 ) -> int:
-    """Add a revision; returns its number.
+    """Add a revision; returns its number. ``instruction`` is the task as a request to an assistant;
+    ``review_reason`` flags a model draft for a person's look and says why (migration 005).
 
     A person's revision always becomes current (and the episode ``edited``). A model draft becomes current
     only while the person has not reviewed the episode, so a new model never overwrites a correction.
@@ -131,9 +142,10 @@ def add_description(
             conn.execute("UPDATE descriptions SET is_current = 0 WHERE episode_id = ?", (episode_id,))
         conn.execute(
             "INSERT INTO descriptions (episode_id, revision, author, model_run_id, parent_revision, summary, steps,"
-            " is_current, created_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " is_current, created_ts, instruction, review_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (episode_id, revision, author, model_run_id, parent_revision, summary,
-             json.dumps(list(steps), ensure_ascii=False), int(make_current), time.time()),
+             json.dumps(list(steps), ensure_ascii=False), int(make_current), time.time(), instruction,
+             review_reason),
         )
         if author == "person":
             set_status(db, episode_id, "edited")
@@ -167,7 +179,8 @@ def revert_to(db: sqlite_utils.Database, episode_id: int, revision: int) -> int:
         raise KeyError(f"episode {episode_id} has no revision {revision}")
     old = _decode(rows[0])
     return add_description(
-        db, episode_id, old["summary"], old["steps"], author="person", parent_revision=revision
+        db, episode_id, old["summary"], old["steps"], author="person", parent_revision=revision,
+        instruction=old.get("instruction"),
     )
 
 
@@ -176,3 +189,46 @@ def review(db: sqlite_utils.Database, episode_id: int, status: str) -> None:
     if status not in ("accepted", "rejected", "unreviewed", "edited"):
         raise ValueError(f"unknown review status {status!r}")
     set_status(db, episode_id, status)
+
+
+# --- the instruction: the request an assistant would get for this episode, with its own revision history -----
+
+def add_instruction(db: sqlite_utils.Database, episode_id: int, text: str, *, author: str = "person") -> int:
+    """Add an instruction revision (always current); returns its number. Empty text is refused."""
+    if author not in ("model", "person"):
+        raise ValueError(f"author must be 'model' or 'person', not {author!r}")
+    text = text.strip()
+    if not text:
+        raise ValueError("the instruction is empty")
+    with transaction(db) as conn:
+        if conn.execute("SELECT 1 FROM episodes WHERE id = ?", (episode_id,)).fetchone() is None:
+            raise KeyError(f"no episode {episode_id}")
+        revision, parent = conn.execute(
+            "SELECT coalesce(max(revision), 0) + 1, max(CASE WHEN is_current THEN revision END)"
+            " FROM instructions WHERE episode_id = ?", (episode_id,)
+        ).fetchone()
+        conn.execute("UPDATE instructions SET is_current = 0 WHERE episode_id = ?", (episode_id,))
+        conn.execute(
+            "INSERT INTO instructions (episode_id, revision, author, parent_revision, text, is_current, created_ts)"
+            " VALUES (?, ?, ?, ?, ?, 1, ?)",
+            (episode_id, revision, author, parent, text, time.time()),
+        )
+    return int(revision)
+
+
+def instruction_history(db: sqlite_utils.Database, episode_id: int) -> list[dict[str, Any]]:
+    """Every instruction revision, oldest first."""
+    rows = db.query("SELECT * FROM instructions WHERE episode_id = ? ORDER BY revision", [episode_id])
+    return [{**r, "is_current": bool(r["is_current"])} for r in rows]
+
+
+def current_instruction(db: sqlite_utils.Database, episode_id: int) -> str | None:
+    """The instruction the person wrote (or the latest model one), else the description's own instruction
+    field where the describe stage stores one, else None (callers fall back to the summary)."""
+    row = db.conn.execute(
+        "SELECT text FROM instructions WHERE episode_id = ? AND is_current = 1", (episode_id,)
+    ).fetchone()
+    if row:
+        return str(row[0])
+    desc = current_description(db, episode_id)
+    return str(desc["instruction"]) if desc and desc.get("instruction") else None

@@ -75,13 +75,21 @@ def frames_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[in
     return out
 
 
+def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
+    return {str(r[1]) for r in db.conn.execute(f"PRAGMA table_info({table})")}
+
+
 def events_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Input events of the given episodes in time order (details decoded)."""
+    """Input events of the given episodes in time order (details decoded), with their before/after frame ids
+    and monitor from migration 003 (None in a database without them: older, or opened read-only before
+    migrating; export then pairs actions with frames by time)."""
     out: dict[int, list[dict[str, Any]]] = {e: [] for e in episode_ids}
     if not episode_ids:
         return out
+    have = _columns(db, "events")
+    extra = ", ".join(c if c in have else f"NULL AS {c}" for c in ("before_frame_id", "after_frame_id", "monitor"))
     rows = db.query(
-        "SELECT episode_id, frame_id, ts, kind, details FROM events"
+        f"SELECT id, episode_id, frame_id, ts, kind, details, {extra} FROM events"
         f" WHERE episode_id IN ({_marks(episode_ids)}) ORDER BY episode_id, ts, id",
         list(episode_ids),
     )
@@ -135,3 +143,23 @@ def stored_ocr_boxes(db: sqlite_utils.Database, image_hash: str, engine: str) ->
             return None
         raise
     return None if row is None else str(row[0])
+
+
+def instructions_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, str | None]:
+    """Each episode's instruction: the current revision of migration 007's ``instructions`` (the person's edit
+    or the model's), else the current description's ``instruction`` column where the describe stage has one,
+    else None. Tables or columns a read-only, not yet migrated database lacks are treated as empty."""
+    out: dict[int, str | None] = {e: None for e in episode_ids}
+    if not episode_ids:
+        return out
+    if "instruction" in _columns(db, "descriptions"):
+        for eid, text in db.conn.execute(
+            "SELECT episode_id, instruction FROM descriptions WHERE is_current = 1 AND instruction IS NOT NULL"
+            f" AND episode_id IN ({_marks(episode_ids)})", list(episode_ids)):
+            out[int(eid)] = str(text) if str(text).strip() else None
+    if _columns(db, "instructions"):
+        for eid, text in db.conn.execute(
+            f"SELECT episode_id, text FROM instructions WHERE is_current = 1 AND episode_id IN ({_marks(episode_ids)})",
+            list(episode_ids)):
+            out[int(eid)] = str(text)
+    return out

@@ -21,8 +21,11 @@ import sqlite_utils
 from deskscribe.storage.db import db_file, transaction  # noqa: F401  (db_file re-exported for the app)
 from deskscribe.storage.descriptions import (  # noqa: F401  (re-exported for the app)
     add_description,
+    add_instruction,
     current_description,
+    current_instruction,
     description_history,
+    instruction_history,
     latest_caption,
     revert_to,
     review,

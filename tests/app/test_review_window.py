@@ -112,6 +112,22 @@ def test_edit_accept_reject_revert_through_the_widgets(qtbot, open_window, impor
     assert len(review.description_history(db, imported)) == 3  # accepting unchanged text adds no revision
 
 
+def test_a_flagged_draft_shows_its_reason_and_its_instruction(qtbot, open_window, imported, db):
+    review.add_description(db, imported, "Clicked 'Colors' in GIMP.", ["Clicked 'Colors' in GIMP"], author="model",
+                           instruction="Click 'Colors' in GIMP.",
+                           review_reason="the model's answer names what the episode does not show: name 'Lisbon'")
+    w = open_window()
+    assert w.current_episode() == imported
+    assert w.editor.flag_label.isVisible()
+    assert w.editor.flag_label.text() == (
+        "Flagged for review: the model's answer names what the episode does not show: name 'Lisbon'")
+    assert w.editor.instruction_label.text() == "As a request: Click 'Colors' in GIMP."
+    w.editor.summary.selectAll()
+    qtbot.keyClicks(w.editor.summary, "Opened the Colors menu in GIMP")
+    w.editor.save()
+    assert not w.editor.flag_label.isVisible()  # the person's revision is not a flagged draft
+
+
 def test_typing_letters_in_the_editor_does_not_trigger_shortcuts(qtbot, open_window, imported, db):
     w = open_window()
     key(qtbot, w.table, Qt.Key.Key_E)
@@ -205,7 +221,7 @@ def test_screenshot_of_a_real_episode(qtbot, open_window, imported, db):
     w.frames.strip.setCurrentRow(5)  # the frame with a click, Ctrl+A and typing
     qtbot.waitUntil(w.frames.view.has_image)
     details = w.frames.details.toPlainText()
-    assert "ctrl+a" in details and "click left" in details and "Brightness-Contrast dialog" in details
+    assert "ctrl+a" in details and "left click" in details and "Brightness-Contrast dialog" in details
     out = REPO / "test-artifacts" / "review-window.png"
     out.parent.mkdir(exist_ok=True)
     assert w.grab().save(str(out))

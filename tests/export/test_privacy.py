@@ -17,6 +17,8 @@ from deskscribe.errors import ExportError
 from deskscribe.export.core import ExportOptions, export
 
 SUSPECT = "Zx9Qm2Lp8Vr4Tn6Wb1Yc3Kd5Hf7Jg0Aq"
+IMAGE_COLS = ("images", "image", "marked_image")
+DATA_URI = re.compile(r"data:image/\w+;base64,([A-Za-z0-9+/=]+)")
 
 
 def _compact(text: str) -> str:
@@ -58,10 +60,10 @@ def _texts(out: Path) -> list[tuple[Path, str]]:
     found = []
     for p in out.rglob("*"):
         if p.suffix in (".json", ".jsonl", ".md", ".txt"):
-            found.append((p, p.read_text(encoding="utf-8")))
+            found.append((p, DATA_URI.sub("data-uri", p.read_text(encoding="utf-8"))))
         elif p.suffix == ".parquet":
             table = pq.read_table(p)
-            text_cols = [n for n in table.column_names if n != "images"]
+            text_cols = [n for n in table.column_names if n not in IMAGE_COLS]
             found.append((p, json.dumps(table.select(text_cols).to_pylist(), ensure_ascii=False)))
     return found
 
@@ -70,11 +72,13 @@ def _images(out: Path) -> list[tuple[str, bytes]]:
     """Every exported image: files, Parquet cells and the openai format's base64 data URIs."""
     imgs = [(str(p), p.read_bytes()) for p in out.rglob("*") if p.suffix in (".jpg", ".png", ".webp")]
     for p in out.rglob("*.parquet"):
-        for row in pq.read_table(p, columns=["images"]).to_pylist():
-            imgs += [(f"{p}:{i}", im["bytes"]) for i, im in enumerate(row["images"])]
-    for p in out.rglob("*.jsonl"):
-        for n, m in enumerate(re.finditer(r"data:image/[a-z]+;base64,([A-Za-z0-9+/=]+)", p.read_text())):
-            imgs.append((f"{p}:uri{n}", base64.b64decode(m.group(1))))
+        table = pq.read_table(p)
+        for col in (c for c in IMAGE_COLS if c in table.column_names):  # trajectories: image, marked_image
+            for i, value in enumerate(table.column(col).to_pylist()):
+                cell = value if isinstance(value, list) else [value]
+                imgs += [(f"{p}:{col}:{i}", im["bytes"]) for im in cell if im]
+    for p in out.rglob("*.jsonl"):  # openai: images as data URIs
+        imgs += [(f"{p}:uri{i}", base64.b64decode(m)) for i, m in enumerate(DATA_URI.findall(p.read_text()))]
     return imgs
 
 

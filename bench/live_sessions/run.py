@@ -1,0 +1,309 @@
+"""Live describe benchmark: scripted sessions on Xvfb, captured with the defaults, described, scored against
+the facts written beside each session (bench/live_sessions/sessions.py).
+
+    .venv/bin/python bench/live_sessions/run.py [--only NAME ...] [--baseline-site DIR]
+
+Per session: a fresh data folder, Xvfb + openbox, `deskscribe capture` (typed text not stored), the script
+driven by xdotool, then `run_batch` with the default offline models. Reports fact recall, failed jobs,
+degenerate steps and named-but-absent entities (models.check), and keeps each captured database under
+bench/out/live/ so another version of describe can be run on the very same capture (``--baseline-site``:
+a folder with another deskscribe installed by `pip install --target`, run as a subprocess on a copy).
+Writes bench/results/live_describe.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "bench" / "out" / "live"
+RESULTS = REPO / "bench" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sessions import SESSIONS, Session  # noqa: E402
+
+
+def wait(predicate: Any, timeout: float, what: str) -> Any:
+    """Poll a condition of another process (X server, capture database): nothing to block on."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+class Desktop:
+    """Drives real apps on one X display with xdotool; waits for capture to store a frame after each action."""
+
+    def __init__(self, display: str, home: Path, work: Path) -> None:
+        self.env = {**os.environ, "DISPLAY": display}
+        self.home, self.work = home, work
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.no_frame = 0  # actions after which capture stored no frame
+
+    def xdo(self, *args: str) -> str:
+        return subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, check=True).stdout
+
+    def _start(self, argv: list[str], search: list[str]) -> str:
+        t0 = time.time()
+        self.procs.append(subprocess.Popen(argv, env=self.env, cwd=self.work, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL))
+        win = self.xdo("search", "--sync", *search).split()[0]
+        self.xdo("windowactivate", "--sync", win)
+        self.settle(t0)
+        return win
+
+    def frames_after(self, ts: float) -> int:
+        try:
+            conn = sqlite3.connect(f"file:{self.home / 'deskscribe.db'}?mode=ro", uri=True, timeout=10)
+            try:
+                return conn.execute("SELECT count(*) FROM frames WHERE ts > ?", (ts,)).fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.OperationalError:
+            return 0
+
+    def settle(self, since: float) -> None:
+        """Wait until capture stored a frame taken after an action began (what it left on screen); an action
+        that changed nothing stores none, so after a bounded wait the script goes on."""
+        try:
+            wait(lambda: self.frames_after(since + 0.2), 10, "a frame after the action")
+        except TimeoutError:
+            self.no_frame += 1
+
+    def xterm(self, title: str) -> str:
+        return self._start(["xterm", "-T", title, "-geometry", "100x30+20+20", "-fa", "DejaVu Sans Mono",
+                            "-fs", "12", "-e", "bash"], ["--name", f"^{title}$"])
+
+    def mousepad(self) -> str:
+        return self._start(["mousepad", "--disable-server"], ["--class", "mousepad"])
+
+    def xcalc(self) -> str:
+        return self._start(["xcalc"], ["--class", "xcalc"])
+
+    def type(self, win: str, text: str) -> None:
+        t0 = time.time()
+        self.xdo("windowactivate", "--sync", win)
+        self.xdo("type", "--delay", "60", text)
+        self.settle(t0)
+
+    def key(self, win: str, combo: str) -> None:
+        t0 = time.time()
+        self.xdo("windowactivate", "--sync", win)
+        self.xdo("key", combo)
+        self.settle(t0)
+
+    def type_line(self, win: str, text: str) -> None:
+        """A line and Enter, without waiting in between (as a person types a command)."""
+        t0 = time.time()
+        self.xdo("windowactivate", "--sync", win)
+        self.xdo("type", "--delay", "60", text)
+        self.xdo("key", "Return")
+        self.settle(t0)
+
+    def save_as(self, win: str, name: str) -> None:
+        """Ctrl+S, type the file name into the "Save As" dialog (it opens in the working folder), Enter."""
+        self.key(win, "ctrl+s")
+        dialog = self.xdo("search", "--sync", "--name", "^Save As$").split()[0]
+        t0 = time.time()
+        self.xdo("windowactivate", "--sync", dialog)
+        self.xdo("key", "ctrl+a")
+        self.xdo("type", "--delay", "60", name)
+        self.settle(t0)
+        t0 = time.time()
+        for _ in range(3):  # GTK's name completion can swallow the first Enter
+            self.xdo("key", "Return")
+            try:
+                wait(lambda: (self.work / name).exists(), 5, f"{name} to be saved")
+                break
+            except TimeoutError:
+                continue
+        self.settle(t0)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def x_server(width: int = 1280, height: int = 800) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    n = 140 + os.getpid() % 50
+    display = f":{n}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{width}x{height}x24", "+extension", "RECORD",
+                             "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "DISPLAY": display}
+    wait(lambda: subprocess.run(["xdpyinfo"], env=env, capture_output=True).returncode == 0, 20, "Xvfb")
+    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait(lambda: subprocess.run(["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env, capture_output=True,
+                                text=True).stdout.count("window id") > 0, 20, "openbox")
+    return display, [wm, xvfb]
+
+
+def record(session: Session, home: Path, stats: dict[str, Any]) -> float:
+    """Capture one scripted session into ``home``; returns its length in seconds."""
+    display, servers = x_server()
+    work = home / "work"
+    work.mkdir(parents=True)
+    env = {**os.environ, "DISPLAY": display, "DESKSCRIBE_HOME": str(home)}
+    capture = subprocess.Popen([sys.executable, "-m", "deskscribe", "capture", "--duration", "900"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=open(home / "capture.err", "wb"))
+    desk = Desktop(display, home, work)
+    start = time.time()
+    try:
+        wait(lambda: desk.frames_after(0), 30, "capture's first frame")
+        session.script(desk)
+        stats["no_frame"] = desk.no_frame
+    finally:
+        capture.terminate()
+        capture.wait(timeout=60)
+        desk.close()
+        for proc in servers:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return time.time() - start
+
+
+def describe(home: Path) -> dict[str, Any]:
+    """Run describe with the default offline models; per episode the stored text and its checks."""
+    os.environ["DESKSCRIBE_HOME"] = str(home)
+    from deskscribe.config import Config
+    from deskscribe.models.check import absent
+    from deskscribe.models.describe import Describer, open_captioner, open_text, run_batch
+    from deskscribe.models.steps import is_degenerate
+    from deskscribe.storage.db import open_db
+    from deskscribe.storage.descriptions import current_description
+
+    db = open_db(home / "deskscribe.db")
+    cfg = Config()
+    res = run_batch(db, cfg)
+    text, captioner = open_text(cfg), open_captioner(cfg)
+    describer = Describer(db, cfg, text, captioner)
+    episodes = []
+    for (ep,) in db.conn.execute("SELECT id FROM episodes ORDER BY id").fetchall():
+        desc = current_description(db, ep)
+        if desc is None:
+            continue
+        _frames, _steps, facts, corpus = describer.evidence(ep)
+        written = " ".join([desc["summary"], desc.get("instruction") or ""])
+        episodes.append({"episode": ep, "summary": desc["summary"], "instruction": desc.get("instruction"),
+                         "steps": desc["steps"], "review_reason": desc.get("review_reason"),
+                         "degenerate": [s for s in desc["steps"] if is_degenerate(s)],
+                         "absent": absent(written + " " + " ".join(desc["steps"]), corpus, facts.apps)})
+    text.close()
+    captioner.close()
+    db.conn.close()
+    return {"failed": res.failed, "episodes": episodes, "ocr_s": res.timers.ocr_s, "llm_s": res.timers.llm_s,
+            "frames": res.timers.captions + res.timers.cache_hits}
+
+
+def baseline(home: Path, site: Path) -> dict[str, Any]:
+    """Another deskscribe version (installed under ``site``) on a copy of the same capture: its stored text."""
+    copy = Path(tempfile.mkdtemp(prefix="live-baseline-"))
+    shutil.copy(home / "deskscribe.db", copy / "deskscribe.db")
+    env = {**os.environ, "DESKSCRIBE_HOME": str(copy), "PYTHONPATH": str(site)}
+    proc = subprocess.run([sys.executable, "-m", "deskscribe", "describe"], env=env, capture_output=True, text=True)
+    conn = sqlite3.connect(copy / "deskscribe.db")
+    rows = conn.execute("SELECT episode_id, summary, steps FROM descriptions WHERE is_current = 1").fetchall()
+    failed = conn.execute("SELECT count(*) FROM jobs WHERE state = 'failed'").fetchone()[0]
+    conn.close()
+    shutil.rmtree(copy, ignore_errors=True)
+    return {"failed": failed, "exit": proc.returncode,
+            "episodes": [{"episode": r[0], "summary": r[1], "steps": json.loads(r[2])} for r in rows]}
+
+
+def score(session: Session, episodes: list[dict[str, Any]]) -> dict[str, Any]:
+    from deskscribe.models.evidence import norm
+    from deskscribe.models.steps import is_degenerate
+
+    text = norm(" ".join(" ".join([e["summary"], e.get("instruction") or "", *e["steps"]]) for e in episodes))
+    found = [f for f in session.facts if norm(f) in text]
+    steps = [s for e in episodes for s in e["steps"]]
+    return {"fact_recall": len(found) / len(session.facts), "missing": [f for f in session.facts if f not in found],
+            "steps": len(steps), "degenerate": sum(is_degenerate(s) for s in steps),
+            "absent": sum(len(e.get("absent", [])) for e in episodes),
+            "flagged": sum(1 for e in episodes if e.get("review_reason"))}
+
+
+def markdown(r: dict[str, Any]) -> str:
+    lines = ["# Live describe benchmark (scripted Xvfb sessions, capture defaults: typed text not stored)", "",
+             f"Machine: {r['machine']}. Models: default offline (RapidOCR captions + {r['text_model']}).",
+             "Facts per session are written beside its script in bench/live_sessions/sessions.py.", "",
+             "| session | tuned on | length | episodes | fact recall | failed jobs | degenerate steps | "
+             "named-but-absent | flagged for review |", "|---|---|---|---|---|---|---|---|---|"]
+    for s in r["sessions"]:
+        m = s["score"]
+        lines.append(f"| {s['name']} | {'yes' if s['tuned_on'] else 'no'} | {s['seconds']:.0f} s | "
+                     f"{len(s['describe']['episodes'])} | {m['fact_recall']:.2f} | {len(s['describe']['failed'])} | "
+                     f"{m['degenerate']} of {m['steps']} | {m['absent']} | {m['flagged']} |")
+        if s.get("baseline_score"):
+            b = s["baseline_score"]
+            lines.append(f"| {s['name']}, before (base commit) | | | {len(s['baseline']['episodes'])} | "
+                         f"{b['fact_recall']:.2f} | {s['baseline']['failed']} | {b['degenerate']} of {b['steps']} "
+                         "| – | – |")
+    for s in r["sessions"]:
+        lines += ["", f"## {s['name']}", "", f"Missing facts: {s['score']['missing'] or 'none'}", ""]
+        for e in s["describe"]["episodes"]:
+            lines.append(f"- **{e['summary']}** — instruction: {e['instruction']}"
+                         + (f" — flagged: {e['review_reason']}" if e["review_reason"] else ""))
+            lines += [f"  - {step}" for step in e["steps"]]
+        for e in s.get("baseline", {}).get("episodes", []):
+            lines.append(f"- before: {e['summary']} — steps: {e['steps']}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", nargs="*", default=None, help="session names to run")
+    ap.add_argument("--baseline-site", type=Path, default=None, help="another deskscribe, for the 'before' row")
+    ap.add_argument("--reuse", action="store_true", help="describe the captures kept in bench/out/live again")
+    args = ap.parse_args()
+    from deskscribe.config import Config
+
+    results = []
+    for session in SESSIONS:
+        if args.only and session.name not in args.only:
+            continue
+        home = OUT / session.name
+        seconds, stats = 0.0, {}
+        if not (args.reuse and (home / "deskscribe.db").exists()):
+            shutil.rmtree(home, ignore_errors=True)
+            seconds = record(session, home, stats)
+        else:
+            for table in ("descriptions", "jobs"):
+                with sqlite3.connect(home / "deskscribe.db") as conn:
+                    conn.execute(f"DELETE FROM {table}")
+        out: dict[str, Any] = {"name": session.name, "tuned_on": session.tuned_on, "seconds": seconds, **stats}
+        if args.baseline_site:
+            out["baseline"] = baseline(home, args.baseline_site)
+            out["baseline_score"] = score(session, out["baseline"]["episodes"])
+        out["describe"] = describe(home)
+        out["score"] = score(session, out["describe"]["episodes"])
+        results.append(out)
+        print(json.dumps({session.name: out["score"]}))
+    r = {"sessions": results, "text_model": Config().models.summarizer,
+         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "live_describe.json").write_text(json.dumps(r, indent=2))
+    (RESULTS / "live_describe.md").write_text(markdown(r))
+    print(markdown(r))
+
+
+if __name__ == "__main__":
+    main()

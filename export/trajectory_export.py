@@ -1,0 +1,115 @@
+"""The trajectory part of an export: per episode build the steps, redact them, export their images (and,
+with --mark-actions, a copy of each before-frame with the action point drawn), hand them to the format's
+trajectory writer (export/formats_trajectories.py). Wired into the export loop by export/core.py.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from PIL import Image, ImageDraw
+
+from deskscribe.export.images import ExportImage, ImageProcessor
+from deskscribe.export.pairs import SFT_OK
+from deskscribe.export.redact import Redactor
+from deskscribe.export.trajectory import build, redact
+from deskscribe.export.writer import FormatWriter
+from deskscribe.storage import export_queries as q
+
+FORMATS = ("hf", "openai", "llama-factory", "jsonl")  # llava: one image per sample, no multi-turn form
+MARK_COLOUR = (255, 0, 64)
+
+
+def mark(img: ExportImage, point: tuple[float, float], tag: str) -> ExportImage:
+    """A copy of an exported (already redacted) image with a circle and cross on ``point`` (0–1 fractions)."""
+    with Image.open(img.path) as src:
+        pic = src.convert("RGB")
+    x, y = point[0] * pic.width, point[1] * pic.height
+    r = max(6, round(0.015 * max(pic.size)))
+    draw = ImageDraw.Draw(pic)
+    draw.ellipse([x - r, y - r, x + r, y + r], outline=MARK_COLOUR, width=max(2, r // 4))
+    draw.line([x - r / 2, y, x + r / 2, y], fill=MARK_COLOUR, width=2)
+    draw.line([x, y - r / 2, x, y + r / 2], fill=MARK_COLOUR, width=2)
+    path = img.path.with_name(f"{img.path.stem}-mark-{tag}.jpg")
+    pic.save(path, "JPEG", quality=90, subsampling=0)  # 4:4:4 keeps the thin red lines red
+    return ExportImage(img.hash, path, "jpeg", pic.width, pic.height, path.stat().st_size, img.source_size)
+
+
+class TrajectoryExport:
+    """Runs beside a format's writer, sharing its folder, image processor and redactor."""
+
+    def __init__(self, db: sqlite_utils.Database, fmt: str, root: Path, writer: FormatWriter, options: dict[str, Any],
+                 images: ImageProcessor, red: Redactor) -> None:
+        from deskscribe.export import formats_trajectories as F
+
+        self.db, self.images, self.red, self.options = db, images, red, options
+        self.mark_actions = bool(options.get("mark_actions"))
+        self.full = fmt == "jsonl"
+        self.out: Any
+        if fmt == "hf":
+            from deskscribe.export.formats_trajectories_hf import HfTrajectories
+
+            self.out = HfTrajectories(root)
+        elif fmt in ("openai", "llama-factory"):
+            self.out = F.ChatTrajectories(root, writer, fmt, int(options.get("max_images") or 10))
+        else:
+            self.out = F.JsonlTrajectories(root, writer)
+        self.skipped: Counter[str] = Counter()
+
+    def _wanted(self, ep: dict[str, Any]) -> bool:
+        return ep["status"] in SFT_OK or (bool(self.options.get("include_unreviewed")) and ep["status"] == "unreviewed")
+
+    def episode(self, ep: dict[str, Any], frames: list[dict[str, Any]], history: list[dict[str, Any]],
+                split: str) -> None:
+        """Export one (not duplicate) episode's trajectory; episodes SFT would not use are left out."""
+        if not self._wanted(ep):
+            return
+        eid = ep["id"]
+        events = q.events_for(self.db, [eid])[eid]  # unredacted: redact() reports each field
+        current = next((d for d in history if d["is_current"]), None)
+        traj = build(ep, frames, events, current, q.instructions_for(self.db, [eid])[eid])
+        self.skipped.update(traj.skipped)
+        if not traj.steps or not traj.instruction:
+            self.skipped["episode without actions or instruction"] += 1
+            return
+        redact(traj, self.red)
+        where = {"episode": eid}
+        imgs = {s.index: self.images.get(s.before["image_hash"], where) for s in traj.steps}
+        marks = {s.index: mark(imgs[s.index], s.action.point, f"{eid}-{s.index}") for s in traj.steps
+                 if self.mark_actions and s.action.point is not None}
+        if self.full:
+            after = {s.index: self.images.get(s.after["image_hash"], where) for s in traj.steps if s.after}
+            self.out.add(traj, split, imgs, marks, after, dict(traj.skipped))
+        else:
+            self.out.add(traj, split, imgs, marks)
+
+    def close(self) -> None:
+        self.out.close()
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        return self.out.counts
+
+    def skipped_summary(self) -> dict[str, int]:
+        out = {f"trajectory step: {k}": v for k, v in self.skipped.items() if v}
+        out.update(getattr(self.out, "skipped", {}))
+        return out
+
+    def card(self) -> str:
+        skipped = self.skipped_summary()
+        note = ("Events not exported as steps: " + ", ".join(f"{k} ({v})" for k, v in sorted(skipped.items()))
+                + ".\n") if skipped else ""
+        return self.out.card() + note
+
+
+def trajectory_export(db: sqlite_utils.Database, fmt: str, root: Path, writer: FormatWriter, options: dict[str, Any],
+                      images: ImageProcessor, red: Redactor) -> TrajectoryExport | None:
+    """The trajectory part for ``fmt``, or None where the format has none (llava)."""
+    if fmt not in FORMATS:
+        return None
+    if fmt == "hf":
+        writer.extra_configs = ("trajectories", "episodes")  # type: ignore[attr-defined]
+    return TrajectoryExport(db, fmt, root, writer, options, images, red)

@@ -1,0 +1,252 @@
+"""Steps from evidence: one sentence per action, written from what it hit and what it changed on screen.
+
+"Clicked the 'File' menu in Text Editor", "Ran `ls -la` in Terminal", "Saved meeting.txt (Ctrl+S)". Each step
+uses only what the evidence shows (see :mod:`deskscribe.models.evidence`): the element under a click (role and
+name) or the OCR text under the point, the lines that appeared, a new window title, the app. Typed text is read
+from the after frame (the keystroke text exists only when the person opted in). When nothing is known beyond
+the action, the step says that plainly ("Typed 12 characters in Terminal"), never an empty template.
+"""
+
+from __future__ import annotations
+
+import re
+
+from deskscribe.models import evidence as evlib
+from deskscribe.models.evidence import Action, Change
+from deskscribe.models.facts import SHORTCUTS, FrameView, looked_at_steps
+from deskscribe.storage import events as ev
+
+ENTER = {"enter", "return", "kp_enter"}
+# Shortcuts whose meaning depends on the app.
+APP_SHORTCUTS = {("Terminal", "ctrl+l"): "clear the screen", ("Terminal", "ctrl+c"): "stop the running command",
+                 ("Terminal", "ctrl+d"): "close the shell"}
+ROLE_WORDS = {"push button": "button", "toggle button": "button", "menu item": "menu item", "check box": "check box",
+              "page tab": "tab", "text": "field", "entry": "field", "combo box": "list", "link": "link",
+              "menu": "menu", "list item": "item", "table cell": "cell", "radio button": "option", "icon": "icon"}
+MAX_QUOTE = 60
+
+
+def quote(text: str) -> str:
+    text = " ".join(text.split())
+    return "'" + (text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 1].rstrip() + "…") + "'"
+
+
+GENERIC_APPS = {"Terminal", "Text Editor", "File Manager", "Files", "Document Viewer", "File Explorer"}
+
+
+def place(app: str) -> str:
+    """How a person names the app: "the terminal", "Mousepad"."""
+    return f"the {app.lower()}" if app in GENERIC_APPS else app
+
+
+def _in(app: str | None) -> str:
+    return f" in {place(app)}" if app else ""
+
+
+def _opened(ch: Change, skip: str | None = None) -> str:
+    """", which opened 'Save As'" from a dialog or the first new lines; "" when nothing appeared."""
+    if ch.dialog:
+        return f", which opened {quote(ch.dialog)}"
+    lines = [line for line in ch.new_lines if len(line) <= 40 and evlib.norm(line) != evlib.norm(skip or "")][:2]
+    return ", which showed " + " and ".join(quote(line) for line in lines) if lines else ""
+
+
+def click_target(action: Action) -> str | None:
+    """What a click hit: "the 'File' menu" from its element, else the OCR text under the point."""
+    event = action.event
+    element = getattr(event, "element", None)
+    if element is not None and element.name.strip():
+        word = ROLE_WORDS.get(element.role.lower(), element.role.lower())
+        return f"the {quote(element.name)} {word}" if word else quote(element.name)
+    x, y = (event.x, event.y) if isinstance(event, ev.Click) else (getattr(event, "x1", None), getattr(event, "y1", None))
+    line = evlib.line_at(action.before, x, y)
+    return quote(line) if line else None
+
+
+def click_step(action: Action, ch: Change) -> str:
+    event = action.event
+    assert isinstance(event, ev.Click)
+    verb = "Double-clicked" if event.count >= 2 else ("Right-clicked" if event.button == "right" else "Clicked")
+    target = click_target(action)
+    opened = _opened(ch, target.strip("'") if target else None)
+    if target:
+        return f"{verb} {target}{_in(action.app)}{opened}"
+    where = f" in {action.app}" if action.app else (f" at ({event.x}, {event.y})" if event.x is not None else "")
+    return f"{verb}{where or ' on the screen'}{opened}"
+
+
+def typed_lines(ch: Change, after: FrameView | None) -> list[str]:
+    """New lines that look like typed text (not the window title, not a lone symbol)."""
+    title = evlib.norm(after.title or "") if after is not None else ""
+    return [line for line in ch.new_lines if evlib.norm(line) and evlib.norm(line) not in title
+            and len(evlib.norm(line)) >= 3]
+
+
+def _run_commands(ch: Change, after: FrameView | None) -> list[str]:
+    """Commands that appeared at a prompt and ran: the bottom line's command is still being typed."""
+    commands = evlib.command_lines(ch.new_lines)
+    last = after.ocr_text.strip().splitlines()[-1:] if after is not None else []
+    pending = evlib.command_lines(last)
+    if pending and commands and commands[-1] == pending[0] and ch.new_lines[-1].strip() == last[0].strip():
+        commands.pop()
+    return commands
+
+
+def keys_step(action: Action, ch: Change, typed: str | None) -> str:
+    """Typing: a command run at a prompt, text that appeared, or how many keys went where."""
+    event = action.event
+    assert isinstance(event, ev.Keys)
+    special = {k.lower() for k in event.special}
+    enter = bool(special & ENTER) or event.ended_by == "enter"
+    app = action.app
+    commands = [typed] if typed and app == "Terminal" and enter else _run_commands(ch, action.after)
+    if enter and not commands and app in (None, "Terminal") and action.before is not None:  # typed before Enter
+        commands = evlib.command_lines(action.before.ocr_text.strip().splitlines()[-1:])
+    if enter and commands:
+        where = " in the terminal" if app in (None, "Terminal") else _in(app)
+        return "Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + where
+    saved = _saved_from_dialog(action) if enter else None
+    if saved:
+        return saved
+    shown = [typed] if typed else typed_lines(ch, action.after)
+    tail = " and pressed Enter" if enter else ""
+    if shown:
+        return "Typed " + " and ".join(quote(s) for s in shown[:2]) + tail + _in(app)
+    chars = event.count - sum(event.special.values())
+    if chars > 0:
+        return f"Typed {chars} character{'s' if chars != 1 else ''}{tail}{_in(app)}"
+    keys = ", ".join(k.capitalize() for k in sorted(event.special)) or "keys"
+    return f"Pressed {keys}{_in(app)}{_opened(ch)}"
+
+
+def _saved_from_dialog(action: Action) -> str | None:
+    """Enter in a "Save As" dialog that closed onto a window titled with the file: the file was saved."""
+    before = action.before.title if action.before else None
+    after = action.after.title if action.after else None
+    if not before or not after or not re.search(r"\bsave\b", before, re.I):
+        return None
+    names = evlib.file_names(after)
+    return f"Saved {names[0]} from the {quote(before)} dialog{_in(action.app)}" if names else None
+
+
+def shortcut_step(action: Action, ch: Change) -> str:
+    event = action.event
+    assert isinstance(event, ev.Shortcut)
+    combo = event.keys.lower()
+    pretty = "+".join(p.capitalize() if len(p) > 1 else p.upper() for p in combo.split("+")) or "a shortcut"
+    dialog = ch.dialog if ch.dialog and re.search(r"\bsave\b", ch.dialog, re.I) else None
+    if combo in ("ctrl+s", "ctrl+shift+s") and not dialog:
+        names = evlib.file_names(action.after.title if action.after else None)
+        if names:
+            ch.dialog = None
+            return f"Saved {names[0]} ({pretty}){_in(action.app)}"
+    meaning = APP_SHORTCUTS.get((action.app or "", combo)) or SHORTCUTS.get(combo)
+    return f"Pressed {pretty}" + (f" ({meaning})" if meaning else "") + _in(action.app) + _opened(ch)
+
+
+def other_step(action: Action, ch: Change) -> str | None:
+    event = action.event
+    if isinstance(event, ev.Scroll):
+        way = "down" if event.dy < 0 else "up" if event.dy > 0 else "sideways"
+        return f"Scrolled {way}{_in(action.app)}{_opened(ch)}"
+    if isinstance(event, ev.Drag):
+        target = click_target(action)
+        return f"Dragged {target or ''}{_in(action.app)}".replace("Dragged  in", "Dragged in").strip()
+    if isinstance(event, ev.AppSwitch):
+        to = action.app or event.to_app
+        if not to:
+            return None
+        to = place(to)
+        title = event.title or (action.after.title if action.after else None)
+        return f"Switched to {to}" + (f" ({quote(title)})" if title and evlib.norm(title) != evlib.norm(to) else "")
+    return None
+
+
+def episode_steps(frames: list[FrameView], events_on: str = "after") -> list[str]:
+    """One step per action, in order (repeats merged); the windows looked at when there was no input."""
+    actions = evlib.pair_events(frames, events_on)
+    steps: list[str] = []
+    typed: str | None = None  # opt-in keystroke text, used by the keys burst it belongs to
+    for i, action in enumerate(actions):
+        event = action.event
+        if isinstance(event, ev.Text):
+            typed = event.text.strip() or None
+            if i + 1 < len(actions) and isinstance(actions[i + 1].event, ev.Keys):
+                continue  # the next burst (Enter, usually) says what happened to it
+            step = f"Typed {quote(typed)}{_in(action.app)}" if typed else None
+            typed = None
+        elif isinstance(event, ev.Keys) and i + 1 < len(actions) and isinstance(actions[i + 1].event, ev.Text):
+            continue  # the text event that follows is the better evidence for this burst
+        else:
+            step = write_step(action, typed)
+            typed = None
+        if step and (not steps or steps[-1] != step):
+            steps.append(step)
+    return steps or looked_at_steps(frames)
+
+
+def write_step(action: Action, typed: str | None = None) -> str | None:
+    ch = evlib.change(action.before, action.after)
+    event = action.event
+    if isinstance(event, ev.Click):
+        return click_step(action, ch)
+    if isinstance(event, ev.Keys):
+        return keys_step(action, ch, typed)
+    if isinstance(event, ev.Shortcut):
+        return shortcut_step(action, ch)
+    return other_step(action, ch)
+
+
+_BARE = re.compile(r"^(?:pressed|clicked|typed|entered|scrolled|ran|switched to|dragged|used)\s*\W*$", re.I)
+
+
+def is_degenerate(step: str) -> bool:
+    """A step that says nothing: a bare verb ("Pressed "), an empty quote, or a single key with no context."""
+    text = " ".join(step.split())
+    return (not text or bool(_BARE.match(text)) or "''" in text or "``" in text
+            or bool(re.fullmatch(r"(?:Pressed|Clicked) \w+", text)))
+
+
+# Past-tense step verbs and their imperative, for an instruction written from the steps.
+IMPERATIVE = {"Ran": "Run", "Typed": "Type", "Saved": "Save", "Clicked": "Click", "Double-clicked": "Double-click",
+              "Right-clicked": "Right-click", "Pressed": "Press", "Switched": "Switch", "Scrolled": "Scroll",
+              "Dragged": "Drag", "Looked": "Look", "Entered": "Enter"}
+
+
+def _key_steps(steps: list[str], n: int) -> list[str]:
+    """The steps that carry the most, one per kind of action first (commands, saves, typed text before
+    clicks; switches and scrolls last), kept in the order they happened."""
+    weight = {"Ran": 0, "Saved": 0, "Typed": 1, "Clicked": 2, "Double-clicked": 2, "Right-clicked": 2}
+    verb = [s.split(" ", 1)[0] for s in steps]
+    ranked = sorted(range(len(steps)), key=lambda i: (verb.index(verb[i]) != i, weight.get(verb[i], 3), i))
+    return [steps[i] for i in sorted(ranked[:n])]
+
+
+def _shared_place(parts: list[str]) -> list[str]:
+    """"Ran a in the terminal, ran b in the terminal" → "ran a, ran b in the terminal"."""
+    out = list(parts)
+    for i in range(len(out) - 1):
+        m = re.search(r" in (?:the [a-z ]+|[A-Z][\w ]*)$", out[i])
+        if m and out[i + 1].endswith(m.group(0)):
+            out[i] = out[i][: m.start()]
+    return out
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def task_from_steps(steps: list[str], apps: list[str], n: int = 3) -> tuple[str, str]:
+    """The task in two forms written from the evidence steps alone (when the model's answer is unusable)."""
+    key = _key_steps([s for s in steps if not is_degenerate(s)], n)
+    if not key:
+        where = _join(apps) if apps else "the computer"
+        return f"Looked at {where}.", f"Open {where}."
+    key = _shared_place(key)
+    did = _join([key[0]] + [s[:1].lower() + s[1:] for s in key[1:]]) + "."
+    orders = []
+    for s in key:
+        verb, _, rest = s.partition(" ")
+        orders.append(f"{IMPERATIVE.get(verb, verb)} {rest}".strip())
+    instruction = _join([orders[0]] + [o[:1].lower() + o[1:] for o in orders[1:]]) + "."
+    return did, instruction

@@ -1,0 +1,192 @@
+"""Live-captured, scripted sessions (Xvfb + openbox, real xterm and mousepad windows, xdotool input that
+pynput records, `deskscribe capture` as a subprocess, AT-SPI over a private D-Bus session) exported as
+trajectories: every click step points where xdotool clicked, inside its element's box where one was exposed;
+the excluded window never appears."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from deskscribe.export.core import ExportOptions, export
+from deskscribe.storage import descriptions as D
+from deskscribe.storage.db import open_db
+
+from ..capture.conftest import (  # noqa: F401 (fixtures)
+    capdb,
+    poll,
+    start_capture,
+    write_config,
+    xdo,
+    xterm,
+)
+from ..conftest import stop_process
+
+pytestmark = pytest.mark.x11
+CLICKS = [(200, 150), (420, 260), (90, 330)]  # desktop pixels, all inside the alpha window
+CANARY = "vaultcanary7Q"
+SLOW = 120  # seconds: conditions waited on, generous because the test machines are often heavily loaded
+
+
+def _review_and_export(home: Path, tmp_path: Path, ocr: Any, instruction: str) -> tuple[Path, Path, Any]:
+    """Accept every captured episode with the person's instruction; export hf and jsonl; load the steps."""
+    from datasets import load_dataset
+
+    db = open_db(home / "deskscribe.db")
+    for (eid,) in db.conn.execute("SELECT id FROM episodes ORDER BY id").fetchall():
+        D.add_description(db, eid, f"The user worked in one window (episode {eid}).", [], author="person")
+        D.review(db, eid, "accepted")
+        D.add_instruction(db, eid, instruction)
+    ro = open_db(home / "deskscribe.db", readonly=True)
+    hf = export(ro, "hf", tmp_path / "hf", ExportOptions(val_fraction=0, max_side=0), ocr=ocr).out_dir
+    jl = export(ro, "jsonl", tmp_path / "jl", ExportOptions(val_fraction=0, max_side=0), ocr=ocr).out_dir
+    ro.conn.close()
+    db.conn.close()
+    steps = load_dataset(str(hf), "trajectories", split="train", cache_dir=str(tmp_path / "cache"))
+    for r in steps:
+        r["image"].load()  # every image decodes
+        assert isinstance(r["image"], Image.Image) and r["image"].size == (r["screen_width"], r["screen_height"])
+        assert r["instruction"] == instruction
+    return hf, jl, steps
+
+
+def _check_clicks(steps: Any, clicked: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Every click step is one of the clicks made, and lies inside its element's box where there is one."""
+    clicks = [r for r in steps if r["action_type"] == "click"]
+    for r in clicks:
+        px = (r["point"][0] * r["screen_width"], r["point"][1] * r["screen_height"])
+        assert any(abs(px[0] - x) <= 1 and abs(px[1] - y) <= 1 for x, y in clicked), (px, clicked)
+        if r["element_box"]:
+            bx, by, bw, bh = r["element_box"]
+            assert bx <= r["point"][0] <= bx + bw and by <= r["point"][1] <= by + bh, r
+    return clicks
+
+
+def test_live_session_exports_grounded_click_steps(xdisplay, xterm, start_capture, capdb,  # noqa: F811
+                                                   deskscribe_home: Path, tmp_path: Path, ocr) -> None:
+    write_config(deskscribe_home, {"capture": {"store_typed_text": True}})
+    alpha = xterm("traj alpha", "cat", "100x30+0+0")
+    vault = xterm("my password vault", "cat", "60x10+650+450", wm_class="Vault")
+    xdo("windowactivate", "--sync", alpha)
+    proc = start_capture("--duration", "600")
+    poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title = 'traj alpha'"),
+         what="an alpha frame", timeout=SLOW)
+    for n, (x, y) in enumerate(CLICKS, 1):
+        xdo("mousemove", str(x), str(y), "click", "1")
+        poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'click' AND frame_id IS NOT NULL") >= n,
+             what=f"click {n} stored", timeout=SLOW)
+    xdo("type", "--delay", "20", "echo hi")
+    xdo("key", "Return")
+    poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%echo hi%'"),
+         what="text", timeout=SLOW)
+    xdo("windowactivate", "--sync", vault)
+    poll(lambda: "excluded window" in capdb.state().get("message", ""),
+         what="capture sees the excluded window", timeout=SLOW)
+    xdo("type", "--delay", "20", CANARY)
+    xdo("mousemove", "700", "480", "click", "1")
+    xdo("windowactivate", "--sync", alpha)  # at once: capture drops input in excluded windows as it comes
+    xdo("mousemove", str(CLICKS[0][0]), str(CLICKS[0][1]), "click", "1")
+    poll(lambda: capdb.one("SELECT count(*) FROM events e JOIN frames f ON f.id = e.frame_id"
+                           " WHERE e.kind = 'app_switch' AND f.window_title = 'traj alpha'"),
+         what="back in alpha", timeout=SLOW)
+    assert proc.stop(signal.SIGTERM) == 0, proc.stderr()
+
+    hf, jl, steps = _review_and_export(deskscribe_home, tmp_path, ocr, "Click through the terminal and run echo hi")
+    clicks = _check_clicks(steps, CLICKS)
+    assert len(clicks) >= len(CLICKS)
+    assert any(r["action"] == 'write(text="echo hi\\n")' for r in steps), [r["action"] for r in steps]
+
+    records = [json.loads(line) for line in (jl / "trajectories.jsonl").read_text().splitlines()]
+    titles = {s["window_title"] for t in records for s in t["traj"]}
+    assert titles == {"traj alpha"}, titles  # the excluded window is never a step
+    for out in (hf, jl):
+        for p in out.rglob("*"):
+            if p.is_file():
+                data = p.read_bytes()
+                assert CANARY.encode() not in data and b"password vault" not in data, p
+
+
+@pytest.fixture
+def dbus_session() -> Iterator[dict[str, str]]:
+    """A private D-Bus session bus (AT-SPI's registry and bus are activated on it on demand)."""
+    proc = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    address = proc.stdout.readline().strip()
+    assert address.startswith("unix:"), address
+    yield {"DBUS_SESSION_BUS_ADDRESS": address}
+    # What the bus activated (at-spi bus launcher, its bus, the registry) outlives it, reparented, and would
+    # answer the next test that gets the same display number: stop those processes too.
+    started = _descendants(proc.pid)
+    stop_process(proc)
+    proc.stdout.close()
+    for pid in reversed(started):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, parents before children (read from /proc)."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(stat.parent.name)] = int(fields[1])
+    out, todo = [], [pid]
+    while todo:
+        here = todo.pop(0)
+        kids = [c for c, p in parent.items() if p == here]
+        out += kids
+        todo += kids
+    return out
+
+
+MOUSEPAD_CLICKS = [(300, 200), (120, 320), (500, 400)]  # inside mousepad's text area once moved to 0,0
+
+
+def test_live_mousepad_clicks_lie_inside_their_elements(xdisplay, start_capture, capdb, dbus_session,  # noqa: F811
+                                                        deskscribe_home: Path, tmp_path: Path, ocr) -> None:
+    # mousepad keeps a session (and asks to restore it) in dconf and XDG data: give it folders of its own
+    xdg = {f"XDG_{k}_HOME": str(tmp_path / "xdg" / k.lower()) for k in ("CONFIG", "DATA", "CACHE", "STATE")}
+    env = {**os.environ, **dbus_session, **xdg}
+    write_config(deskscribe_home, {"capture": {"store_typed_text": True}})
+    notes = tmp_path / "notes.txt"
+    notes.write_text("first line\n")
+    pad = subprocess.Popen(["mousepad", str(notes)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wid = poll(lambda: subprocess.run(["xdotool", "search", "--name", "notes.txt"], capture_output=True,
+                                          text=True).stdout.split()[:1], what="the mousepad window", timeout=SLOW)[0]
+        xdo("windowmove", "--sync", wid, "0", "0")
+        xdo("windowactivate", "--sync", wid)
+        proc = start_capture("--duration", "600", env=dbus_session)
+        poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title LIKE '%notes.txt%'"),
+             what="a frame", timeout=SLOW)
+        for n, (x, y) in enumerate(MOUSEPAD_CLICKS, 1):
+            xdo("mousemove", str(x), str(y), "click", "1")
+            poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'click'"
+                                   " AND details LIKE '%\"element\"%'") >= n,
+                 what=f"click {n} with its element looked up", timeout=SLOW)
+        xdo("type", "--delay", "20", "second")
+        poll(lambda: capdb.rows("SELECT 1 FROM events WHERE kind = 'text' AND details LIKE '%second%'"),
+             what="text", timeout=SLOW)
+        assert proc.stop(signal.SIGTERM) == 0, proc.stderr()
+    finally:
+        stop_process(pad)
+    _hf, _jl, steps = _review_and_export(deskscribe_home, tmp_path, ocr, "Click into the notes and type second")
+    clicks = _check_clicks(steps, MOUSEPAD_CLICKS)
+    with_element = [r for r in clicks if r["element_box"]]
+    assert len(clicks) >= len(MOUSEPAD_CLICKS) and len(with_element) >= len(MOUSEPAD_CLICKS), clicks
+    assert {r["element_role"] for r in with_element} == {"text"}
+    assert any(r["action"].startswith('write(text="second') for r in steps)

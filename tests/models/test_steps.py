@@ -1,0 +1,105 @@
+"""Steps from evidence (models.steps / models.evidence) and the check against what happened (models.check)."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskscribe.models import check, evidence, steps
+from deskscribe.models.facts import FrameView
+
+
+def _frame(i: int, ocr: str, app: str = "XTerm", title: str | None = "root@box: ~", events=(), boxes=()):
+    return FrameView(i, float(i), app, title, f"h{i}", caption=ocr.replace("\n", ", "), ocr_text=ocr,
+                     events=[{"kind": k, "details": d, "ts": float(i)} for k, d in events], boxes=list(boxes))
+
+
+def _issue_session() -> list[FrameView]:
+    """Frames as live capture links them: each frame carries the input that came just before it."""
+    return [
+        _frame(0, "root@box:~#"),
+        _frame(1, "root@box:~# mkdir -p demo && cd demo\nroot@box:~/demo#",
+               events=[("keys", {"count": 25}), ("keys", {"count": 1, "special": {"enter": 1}})]),
+        _frame(2, "root@box:~/demo# echo 'quarterly report draft' > notes.txt\nroot@box:~/demo# ls -la",
+               events=[("keys", {"count": 46, "special": {"enter": 1}}), ("keys", {"count": 6})]),
+        _frame(3, "root@box:~/demo# ls -la\ntotal 12\n-rw-r--r-- 1 root root 23 notes.txt\nroot@box:~/demo#",
+               events=[("keys", {"count": 1, "special": {"enter": 1}})]),
+        _frame(4, "root@box:~/demo#", events=[("shortcut", {"keys": "ctrl+l"})]),
+        _frame(5, "Untitled 1\nFile Edit Search", "Mousepad", "Untitled 1 - Mousepad",
+               [("app_switch", {"from": "XTerm", "to": "Mousepad", "title": "Untitled 1 - Mousepad"})]),
+        _frame(6, "*Untitled 1\nFile Edit Search\nBudget review moved to Friday 10am", "Mousepad",
+               "*Untitled 1 - Mousepad", [("keys", {"count": 34})]),
+        _frame(7, "Save As\nName: meeting.txt", "Mousepad", "Save As", [("shortcut", {"keys": "ctrl+s"})]),
+        _frame(8, "meeting.txt\nFile Edit Search\nBudget review moved to Friday 10am", "Mousepad",
+               "meeting.txt - Mousepad", [("keys", {"count": 12, "special": {"enter": 1}})],
+               boxes=[("File", 10, 30, 30, 14), ("Edit", 50, 30, 30, 14)]),
+        _frame(9, "meeting.txt\nFile Edit Search\nNew\nOpen...\nSave", "Mousepad", "meeting.txt - Mousepad",
+               [("click", {"x": 20, "y": 36, "button": "left"})]),
+    ]
+
+
+def test_each_action_is_written_from_what_it_left_on_screen():
+    got = steps.episode_steps(_issue_session())
+    assert got == [
+        "Ran `mkdir -p demo && cd demo` in the terminal",
+        "Ran `echo 'quarterly report draft' > notes.txt` in the terminal",
+        "Ran `ls -la` in the terminal",
+        "Pressed Ctrl+L (clear the screen) in the terminal",
+        "Switched to Mousepad ('Untitled 1 - Mousepad')",
+        "Typed 'Budget review moved to Friday 10am' in Mousepad",
+        "Pressed Ctrl+S (save) in Mousepad, which opened 'Save As'",
+        "Saved meeting.txt from the 'Save As' dialog in Mousepad",
+        "Clicked 'File' in Mousepad, which showed 'New' and 'Open...'",
+    ]
+    assert not any(steps.is_degenerate(s) for s in got)
+
+
+def test_a_click_names_its_element_and_imported_events_sit_on_the_before_frame():
+    element = {"role": "menu", "name": "File", "box": [10, 30, 30, 14]}
+    frames = [_frame(0, "File Edit", "Mousepad", "notes.txt - Mousepad",
+                     [("click", {"x": 20, "y": 36, "button": "left", "element": element})]),
+              _frame(1, "File Edit\nNew\nOpen", "Mousepad", "notes.txt - Mousepad")]
+    assert steps.episode_steps(frames, "before") == [
+        "Clicked the 'File' menu in Mousepad, which showed 'New' and 'Open'"]
+
+
+def test_a_step_without_evidence_says_what_is_known():
+    frames = [_frame(0, "", None, None), _frame(1, "", None, None, [("keys", {"count": 5}),
+                                                                     ("click", {"button": "left"})])]
+    got = steps.episode_steps(frames)
+    assert got == ["Typed 5 characters", "Clicked on the screen"]
+    assert steps.is_degenerate("Pressed ") and steps.is_degenerate("Typed ''") and steps.is_degenerate("Clicked")
+    assert steps.is_degenerate("Pressed Enter") and not steps.is_degenerate("Pressed Enter in the terminal")
+
+
+def test_opt_in_typed_text_is_used_when_it_exists():
+    frames = [_frame(0, "root@box:~#", events=[("keys", {"count": 2}), ("text", {"text": "rm old.txt"}),
+                                                ("keys", {"count": 1, "special": {"Return": 1}})]),
+              _frame(1, "root@box:~#")]
+    assert steps.episode_steps(frames, "before") == ["Ran `rm old.txt` in the terminal"]
+
+
+def test_the_task_written_from_the_steps_keeps_their_evidence():
+    did, instruction = steps.task_from_steps(steps.episode_steps(_issue_session()), ["Terminal", "Mousepad"])
+    assert did.startswith("Ran `mkdir -p demo && cd demo` in the terminal")
+    assert "saved meeting.txt" in did and instruction.startswith("Run `mkdir -p demo")
+    assert steps.task_from_steps([], ["GIMP"]) == ("Looked at GIMP.", "Open GIMP.")
+
+
+def test_line_under_the_click_point_and_file_names():
+    frame = _frame(0, "", boxes=[("File", 10, 30, 30, 14), ("Edit", 50, 30, 30, 14)])
+    assert evidence.line_at(frame, 55, 35) == "Edit" and evidence.line_at(frame, 300, 300) is None
+    assert evidence.file_names("*meeting.txt - Mousepad", "1.5 and notes.md") == ["meeting.txt", "notes.md"]
+    assert evidence.command_lines(["user@host:~/demo$ ls -la", "total 12", "$ "]) == ["ls -la"]
+
+
+@pytest.mark.parametrize("text,absent", [
+    ("Saved meeting.txt in Mousepad with 'Budget review moved to Friday 10am'.", []),
+    ("Ran ls -la in the terminal.", []),
+    ("Searched for the budget in Lisbon and opened report.pdf.", ["file 'report.pdf'", "name 'Lisbon'"]),
+    ("Added 20,000 euros in xcalc.", ["number '20,000'", "app 'xcalc'"]),
+    ("Wrote 'Invite Dana' in Mousepad.", ["quoted 'Invite Dana'"]),
+])
+def test_a_description_may_name_only_what_the_evidence_holds(text, absent):
+    frames = _issue_session()
+    corpus = check.corpus(frames, steps.episode_steps(frames))
+    assert sorted(check.absent(text, corpus, ["Terminal", "Mousepad"])) == sorted(absent)
