@@ -65,7 +65,7 @@ class Engine:
         self.rules = Rules.from_config(cfg.privacy)
         self.aggregator = Aggregator(keep_text=cfg.capture.store_typed_text)
         self.backend = backend or get_backend()
-        self.listeners = InputListeners(self.aggregator, self._on_action, self._input_allowed, self._monitor_of)
+        self.listeners = InputListeners(self.aggregator, self._on_action, self._input_focus, self._monitor_of)
         self.lookup = ElementLookup(probe, self.rules.excluded, self.aggregator)
         self.keeper = FrameKeeper(cfg.capture, self.writer)
         self.input_ok = False
@@ -141,8 +141,9 @@ class Engine:
             log.info("retention removed %s", result)
 
     # --- input (listener threads) -----------------------------------------------------------------------
-    def _input_allowed(self) -> bool:
-        """Asked on the listener thread for every key, click and scroll: False drops it at that moment."""
+    def _input_focus(self) -> tuple[str | None, str | None] | None:
+        """Asked on the listener thread for every key, click and scroll: the focused window's (app, title),
+        or None when input must be dropped at that moment (an excluded window, or focus cannot be told)."""
         backend = getattr(self._local, "backend", None)
         if backend is None:
             backend = self._local.backend = get_backend()
@@ -150,8 +151,10 @@ class Engine:
             win = backend.active_window()
         except Exception:  # noqa: BLE001 - cannot tell which window has focus: keep nothing
             self._local.backend = None
-            return False
-        return win is None or self.rules.excluded(win.names, win.title) is None
+            return None
+        if win is None:
+            return (None, None)
+        return None if self.rules.excluded(win.names, win.title) else (win.app, win.title)
 
     def _monitor_of(self, x: int, y: int) -> int | None:
         screen = self.screen
@@ -208,12 +211,13 @@ class Engine:
         if win is None or win.app == self._last_app:
             return
         hidden = self.rules.excluded(win.names, win.title) is not None
-        if self._last_app is not None or self._last_hidden:
-            self.aggregator.app_switch(time.time(), None if self._last_hidden else self._last_app,
+        last_app, last_hidden = self._last_app, self._last_hidden
+        self._last_app, self._last_hidden = win.app, hidden  # first: the before frame looks at the window again
+        if last_app is not None or last_hidden:
+            self.aggregator.app_switch(time.time(), None if last_hidden else last_app,
                                        None if hidden else win.app, None if hidden else win.title)
             self._before_job()
             self._settle_later("app_switch")
-        self._last_app, self._last_hidden = win.app, hidden
 
     def tick(self) -> None:
         if self.stop_event.is_set():
@@ -232,7 +236,7 @@ class Engine:
         self.keeper.store(grabs, "interval", self.cfg.capture.change_threshold)
         self._flush()
 
-    def _grab_now(self, now: float) -> list[Grab] | None:
+    def _grab_now(self, now: float, assign: bool = True) -> list[Grab] | None:
         """A fresh grab of every captured monitor, kept as the latest; None when nothing may be grabbed."""
         blocked = self._blocked(now)
         if blocked:
@@ -248,7 +252,8 @@ class Engine:
         after = self._window()  # focus may have moved to an excluded window during the grab
         if shots is None or (after is not None and self.rules.excluded(after.names, after.title)):
             return None
-        self._assign_before(now)  # actions up to this grab get the grab before it
+        if assign:
+            self._assign_before(now)  # actions up to this grab get the grab before it
         grabs = [Grab(shot, now, win.app if win else None, win.title if win else None) for shot in shots]
         for g in grabs:
             self.keeper.remember(g)
@@ -264,7 +269,15 @@ class Engine:
         waiting = self.aggregator.needing_before(upto)
         if not waiting:
             return
-        tokens: dict[int, int | None] = {}
+        switches = [p for p in waiting if isinstance(p.event, ev.AppSwitch)]
+        self._before_from_latest(switches)  # noticed after focus moved: the latest grab is the old window
+        others = [p for p in waiting if not isinstance(p.event, ev.AppSwitch)]
+        if others and self._stale():  # focus moved since the last grab: that grab shows the previous window
+            self._grab_now(time.time(), assign=False)
+        self._before_from_latest(others)
+
+    def _before_from_latest(self, waiting: list[Pending]) -> None:
+        tokens: dict[int | None, int | None] = {}
         for mon in {self._monitor_for(p) for p in waiting}:
             latest = self.keeper.latest.get(mon) if mon is not None else None
             if latest is None:
@@ -275,6 +288,11 @@ class Engine:
                 tokens[mon] = self.keeper.stored.get(mon)
         for p in waiting:
             p.before, p.has_before = tokens.get(self._monitor_for(p)), True
+
+    def _stale(self) -> bool:
+        win = self._window()
+        now = (win.app, win.title) if win else (None, None)
+        return any((g.app, g.title) != now for g in self.keeper.latest.values())
 
     def _typing_job(self) -> None:
         """A typing burst ended (Enter or a pause): its after frame shows what was typed, taken at once."""
