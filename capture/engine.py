@@ -316,12 +316,14 @@ class Engine:
         self._flush()
 
     def _after_frames(self, trigger: str, only: type | None = None, grabs: list[Grab] | None = None) -> None:
+        """Store the after frame of ended actions; a settled screen is stored even when none waits (what
+        a command printed after its Enter is the next action's evidence)."""
         waiting = [p for p in self.aggregator.needing_after() if only is None or isinstance(p.event, only)]
-        if not waiting:
+        if not waiting and grabs is None:
             return
         if grabs is None:
             grabs = self._grab_now(time.time()) or []
-        wanted = {self._monitor_for(p) for p in waiting}
+        wanted = {self._monitor_for(p) for p in waiting} or {self._monitor_for(Pending(0.0, ev.Other()))}
         tokens = self.keeper.store([g for g in grabs if g.monitor in wanted], trigger)
         for p in waiting:
             p.after, p.has_after = tokens.get(self._monitor_for(p)), True
