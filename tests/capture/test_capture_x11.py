@@ -149,3 +149,28 @@ def test_typed_text_opt_in_never_in_excluded_windows(xdisplay, xterm, start_capt
     for path in deskscribe_home.iterdir():
         if path.name.startswith("deskscribe.db"):
             assert CANARY.encode() not in path.read_bytes() and b"hidden" not in path.read_bytes(), path
+
+
+def test_input_in_an_excluded_window_is_dropped_at_once(xdisplay, xterm, start_capture, capdb, deskscribe_home):
+    """Before: input made in an excluded window was dropped only if a tick saw that window; with a long
+    interval, keys, a shortcut and a click made there landed on the next allowed frame."""
+    write_config(deskscribe_home, {"capture": {"interval_s": 30.0}})
+    notes = xterm("plain notes", "cat", "80x20+0+0")
+    vault = xterm("my password vault", "cat", "80x20+200+200", wm_class="Vault")
+    focus(notes)
+    proc = start_capture()
+    poll(lambda: capdb.frames(), what="the first frame")
+    focus(vault)
+    xdo("type", "--delay", "15", "hidden words")
+    xdo("key", "ctrl+shift+k")
+    xdo("mousemove", "--window", vault, "50", "50", "click", "3")
+    focus(notes)
+    xdo("type", "--delay", "15", "seen")
+    xdo("mousemove", "--window", notes, "60", "60", "click", "1")
+    poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'click'"), what="the click in notes")
+    assert proc.stop() == 0, proc.stderr()
+    rows = [(k, json.loads(d)) for k, d in capdb.rows("SELECT kind, details FROM events")]
+    assert sum(d["count"] for k, d in rows if k == "keys") == len("seen")
+    assert [d["button"] for k, d in rows if k == "click"] == ["left"]  # not the right click in the vault
+    assert not [d for k, d in rows if k == "shortcut"]
+    assert not capdb.rows("SELECT 1 FROM frames WHERE window_title LIKE '%vault%'")
