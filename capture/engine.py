@@ -283,7 +283,7 @@ class Engine:
             if latest is None:
                 tokens[mon] = None  # nothing grabbed yet (capture just started): no before frame
             elif self.cfg.capture.frame_on_click:
-                tokens.update(self.keeper.store([latest], "action"))
+                tokens.update(self.keeper.store([latest], "action", self._blink_threshold()))
             else:
                 tokens[mon] = self.keeper.stored.get(mon)
         for p in waiting:
@@ -324,9 +324,15 @@ class Engine:
         if grabs is None:
             grabs = self._grab_now(time.time()) or []
         wanted = {self._monitor_for(p) for p in waiting} or {self._monitor_for(Pending(0.0, ev.Other()))}
-        tokens = self.keeper.store([g for g in grabs if g.monitor in wanted], trigger)
+        threshold = 0.0 if trigger == "typing" else self._blink_threshold()  # typed text: every character
+        tokens = self.keeper.store([g for g in grabs if g.monitor in wanted], trigger, threshold)
         for p in waiting:
             p.after, p.has_after = tokens.get(self._monitor_for(p)), True
+
+    def _blink_threshold(self) -> float:
+        """Frames around actions count smaller changes than the tick, but not a blinking text cursor
+        (a 1 px × 16 px caret is ~4 of the grid's samples, 0.00006 of a 1280×800 screen)."""
+        return self.cfg.capture.change_threshold / 5
 
     def _monitor_for(self, p: Pending) -> int | None:
         """Pointer actions: the monitor they happened on; the rest: where the last click was (else the first)."""

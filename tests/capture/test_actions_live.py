@@ -186,6 +186,27 @@ def test_every_action_has_its_frames_element_and_name(apps, start_capture, capdb
     finally:
         db.conn.close()
 
+    # … and export: a person's description per episode, then the JSONL export carries every action
+    from deskscribe.storage import descriptions
+
+    rw = open_db(capdb.path)
+    try:
+        for ep in episodes:
+            descriptions.add_description(rw, ep, "Worked in a terminal, an editor and a calculator.", ["Worked"],
+                                         author="person")
+    finally:
+        rw.conn.close()
+    out = deskscribe_home.parent / "export"
+    result = runner.invoke(main, ["export", "jsonl", str(out), "--progress", "none"])
+    assert result.exit_code == 0, result.output
+    exported = [json.loads(line) for f in sorted(out.rglob("*.jsonl")) for line in f.read_text().splitlines()]
+    actions = [e for ex in exported for e in ex.get("events", [])]
+    assert {"keys": "ctrl+s"} in [e["details"] for e in actions if e["kind"] == "shortcut"]
+    assert ("XTerm", "Mousepad") in [(e["details"].get("from_app"), e["details"].get("to_app")) for e in actions
+                                     if e["kind"] == "app_switch"]
+    assert ("menu", "File") in [(e["details"]["element"]["role"], e["details"]["element"]["name"]) for e in actions
+                                if e["kind"] == "click" and e["details"].get("element")]
+
 
 def apps_dir(capdb) -> str:  # the fixture's work folder, next to the data folder
     return str(Path(capdb.path).parent.parent / "work")
