@@ -118,7 +118,8 @@ class Aggregator:
             burst.last_ts = ts
             return started
 
-    def key_down(self, ts: float, key: str, char: str | None = None, where: object = None) -> tuple[str, Pending] | None:
+    def key_down(self, ts: float, key: str, char: str | None = None,
+                 where: object = None) -> tuple[str, Pending] | None:
         """Record a key press. Returns what it started or ended, for the engine's frames:
         ('shortcut', p), ('typing', p) for the first key of a burst, ('enter', p) when Enter ended one.
 

@@ -26,7 +26,7 @@ SCREEN_COORDS = 0
 STATE_ACTIVE, STATE_SHOWING = 1, 25
 MAX_DEPTH = 24
 MAX_CHILDREN = 64  # children looked at by extents, where GetAccessibleAtPoint finds nothing
-DEADLINE_S = 0.25  # one whole lookup; a click without element is better than a late one
+DEADLINE_S = 0.5  # one whole lookup (a busy app answers late); a click without element beats a late one
 
 
 def _jeepney() -> Any:
