@@ -121,6 +121,8 @@ def run_session(display: str, base_env: dict[str, str], seconds: float, code: Pa
     home.mkdir()
     work.mkdir()
     env = {**base_env, "DISPLAY": display, "DESKSCRIBE_HOME": str(home)}
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):  # fresh apps: no "restore session?"
+        env[name] = str(tmp / name.lower())
     desk = Desk(display, env, work)
     cmd = [sys.executable, "-m", "deskscribe", "capture"]
     proc = subprocess.Popen(cmd, env=env, cwd=code or Path(__file__).resolve().parents[1],

@@ -110,7 +110,10 @@ class ActionFrames:
             grabs = self._grab_now(time.time()) or []
         wanted = {self._monitor_for(p) for p in waiting} or {self._monitor_for(Pending(0.0, ev.Other()))}
         threshold = 0.0 if trigger == "typing" else self._blink_threshold()  # typed text: every character
-        tokens = self.keeper.store([g for g in grabs if g.monitor in wanted], trigger, threshold)
+        if self.cfg.capture.frame_on_click:
+            tokens = self.keeper.store([g for g in grabs if g.monitor in wanted], trigger, threshold)
+        else:  # no frames of their own: the last stored frame of the monitor
+            tokens = {m: self.keeper.stored.get(m) for m in wanted if m is not None}
         for p in waiting:
             p.after, p.has_after = tokens.get(self._monitor_for(p)), True
 
