@@ -1,7 +1,10 @@
-"""Capture costs on a real X server: grab, change test, encoders, and the capture process's CPU use.
+"""Capture costs on a real X server: grab, change test, encoders, the capture process's CPU use, and a
+scripted few-minute session (bench/capture_session.py) run on this checkout and on an older commit.
 
-Run: /tmp/venv/bin/python bench/capture_bench.py   (needs Xvfb and xterm; starts its own display)
-Writes bench/out/capture_bench.{json,md} and copies the Markdown to bench/results/.
+Run: .venv/bin/python bench/capture_bench.py [--minutes 3] [--base REV]
+(needs Xvfb, openbox, xterm, mousepad, xcalc, dbus-daemon, at-spi2-core; starts its own displays and D-Bus
+session). --base defaults to the merge base with main: the code before frames around actions.
+Writes bench/out/capture_bench.{json,md} and copies both to bench/results/.
 """
 
 from __future__ import annotations
@@ -147,6 +150,41 @@ def process_cpu(display: str, seconds: float, ticker: bool) -> dict[str, Any]:
 CHOOSABLE = {"JPEG q80": "jpeg", "WebP q80 method 0": "webp", "PNG level 1": "png"}
 
 
+def session_markdown(res: dict[str, Any]) -> list[str]:
+    sess = res.get("session")
+    if not sess:
+        return []
+    names = {"before": "before (busy pace)", "after": "after (busy pace)", "after_calm": "after (calm pace)"}
+    runs = [(names[k], sess[k]) for k in ("before", "after", "after_calm") if sess.get(k)]
+    a = sess["after"]
+    lines = ["", f"## Scripted session ({a['seconds']:.0f} s per run)", "",
+             "Xvfb 1280×800 in a D-Bus session with the accessibility bus; xterm (commands), mousepad (clicks, "
+             "typing, Ctrl+S, the File menu), xcalc (keys), scrolls and app switches by xdotool "
+             "(bench/capture_session.py); `deskscribe capture` at the default settings (interval 2 s, "
+             "debounce 0.5 s, JPEG q80). "
+             f"`before` = commit {sess.get('base', '?')} (events joined the next tick's frame), `after` = this "
+             "checkout. Per hour / per 8 h figures extrapolate the bench's pace linearly: 8 hours of "
+             "continuous activity at this pace, a busy day (idle time stores far less).", "",
+             "| run | actions / min | CPU % of one core | frames | image MB | frames / h | MB / h | MB / 8 h | "
+             "events | with a before frame | clicks with element |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in runs:
+        lines.append(f"| {name} | {r['actions_per_min']} | {r['cpu_percent_one_core']:.2f} | {r['frames']} | "
+                     f"{r['image_mb']} | "
+                     f"{r['frames_per_hour']} | {r['mb_per_hour']} | {r['mb_per_8h']} | {r['events']} | "
+                     f"{100 * (r['share_with_before_frame'] or 0):.0f} % | "
+                     f"{r['clicks_with_element']} / {r['clicks']} |")
+    lines += ["", f"Frames by trigger (after, busy): {json.dumps(a['frames_by_trigger'], sort_keys=True)}; events "
+              f"by kind: {json.dumps(a['events_by_kind'], sort_keys=True)}. Clicks on xcalc, which publishes "
+              "nothing on the accessibility bus, are stored with `element: null`; the capture log's summary "
+              f"(busy run): {a.get('element_lookups')}.", "",
+              "Targets ≤ 2 % of one core and ≤ 250 MB per 8 h:"]
+    for name, r in runs[1:] if sess.get("before") else runs:
+        lines.append(f"- {name}: CPU {'met' if r['cpu_percent_one_core'] <= 2 else 'NOT met'} "
+                     f"({r['cpu_percent_one_core']:.2f} %), storage {'met' if r['mb_per_8h'] <= 250 else 'NOT met'} "
+                     f"({r['mb_per_8h']} MB / 8 h at {r['actions_per_min']} actions/min).")
+    return lines
+
+
 def markdown(res: dict[str, Any]) -> str:
     m = res["micro"]
     lines = [
@@ -172,15 +210,74 @@ def markdown(res: dict[str, Any]) -> str:
               "| screen | seconds | CPU % | frames stored (whole run) |", "|---|---|---|---|"]
     for r in res["process"]:
         lines.append(f"| {r['screen']} | {r['seconds']} | {r['cpu_percent']:.1f} | {r['frames_stored_total']} |")
-    lines += ["", f"Default chosen: **{res['choice']}**.", ""]
-    return "\n".join(lines)
+    lines += ["", f"Default chosen: **{res['choice']}**."]
+    lines += session_markdown(res)
+    return "\n".join(lines) + "\n"
+
+
+def start_session_display() -> tuple[str, dict[str, str], list[subprocess.Popen[Any]]]:
+    """A second display (1280×800) with openbox, in a D-Bus session of its own."""
+    n = next(n for n in range(500, 600) if not Path(f"/tmp/.X11-unix/X{n}").exists()
+             and not Path(f"/tmp/.X{n}-lock").exists())
+    display = f":{n}"
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    assert bus.stdout is not None
+    env = {**os.environ, "DISPLAY": display, "DBUS_SESSION_BUS_ADDRESS": bus.stdout.readline().strip()}
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "+extension", "RECORD",
+                             "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while subprocess.run(["xdpyinfo", "-display", display], capture_output=True).returncode != 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError("Xvfb did not start")
+        time.sleep(0.1)  # polling the X server: nothing to block on
+    wm = subprocess.Popen(["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # openbox takes the screen; no event tells when
+    return display, env, [bus, xvfb, wm]
+
+
+def default_base() -> str | None:
+    out = subprocess.run(["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True)
+    return out.stdout.strip()[:12] if out.returncode == 0 and out.stdout.strip() else None
+
+
+CALM_PACE = 3.0  # pauses three times as long: about 12 actions a minute instead of 36
+
+
+def sessions(minutes: float, base: str | None) -> dict[str, Any]:
+    from capture_session import overlay, run_session
+
+    display, env, procs = start_session_display()
+    tmp = Path(tempfile.mkdtemp(prefix="deskscribe-bench-base-"))
+    try:
+        out: dict[str, Any] = {"base": base, "after": run_session(display, env, minutes * 60, None),
+                               "after_calm": run_session(display, env, minutes * 60, None, pace=CALM_PACE)}
+        if base:
+            subprocess.run(["git", "worktree", "add", "--detach", str(tmp / "src"), base], cwd=ROOT, check=True,
+                           capture_output=True)
+            out["before"] = run_session(display, env, minutes * 60, overlay(tmp / "src", tmp / "pkg"))
+        return out
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait()
+        if (tmp / "src").exists():
+            subprocess.run(["git", "worktree", "remove", "--force", str(tmp / "src")], cwd=ROOT, capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=3.0, help="length of each scripted session run")
+    ap.add_argument("--base", default=default_base(), help="commit to compare with ('' = none)")
+    args = ap.parse_args()
     display, procs = start_display()
     try:
         res: dict[str, Any] = {"when": time.strftime("%Y-%m-%d"),
-                               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
+                               "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                                          f"Python {platform.python_version()}"}
         res["micro"] = micro(display)
         res["process"] = [process_cpu(display, 20, ticker=False), process_cpu(display, 20, ticker=True)]
         options = [r for r in res["micro"]["encoders"] if r["encoder"] in CHOOSABLE]
@@ -194,12 +291,14 @@ def main() -> None:
         for p in reversed(procs):
             p.terminate()
             p.wait()
+    res["session"] = sessions(args.minutes, args.base or None) if args.minutes > 0 else None
     OUT.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (OUT / "capture_bench.json").write_text(json.dumps(res, indent=2))
     md = markdown(res)
     (OUT / "capture_bench.md").write_text(md)
-    shutil.copy(OUT / "capture_bench.md", RESULTS / "capture_bench.md")
+    for name in ("capture_bench.md", "capture_bench.json"):
+        shutil.copy(OUT / name, RESULTS / name)
     print(md)
 
 

@@ -62,6 +62,7 @@ class Pending:
     looked_up: bool = False  # the accessibility bus was asked (element None = nothing exposed)
     dropped: bool = False  # privacy: the click hit an excluded window
     text: list[str] = field(default_factory=list)  # opted-in typed text of a keys burst
+    where: object = None  # the focused window a keys burst is typed into
 
     def events(self) -> list[ev.Event]:
         out: list[ev.Event] = [self.event]
@@ -117,9 +118,12 @@ class Aggregator:
             burst.last_ts = ts
             return started
 
-    def key_down(self, ts: float, key: str, char: str | None = None) -> tuple[str, Pending] | None:
+    def key_down(self, ts: float, key: str, char: str | None = None,
+                 where: object = None) -> tuple[str, Pending] | None:
         """Record a key press. Returns what it started or ended, for the engine's frames:
-        ('shortcut', p), ('typing', p) for the first key of a burst, ('enter', p) when Enter ended one."""
+        ('shortcut', p), ('typing', p) for the first key of a burst, ('enter', p) when Enter ended one.
+
+        ``where`` names the focused window: a burst ends ("focus") when a key lands in another window."""
         with self._lock:
             self.last_input_ts = max(self.last_input_ts, ts)
             mod = modifier_of(key)
@@ -132,9 +136,11 @@ class Aggregator:
                 p = Pending(ts, ev.Shortcut(shortcut), last_ts=ts)
                 self._pending.append(p)
                 return "shortcut", p
+            if self._keys is not None and _moved(self._keys.where, where):
+                self._end_keys(ts, "focus")
             started = self._keys is None
             if started:
-                self._keys = Pending(ts, ev.Keys(0), open=True, last_ts=ts)
+                self._keys = Pending(ts, ev.Keys(0), open=True, last_ts=ts, where=where)
                 self._pending.append(self._keys)
             burst = self._keys
             assert burst is not None
@@ -224,6 +230,12 @@ class Aggregator:
     def _end_scroll(self) -> None:
         if self._scroll is not None:
             self._scroll.open, self._scroll = False, None
+
+
+def _moved(a: object, b: object) -> bool:
+    """Focus moved between two keys' windows; an unknown window (no app: a focus change in flight) is not."""
+    known = [w for w in (a, b) if isinstance(w, tuple) and w[0] is not None]
+    return len(known) == 2 and a != b
 
 
 def _type(text: list[str], key: str, char: str | None) -> None:

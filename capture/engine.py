@@ -29,13 +29,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from deskscribe.capture.accessibility import get_probe
 from deskscribe.capture.activity import Aggregator, Pending
-from deskscribe.capture.keeper import FrameKeeper, Grab, same_screen
+from deskscribe.capture.around import STUCK_S, ActionFrames
+from deskscribe.capture.keeper import FrameKeeper, Grab
 from deskscribe.capture.listeners import InputListeners
 from deskscribe.capture.lookup import ElementLookup
 from deskscribe.capture.privacy import Rules
 from deskscribe.capture.screen import Screen, Shot, select
 from deskscribe.capture.window import WAYLAND_NOTE, NullBackend, WindowBackend, WindowInfo, get_backend, is_wayland
-from deskscribe.capture.writer import Action, Captured, Status, Task, Writer
+from deskscribe.capture.writer import Action, Status, Task, Writer
+from deskscribe.storage import events as ev
 from deskscribe.config import Config
 from deskscribe.errors import ConfigError
 from deskscribe.storage import events as ev
@@ -48,12 +50,9 @@ WATCH_S = 0.5  # how often the focused window is checked for app switches
 MONITORS_S = 10.0  # how often the monitor layout is re-read
 DISK_RETRY_S = 5.0  # after the writer hit a full disk, try again this often
 MAX_BACKOFF_S = 60.0
-SETTLE_POLL_S = 0.25  # a screen still changing is looked at again this much later …
-SETTLE_MAX_S = 2.0  # … for at most this long after the action ended
-STUCK_S = 3.0  # an ended action still without after frame this long after its debounce: take one now
 
 
-class Engine:
+class Engine(ActionFrames):
     def __init__(self, cfg: Config, db_path: Path, backend: WindowBackend | None = None,
                  probe: Any = get_probe) -> None:
         self.cfg, self.db_path = cfg, db_path
@@ -71,7 +70,7 @@ class Engine:
         self.rules = Rules.from_config(cfg.privacy)
         self.aggregator = Aggregator(keep_text=cfg.capture.store_typed_text)
         self.backend = backend or get_backend()
-        self.listeners = InputListeners(self.aggregator, self._on_action, self._input_allowed, self._monitor_of)
+        self.listeners = InputListeners(self.aggregator, self._on_action, self._input_focus, self._monitor_of)
         self.lookup = ElementLookup(probe, self.rules.excluded, self.aggregator)
         self.keeper = FrameKeeper(cfg.capture, self.writer)
         self.input_ok = False
@@ -120,6 +119,7 @@ class Engine:
         self.listeners.stop()
         self.scheduler.shutdown(wait=True)
         self.lookup.stop()
+        log.info("%s", self.lookup.summary())
         self._flush(force=True)
         self.writer.finish()
         for closer in (self.backend.close, self.screen.close if self.screen else None,
@@ -147,8 +147,9 @@ class Engine:
             log.info("retention removed %s", result)
 
     # --- input (listener threads) -----------------------------------------------------------------------
-    def _input_allowed(self) -> bool:
-        """Asked on the listener thread for every key, click and scroll: False drops it at that moment."""
+    def _input_focus(self) -> tuple[str | None, str | None] | None:
+        """Asked on the listener thread for every key, click and scroll: the focused window's (app, title),
+        or None when input must be dropped at that moment (an excluded window, or focus cannot be told)."""
         backend = getattr(self._local, "backend", None)
         if backend is None:
             backend = self._local.backend = get_backend()
@@ -156,8 +157,10 @@ class Engine:
             win = backend.active_window()
         except Exception:  # noqa: BLE001 - cannot tell which window has focus: keep nothing
             self._local.backend = None
-            return False
-        return win is None or self.rules.excluded(win.names, win.title) is None
+            return None
+        if win is None:
+            return (None, None)
+        return None if self.rules.excluded(win.names, win.title) else (win.app, win.title)
 
     def _monitor_of(self, x: int, y: int) -> int | None:
         screen = self.screen
@@ -214,12 +217,13 @@ class Engine:
         if win is None or win.app == self._last_app:
             return
         hidden = self.rules.excluded(win.names, win.title) is not None
-        if self._last_app is not None or self._last_hidden:
-            self.aggregator.app_switch(time.time(), None if self._last_hidden else self._last_app,
+        last_app, last_hidden = self._last_app, self._last_hidden
+        self._last_app, self._last_hidden = win.app, hidden  # first: the before frame looks at the window again
+        if last_app is not None or last_hidden:
+            self.aggregator.app_switch(time.time(), None if last_hidden else last_app,
                                        None if hidden else win.app, None if hidden else win.title)
             self._before_job()
             self._settle_later("app_switch")
-        self._last_app, self._last_hidden = win.app, hidden
 
     def tick(self) -> None:
         if self.stop_event.is_set():
@@ -234,11 +238,12 @@ class Engine:
         if grabs is None:
             return
         idle = self.idle_seconds(now) >= self.cfg.capture.idle_s
-        self._set_status("idle" if idle else "capturing", "no input for a while: only changes are stored" if idle else "")
+        self._set_status("idle" if idle else "capturing",
+                         "no input for a while: only changes are stored" if idle else "")
         self.keeper.store(grabs, "interval", self.cfg.capture.change_threshold)
         self._flush()
 
-    def _grab_now(self, now: float) -> list[Grab] | None:
+    def _grab_now(self, now: float, assign: bool = True) -> list[Grab] | None:
         """A fresh grab of every captured monitor, kept as the latest; None when nothing may be grabbed."""
         blocked = self._blocked(now)
         if blocked:
@@ -254,81 +259,12 @@ class Engine:
         after = self._window()  # focus may have moved to an excluded window during the grab
         if shots is None or (after is not None and self.rules.excluded(after.names, after.title)):
             return None
-        self._assign_before(now)  # actions up to this grab get the grab before it
+        if assign:
+            self._assign_before(now)  # actions up to this grab get the grab before it
         grabs = [Grab(shot, now, win.app if win else None, win.title if win else None) for shot in shots]
         for g in grabs:
             self.keeper.remember(g)
         return grabs
-
-    def _before_job(self) -> None:
-        if not self.stop_event.is_set() and not self._blocked(time.time()):
-            self._assign_before(time.time())
-            self._flush()
-
-    def _assign_before(self, upto: float) -> None:
-        """Store the latest grab as the before frame of each action that started by ``upto``."""
-        waiting = self.aggregator.needing_before(upto)
-        if not waiting:
-            return
-        tokens: dict[int, int | None] = {}
-        for mon in {self._monitor_for(p) for p in waiting}:
-            latest = self.keeper.latest.get(mon) if mon is not None else None
-            if latest is None:
-                tokens[mon] = None  # nothing grabbed yet (capture just started): no before frame
-            elif self.cfg.capture.frame_on_click:
-                tokens.update(self.keeper.store([latest], "action"))
-            else:
-                tokens[mon] = self.keeper.stored.get(mon)
-        for p in waiting:
-            p.before, p.has_before = tokens.get(self._monitor_for(p)), True
-
-    def _typing_job(self) -> None:
-        """A typing burst ended (Enter or a pause): its after frame shows what was typed, taken at once."""
-        self._after_frames("typing", only=ev.Keys)
-        self._flush()
-
-    def _settle_job(self, trigger: str) -> None:
-        """The after frame of ended actions, once two looks in a row see the same screen (or SETTLE_MAX_S)."""
-        now = time.time()
-        since = self._settle_since = self._settle_since or now
-        latest = dict(self.keeper.latest)
-        grabs = self._grab_now(now)
-        if grabs is None:
-            self._after_frames(trigger, grabs=[])
-        elif now - since < SETTLE_MAX_S and not all(same_screen(latest.get(g.monitor), g) for g in grabs):
-            self._run_soon(self._settle_job, "settle", SETTLE_POLL_S, (trigger,))
-            return
-        else:
-            self._after_frames(trigger, grabs=grabs)
-        self._settle_since = None
-        self._flush()
-
-    def _after_frames(self, trigger: str, only: type | None = None, grabs: list[Grab] | None = None) -> None:
-        waiting = [p for p in self.aggregator.needing_after() if only is None or isinstance(p.event, only)]
-        if not waiting:
-            return
-        if grabs is None:
-            grabs = self._grab_now(time.time()) or []
-        wanted = {self._monitor_for(p) for p in waiting}
-        tokens = self.keeper.store([g for g in grabs if g.monitor in wanted], trigger)
-        for p in waiting:
-            p.after, p.has_after = tokens.get(self._monitor_for(p)), True
-
-    def _monitor_for(self, p: Pending) -> int | None:
-        """Pointer actions: the monitor they happened on; the rest: where the last click was (else the first)."""
-        if p.monitor is not None:
-            return p.monitor
-        mons = self._monitors()
-        if self._pointer_monitor is not None and any(m.index == self._pointer_monitor for m in mons):
-            return self._pointer_monitor
-        return mons[0].index if mons else None
-
-    def _flush(self, force: bool = False) -> None:
-        """Hand finished actions to the writer (all of them when stopping)."""
-        ready = self.aggregator.take_ready(force=force)
-        self._unsent += [Action(p.ts, p.events(), p.before, p.after, p.looked_up) for p in ready]
-        if self._unsent and self.writer.submit(Captured(time.time(), None, None, [], self._unsent)):
-            self._unsent = []
 
     def _set_status(self, state_name: str, message: str = "") -> None:
         if self.status.set(state_name, message):

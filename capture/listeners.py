@@ -72,8 +72,9 @@ def _wait_ready(listener: Any, timeout: float) -> bool:
 class InputListeners:
     """Starts both listeners; ``start()`` returns None when they run, else why they cannot.
 
-    ``allowed()`` is asked on the listener thread before any input counts: False (focus is on an excluded
-    window, or cannot be told) drops it there and then. ``on_action(what, pending)`` tells the engine an
+    ``focus()`` is asked on the listener thread before any input counts: None (focus is on an excluded
+    window, or cannot be told) drops it there and then; else it names the focused window, so a typing burst
+    ends where focus moved. ``on_action(what, pending)`` tells the engine an
     action started or ended, so it can keep the frames around it; ``monitor_of(x, y)`` places pointer input.
     """
 
@@ -81,11 +82,11 @@ class InputListeners:
         self,
         aggregator: Aggregator,
         on_action: Callable[[str, Pending], None] = lambda what, p: None,
-        allowed: Callable[[], bool] = lambda: True,
+        focus: Callable[[], tuple[str | None, str | None] | None] = lambda: (None, None),
         monitor_of: Callable[[int, int], int | None] = lambda x, y: None,
     ) -> None:
         self.aggregator = aggregator
-        self._on_action, self._allowed, self._monitor_of = on_action, allowed, monitor_of
+        self._on_action, self._focus, self._monitor_of = on_action, focus, monitor_of
         self._listeners: list[Any] = []
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> str | None:
@@ -121,13 +122,13 @@ class InputListeners:
         self._listeners = []
 
     def _click(self, x: int, y: int, button: Any, pressed: bool) -> None:
-        if pressed and self._allowed():
+        if pressed and self._focus() is not None:
             p = self.aggregator.click(time.time(), getattr(button, "name", str(button)), x, y, self._monitor_of(x, y))
             if p is not None:
                 self._on_action("click", p)
 
     def _scroll(self, x: int, y: int, dx: int, dy: int) -> None:
-        if self._allowed():
+        if self._focus() is not None:
             p = self.aggregator.scroll(time.time(), x, y, dx, dy, self._monitor_of(x, y))
             if p is not None:
                 self._on_action("scroll", p)
@@ -136,9 +137,10 @@ class InputListeners:
         if key is None:
             return
         name, char = key_name(key)
-        if modifier_of(name) is None and not self._allowed():
+        where = self._focus() if modifier_of(name) is None else None
+        if modifier_of(name) is None and where is None:
             return  # modifiers are tracked even then, or a shortcut would miss its Ctrl after a switch
-        news = self.aggregator.key_down(time.time(), name, char)
+        news = self.aggregator.key_down(time.time(), name, char, where)
         if news is not None:
             self._on_action(*news)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,9 @@ class ElementLookup(threading.Thread):
         self._make_probe, self._excluded, self._agg = make_probe, excluded, aggregator
         self._queue: queue.Queue[Pending | None] = queue.Queue(maxsize=QUEUE_SIZE)
         self.probe_name = "starting"
-        self.lookups = 0
+        self.lookups = 0  # answered (an element or nothing exposed)
+        self.failed = 0  # timed out or the bus said no: the click went without element
+        self.seconds: list[float] = []
 
     def submit(self, p: Pending) -> bool:
         """Queue a click's lookup (listener thread: never blocks). False: it goes without element."""
@@ -42,6 +45,11 @@ class ElementLookup(threading.Thread):
         except queue.Full:
             p.lookup = False
             return False
+
+    def summary(self) -> str:
+        times = sorted(self.seconds)
+        median = f", median {1000 * times[len(times) // 2]:.1f} ms, max {1000 * times[-1]:.1f} ms" if times else ""
+        return f"element lookups ({self.probe_name}): {self.lookups} answered{median}; {self.failed} failed"
 
     def stop(self, timeout: float = 5.0) -> None:
         if self.is_alive():
@@ -76,13 +84,16 @@ class ElementLookup(threading.Thread):
     def _look(self, probe: Probe, p: Pending) -> None:
         click = p.event
         assert isinstance(click, Click) and click.x is not None and click.y is not None
+        start = time.monotonic()
         try:
             hit = probe.element_at(click.x, click.y)
         except Exception as exc:  # noqa: BLE001 - a hung or vanished app: this click goes without element
             log.debug("element lookup failed: %s", exc)
+            self.failed += 1
             self._agg.set_element(p, None, dropped=False, looked_up=False)
             return
         self.lookups += 1
+        self.seconds.append(time.monotonic() - start)
         if isinstance(probe, NullProbe):
             self._agg.set_element(p, None, dropped=False, looked_up=False)
             return

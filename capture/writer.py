@@ -1,8 +1,8 @@
 """The one thread that writes capture data to SQLite: frames, events, episodes, state and retention.
 
 Everything reaches it through a bounded queue; when the queue is full the capturer drops the frame rather
-than block. A whole capture tick (every monitor's frame and the interval's events) is one transaction, so a
-crash loses at most the tick in flight. A full disk is caught here: frames are dropped and the state reads
+than block. The frames of one grab (every changed monitor) are one transaction, and each batch of finished
+actions another, so a crash loses at most what was in flight. A full disk is caught here: frames are dropped and the state reads
 ``disk_full`` until a write succeeds again.
 """
 

@@ -6,7 +6,7 @@ module; nothing else writes or parses the ``events.details`` JSON. A stored row 
 ``003_event_vocabulary`` rewrites (``combo`` for shortcuts, ``from``/``to`` for app switches).
 
 Coordinates are desktop pixels (the virtual screen, as the window manager and AT-SPI report them); ``monitor``
-is the index of the monitor the point lies on (0-based, as in ``frames.monitor``) where known.
+is the monitor the point lies on, numbered as in ``frames.monitor`` (mss numbering: 1 = the first), where known.
 Text a person typed (:class:`Text`) exists only when the person opted in (``capture.store_typed_text``).
 """
 

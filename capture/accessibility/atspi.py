@@ -26,7 +26,7 @@ SCREEN_COORDS = 0
 STATE_ACTIVE, STATE_SHOWING = 1, 25
 MAX_DEPTH = 24
 MAX_CHILDREN = 64  # children looked at by extents, where GetAccessibleAtPoint finds nothing
-DEADLINE_S = 0.25  # one whole lookup; a click without element is better than a late one
+DEADLINE_S = 0.5  # one whole lookup (a busy app answers late); a click without element beats a late one
 
 
 def _jeepney() -> Any:
@@ -71,10 +71,65 @@ def _inside(box: tuple[int, int, int, int], x: int, y: int) -> bool:
     return bw > 0 and bh > 0 and bx <= x < bx + bw and by <= y < by + bh
 
 
+class XWindows:
+    """The X top-level window at a point and its process id (``_NET_WM_PID``).
+
+    AT-SPI alone cannot tell which window is on top at a point: a window behind another also holds it. So
+    the probe asks X which top-level is at the point (root's children, top of the stack first) and keeps
+    only the application with that process id. A top-level without pid is an app that publishes nothing
+    (xterm, xcalc): no element.
+    """
+
+    def __init__(self) -> None:
+        from Xlib import X, Xatom, display
+
+        self._d = display.Display()
+        self._X, self._Xatom = X, Xatom
+        self._root = self._d.screen().root
+        self._pid, self._state = self._d.intern_atom("_NET_WM_PID"), self._d.intern_atom("WM_STATE")
+
+    def pid_at(self, x: int, y: int) -> int | None | bool:
+        """The pid of the top-level window at (x, y); None: a window without pid; False: no window."""
+        for frame in reversed(self._root.query_tree().children):  # stacking order: last is on top
+            try:
+                attrs = frame.get_attributes()
+                if attrs.map_state != self._X.IsViewable:
+                    continue
+                g = frame.get_geometry()
+                if not (g.x <= x < g.x + g.width and g.y <= y < g.y + g.height):
+                    continue
+                client = self._client(frame)
+                prop = client.get_full_property(self._pid, self._Xatom.CARDINAL) if client else None
+            except Exception:  # noqa: BLE001 - the window closed while we looked (BadWindow)
+                continue
+            return int(prop.value[0]) if prop is not None and len(prop.value) else None
+        return False
+
+    def _client(self, window: object, depth: int = 3) -> object | None:
+        """The window manager's frame holds the app's window (the one with WM_STATE)."""
+        if window.get_full_property(self._state, self._X.AnyPropertyType) is not None:  # type: ignore[attr-defined]
+            return window
+        if depth == 0:
+            return None
+        for child in window.query_tree().children:  # type: ignore[attr-defined]
+            found = self._client(child, depth - 1)
+            if found is not None:
+                return found
+        return None
+
+    def close(self) -> None:
+        self._d.close()
+
+
 class AtspiProbe:
     name = "at-spi"
 
     def __init__(self, address: str | None = None) -> None:
+        try:
+            self._x: XWindows | None = XWindows() if os.environ.get("DISPLAY") else None
+        except Exception:  # noqa: BLE001 - no X (a Wayland session): fall back on the windows' states
+            self._x = None
+        self._pids: dict[str, int | None] = {}
         self._jeepney, blocking = _jeepney()
         addr = address or bus_address()
         try:
@@ -85,6 +140,18 @@ class AtspiProbe:
 
     def close(self) -> None:
         self._conn.close()
+        if self._x is not None:
+            self._x.close()
+
+    def _pid_of(self, bus_name: str) -> int | None:
+        if bus_name not in self._pids:
+            try:
+                body = self._call(("org.freedesktop.DBus", "/org/freedesktop/DBus"), "org.freedesktop.DBus",
+                                  "GetConnectionUnixProcessID", "s", (bus_name,))
+                self._pids[bus_name] = int(body[0])
+            except LookupError:
+                self._pids[bus_name] = None
+        return self._pids[bus_name]
 
     # --- D-Bus calls, each bounded by the current lookup's deadline ---------------------------------------
     def _call(self, ref: tuple[str, str], interface: str, method: str, sig: str | None = None,
@@ -111,7 +178,10 @@ class AtspiProbe:
     # --- the lookup ----------------------------------------------------------------------------------------
     def element_at(self, x: int, y: int, deadline_s: float = DEADLINE_S) -> Hit | None:
         self._deadline = time.monotonic() + deadline_s
-        found = self._window_at(x, y)
+        pid = self._x.pid_at(x, y) if self._x is not None else True
+        if pid is None or pid is False:
+            return None  # no window there, or one whose app publishes nothing
+        found = self._window_at(x, y, None if pid is True else pid)
         if found is None:
             return None
         app, window = found
@@ -144,10 +214,13 @@ class AtspiProbe:
             kids = hollow
         return None
 
-    def _window_at(self, x: int, y: int) -> tuple[str, tuple[str, str]] | None:
-        """(application name, top-level window) holding the point; active windows first, then showing ones."""
+    def _window_at(self, x: int, y: int, pid: int | None) -> tuple[str, tuple[str, str]] | None:
+        """(application name, top-level window) holding the point, of the process ``pid`` when X told it;
+        active windows first, then showing ones."""
         best: tuple[int, str, tuple[str, str]] | None = None
         for app_ref in self._children(REGISTRY):
+            if pid is not None and self._pid_of(app_ref[0]) != pid:
+                continue
             try:
                 windows = self._children(app_ref)
                 app = str(self._prop(app_ref, "Name") or "")

@@ -37,13 +37,13 @@ def hit_from_uia(element: Any, parent_of: Any, process_name: Any) -> Hit | None:
     box = (int(r.left), int(r.top), int(r.right - r.left), int(r.bottom - r.top))
     role = role_of(int(element.CurrentControlType), bool(element.CurrentIsPassword))
     app = process_name(int(element.CurrentProcessId))
-    top, node = None, element
+    node = element
     for _ in range(UIA_TREE_WALK_LIMIT):  # the top-level window: the last ancestor below the desktop
         parent = parent_of(node)
         if parent is None:
             break
-        top, node = node, parent
-    title = str(top.CurrentName) if top is not None and top is not element else None
+        node = parent
+    title = str(node.CurrentName) or None
     return Hit(Element(role, str(element.CurrentName or ""), box, app), title)
 
 

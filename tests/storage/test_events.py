@@ -81,7 +81,8 @@ def test_before_and_after_frames_are_linked_and_cleared_on_delete(db):
     f.add_events(db, ep, None, [f.EventIn.of(1.5, ev.Click(1, 1, monitor=1), before_frame_id=before,
                                              after_frame_id=after, looked_up=True)])
     (row,) = f.episode_events(db, ep)
-    assert (row["frame_id"], row["before_frame_id"], row["after_frame_id"], row["monitor"]) == (before, before, after, 1)
+    got = (row["frame_id"], row["before_frame_id"], row["after_frame_id"], row["monitor"])
+    assert got == (before, before, after, 1)
     assert row["details"]["element"] is None  # asked, nothing exposed
     assert [r["trigger"] for r in f.episode_frames(db, ep)] == ["action", "settle"]
     f.delete_frames(db, [after])
