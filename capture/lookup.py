@@ -33,6 +33,7 @@ class ElementLookup(threading.Thread):
         self.lookups = 0  # answered (an element or nothing exposed)
         self.failed = 0  # timed out or the bus said no: the click went without element
         self.seconds: list[float] = []
+        self.reasons: dict[str, int] = {}  # failures by exception type (TimeoutError: the app answered late)
 
     def submit(self, p: Pending) -> bool:
         """Queue a click's lookup (listener thread: never blocks). False: it goes without element."""
@@ -49,7 +50,8 @@ class ElementLookup(threading.Thread):
     def summary(self) -> str:
         times = sorted(self.seconds)
         median = f", median {1000 * times[len(times) // 2]:.1f} ms, max {1000 * times[-1]:.1f} ms" if times else ""
-        return f"element lookups ({self.probe_name}): {self.lookups} answered{median}; {self.failed} failed"
+        why = f" ({', '.join(f'{k} {n}' for k, n in sorted(self.reasons.items()))})" if self.reasons else ""
+        return f"element lookups ({self.probe_name}): {self.lookups} answered{median}; {self.failed} failed{why}"
 
     def stop(self, timeout: float = 5.0) -> None:
         if self.is_alive():
@@ -90,6 +92,7 @@ class ElementLookup(threading.Thread):
         except Exception as exc:  # noqa: BLE001 - a hung or vanished app: this click goes without element
             log.debug("element lookup failed: %s", exc)
             self.failed += 1
+            self.reasons[type(exc).__name__] = self.reasons.get(type(exc).__name__, 0) + 1
             self._agg.set_element(p, None, dropped=False, looked_up=False)
             return
         self.lookups += 1
