@@ -8,14 +8,11 @@ box, in reading order) is returned beside it for search, facts and export.
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from deskscribe.errors import ModelError
 from deskscribe.models.base import ModelInfo
+from deskscribe.ocr import OcrEngine, TextBox, encode_boxes, engine_key, engine_version
 
 CAPTION_VERSION = "ocr-caption-v1"
 MIN_SCORE = 0.6
@@ -23,23 +20,7 @@ MAX_CAPTION_CHARS = 320
 TOP_FRACTION = 0.08  # lines in the top 8 % of the screen: title bar, menu bar, tabs
 
 
-@dataclass(frozen=True)
-class TextBox:
-    """One OCR'd text line with its box (pixels) and confidence."""
-
-    text: str
-    x: int
-    y: int
-    w: int
-    h: int
-    score: float
-
-
-def _rapidocr_version() -> str:
-    try:
-        return importlib.metadata.version("rapidocr-onnxruntime")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+__all__ = ["OcrCaptioner", "TextBox", "condense", "reading_order"]
 
 
 def _useful(text: str) -> bool:
@@ -100,58 +81,38 @@ def _join(items: list[str], room: int, item_max: int = 48) -> str:
 
 
 def boxes_json(boxes: list[TextBox], width: int, height: int) -> str:
-    """Every OCR box, unfiltered and in RapidOCR's order, at the image's full resolution (captions.ocr_boxes).
-
-    Export reads this back to look for secrets in the pixels without OCRing the image again, so nothing is
-    dropped here: low-score boxes and noise are kept, exactly what a fresh OCR pass would have seen.
-    """
-    return json.dumps({"w": width, "h": height, "engine": _rapidocr_version(),
-                       "boxes": [[b.text, b.x, b.y, b.w, b.h, round(b.score, 4)] for b in boxes]},
-                      ensure_ascii=False, separators=(",", ":"))
+    """Every OCR box, unfiltered, at full resolution: the one encoding (deskscribe.ocr.encode_boxes)."""
+    return encode_boxes(boxes, width, height)
 
 
 class OcrCaptioner:
     """Captioner (see models.base.Captioner) built on RapidOCR; the engine is created once, at first use."""
 
     def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS) -> None:
-        self._engine: Any = None
+        self._engine = OcrEngine()
         self.min_score = min_score
         self.max_chars = max_chars
         self.info = ModelInfo(
             backend="ocr",
-            model=f"rapidocr-onnxruntime-{_rapidocr_version()} PP-OCRv4",
+            model=f"rapidocr-onnxruntime-{engine_version() or 'unknown'} PP-OCRv4",
             sha256=None,
-            params={"min_score": min_score, "max_chars": max_chars, "caption": CAPTION_VERSION},
+            params={"min_score": min_score, "max_chars": max_chars, "caption": CAPTION_VERSION, "ocr": engine_key()},
         )
 
-    def _ocr_engine(self) -> Any:
-        if self._engine is None:
-            try:
-                from rapidocr_onnxruntime import RapidOCR
-            except ImportError as exc:  # opencv needs libGL.so.1 on Linux
-                raise ModelError(f"RapidOCR cannot be loaded ({exc}); install rapidocr-onnxruntime and libgl1") from exc
-            self._engine = RapidOCR()
-        return self._engine
-
     def _ocr(self, image: bytes) -> tuple[list[TextBox], int, int]:
-        """OCR one encoded image: every text box RapidOCR returned (in its order), and the image size."""
+        """OCR one encoded image: every text box the engine returned (in its order), and the image size."""
         import io
 
         from PIL import Image, UnidentifiedImageError
 
         try:
             with Image.open(io.BytesIO(image)) as img:
+                img.load()
                 width, height = img.size
+                boxes = self._engine.read(img)
         except (UnidentifiedImageError, OSError) as exc:
             raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
-        result, _ = self._ocr_engine()(image, use_cls=False)
-        out = []
-        for points, text, score in result or []:
-            xs = [p[0] for p in points]
-            ys = [p[1] for p in points]
-            out.append(TextBox(str(text), int(min(xs)), int(min(ys)), int(max(xs) - min(xs)),
-                               int(max(ys) - min(ys)), float(score)))
-        return out, width, height
+        return boxes, width, height
 
     def boxes(self, image: bytes) -> tuple[list[TextBox], int]:
         """OCR one encoded image: its text boxes and the image height."""
@@ -171,4 +132,4 @@ class OcrCaptioner:
         return caption, ocr_text, boxes_json(boxes, width, height)
 
     def close(self) -> None:
-        self._engine = None
+        self._engine.close()
