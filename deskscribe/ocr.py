@@ -14,8 +14,10 @@ posts to a collector every few seconds and keeps a store under ~/.cache/Microsof
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import io
+import itertools
 import json
 import os
 import re
@@ -59,32 +61,51 @@ def engine_key() -> str | None:
     return f"{version};{opts};{SPLIT_VERSION}"
 
 
-def _splitter() -> Any:
+VOCAB_SIZE = 30_000  # pieces must be among the most common English words of wordninja's list
+_WORD_SHAPE = re.compile(r"[A-Z]?[a-z]+(?:[A-Z][a-z]+)*")  # prose and Capitalised words, not KEYS or aBcD noise
+
+
+@functools.lru_cache(maxsize=1)
+def _ninja() -> tuple[Any, frozenset[str]]:
     import wordninja
 
-    return wordninja
+    model = wordninja.DEFAULT_LANGUAGE_MODEL
+    vocab = frozenset(itertools.islice(model._wordcost, VOCAB_SIZE))  # ordered by frequency
+    return model, vocab
+
+
+def _split_segment(segment: str) -> list[str]:
+    """One Capitalised or lower-case segment as common words, or as itself when it does not read as such."""
+    model, vocab = _ninja()
+    parts = model.split(segment)
+    if len(parts) < 2 or "".join(parts) != segment:
+        return [segment]
+    for part in parts:
+        if len(part) < 2 and part not in ("a", "A", "I") or part.lower() not in vocab:
+            return [segment]
+    return parts
+
+
+def _split_run(run: str) -> str:
+    if not _WORD_SHAPE.fullmatch(run):
+        return run
+    segments = re.findall(r"[A-Z]?[a-z]+", run)  # "InviteDanaandLuis" → Invite, Danaand, Luis
+    split = [_split_segment(seg) for seg in segments]
+    if all(len(parts) == 1 for parts in split):
+        return run  # nothing reads as run-together words: camelCase identifiers stay whole
+    return " ".join(p for parts in split for p in parts)
 
 
 def split_merged(text: str) -> str:
     """Put back the spaces RapidOCR's (Chinese-trained) recogniser drops between English words.
 
-    Only runs of letters of ``MIN_RUN`` or more are looked at, and only split where an English unigram model
-    (wordninja) reads them as several words of two letters or more ("a" and "I" excepted); digits, punctuation
-    and everything else in the line stay as they are. "BudgetreviewmovedtoFriday10am" → "Budget review moved
-    to Friday10am"; "notes.txt" and "Levels" are unchanged.
+    Only runs of ``MIN_RUN`` or more letters shaped like prose ("reviewmoved", "toFriday") are looked at, and
+    they are split only where an English unigram model (wordninja) reads them as common words of two letters
+    or more ("a" and "I" excepted). Digits, punctuation, upper-case runs and random-looking letters (keys,
+    tokens: redaction must see them whole) stay as they are. "BudgetreviewmovedtoFriday10am" → "Budget review
+    moved to Friday10am"; "notes.txt", "Levels" and "AKIAZ7QK3M9XW2PLR4TB" are unchanged.
     """
-    ninja = _splitter()
-
-    def fix(m: re.Match[str]) -> str:
-        run = m.group(0)
-        parts = ninja.split(run)
-        if len(parts) < 2 or "".join(parts) != run:
-            return run
-        if any(len(p) < 2 and p not in ("a", "A", "I") for p in parts):
-            return run
-        return " ".join(parts)
-
-    return re.sub(rf"[A-Za-z]{{{MIN_RUN},}}", fix, text)
+    return re.sub(rf"[A-Za-z]{{{MIN_RUN},}}", lambda m: _split_run(m.group(0)), text)
 
 
 def _no_telemetry() -> None:
@@ -121,7 +142,27 @@ class OcrEngine:
         elif isinstance(image, Image.Image):
             image = np.asarray(image.convert("RGB"))
         # RapidOCR reads arrays as BGR (OpenCV order)
-        result, _ = self._rapid()(np.ascontiguousarray(image[:, :, ::-1]), **CALL_OPTIONS)
+        return self._read_array(np.ascontiguousarray(image[:, :, ::-1]))
+
+    def read_region(self, rgb: Any) -> list[TextBox]:
+        """OCR a crop (an RGB array) at its own scale, as it is seen inside the full frame.
+
+        The detector's default (``limit_type="min"``, 736) scales any image whose short side is under 736 px
+        up to 736 px: a full 1024×768 frame is read at its own scale, but a 60 px tall crop would be blown up
+        twelvefold. For crops the limit applies to the long side instead, so they are read at frame scale.
+        """
+        import numpy as np
+
+        det = self._rapid().text_det
+        saved = det.limit_type
+        det.limit_type = "max"
+        try:
+            return self._read_array(np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1]))
+        finally:
+            det.limit_type = saved
+
+    def _read_array(self, bgr: Any) -> list[TextBox]:
+        result, _ = self._rapid()(bgr, **CALL_OPTIONS)
         out = []
         for points, text, score in result or []:
             xs = [p[0] for p in points]

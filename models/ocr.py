@@ -8,11 +8,14 @@ box, in reading order) is returned beside it for search, facts and export.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from deskscribe.errors import ModelError
 from deskscribe.models.base import ModelInfo
-from deskscribe.ocr import OcrEngine, TextBox, encode_boxes, engine_key, engine_version
+from deskscribe.models.ocr_diff import read_changed
+from deskscribe.ocr import OcrEngine, TextBox, decode_boxes, encode_boxes, engine_key, engine_version
 
 CAPTION_VERSION = "ocr-caption-v1"
 MIN_SCORE = 0.6
@@ -80,6 +83,20 @@ def _join(items: list[str], room: int, item_max: int = 48) -> str:
     return ", ".join(out)
 
 
+def _decode(image: bytes) -> Any:
+    """An encoded frame as an RGB array; a file that is not an image is a ModelError."""
+    import io
+
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(image)) as img:
+            return np.asarray(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
+
+
 def boxes_json(boxes: list[TextBox], width: int, height: int) -> str:
     """Every OCR box, unfiltered, at full resolution: the one encoding (deskscribe.ocr.encode_boxes)."""
     return encode_boxes(boxes, width, height)
@@ -88,8 +105,10 @@ def boxes_json(boxes: list[TextBox], width: int, height: int) -> str:
 class OcrCaptioner:
     """Captioner (see models.base.Captioner) built on RapidOCR; the engine is created once, at first use."""
 
-    def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS) -> None:
+    def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS,
+                 change_only: bool = True) -> None:
         self._engine = OcrEngine()
+        self.change_only = change_only
         self.min_score = min_score
         self.max_chars = max_chars
         self.info = ModelInfo(
@@ -101,18 +120,8 @@ class OcrCaptioner:
 
     def _ocr(self, image: bytes) -> tuple[list[TextBox], int, int]:
         """OCR one encoded image: every text box the engine returned (in its order), and the image size."""
-        import io
-
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(image)) as img:
-                img.load()
-                width, height = img.size
-                boxes = self._engine.read(img)
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
-        return boxes, width, height
+        rgb = _decode(image)
+        return self._engine.read(rgb), rgb.shape[1], rgb.shape[0]
 
     def boxes(self, image: bytes) -> tuple[list[TextBox], int]:
         """OCR one encoded image: its text boxes and the image height."""
@@ -123,13 +132,37 @@ class OcrCaptioner:
         text, ocr_text, _boxes = self.caption_with_boxes(image, app=app, title=title)
         return text, ocr_text
 
-    def caption_with_boxes(self, image: bytes, *, app: str | None = None,
-                           title: str | None = None) -> tuple[str, str, str]:
-        """Caption, OCR text and the full OCR result as JSON (:func:`boxes_json`), from one OCR pass."""
-        boxes, width, height = self._ocr(image)
+    def caption_with_boxes(self, image: bytes, *, app: str | None = None, title: str | None = None,
+                           previous: tuple[bytes, str] | None = None) -> tuple[str, str, str]:
+        """Caption, OCR text and the full OCR result as JSON (:func:`boxes_json`), from one OCR pass.
+
+        ``previous``: the episode's previous frame (encoded image, its boxes JSON). Then only what changed
+        since is OCR'd and the other lines are carried over (models/ocr_diff.py); the JSON lists them.
+        """
+        rgb = _decode(image)
+        height, width = rgb.shape[:2]
+        prev = self._previous(previous) if self.change_only else None
+        if prev is None:
+            boxes, carried = self._engine.read(rgb), []
+        else:
+            diff = read_changed(self._engine, prev[0], prev[1], rgb)
+            boxes, carried = diff.boxes, diff.carried
         ocr_text = "\n".join(b.text for b in reading_order(boxes) if b.score >= self.min_score)
         caption = condense(boxes, height, app=app, title=title, limit=self.max_chars)
-        return caption, ocr_text, boxes_json(boxes, width, height)
+        return caption, ocr_text, encode_boxes(boxes, width, height, carried=carried)
+
+    @staticmethod
+    def _previous(previous: tuple[bytes, str] | None) -> tuple[Any, list[TextBox]] | None:
+        """The previous frame's pixels and lines, when its boxes came from this engine key."""
+        if previous is None:
+            return None
+        decoded = decode_boxes(previous[1])
+        if decoded is None or json.loads(previous[1]).get("engine") != engine_key():
+            return None
+        rgb = _decode(previous[0])
+        if (rgb.shape[1], rgb.shape[0]) != decoded[:2]:
+            return None
+        return rgb, decoded[2]
 
     def close(self) -> None:
         self._engine.close()

@@ -25,14 +25,38 @@ from .conftest import stop_process, wait_for
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace (Debian package) is not installed")
 
 INET = re.compile(r"AF_INET6?\b")
-TRACE = ["strace", "-f", "-qq", "-e", "trace=socket,connect,sendto"]
+TRACE = ["strace", "-f", "-qq", "-e", "trace=socket,connect,sendto,bind"]
+LOOPBACK = re.compile(r'inet_pton\(AF_INET6, "::1"|inet_addr\("127\.0\.0\.1"\)')
+CALL = re.compile(r"^\d+\s+(socket|connect|sendto|bind)\((\d+)?.*?(?:= (-?\d+))?(?: [A-Z]+ \(.*\))?$")
 
 
 def inet_calls(log: Path) -> list[str]:
-    """The traced socket/connect/sendto lines that involve an internet address family."""
+    """The traced calls that could reach the network: any connect/sendto over an internet family, and any
+    internet socket that is not merely bound to the loopback address and dropped.
+
+    The one allowed pattern is urllib3's import-time IPv6 probe (``socket(AF_INET6)`` + ``bind(("::1", 0))``,
+    imported by datasets/huggingface_hub): it sends nothing.
+    """
     if not log.exists():
         return []
-    return [line for line in log.read_text(errors="replace").splitlines() if INET.search(line)]
+    bad: list[str] = []
+    pending: dict[str, str] = {}  # fd -> the socket() line of an internet socket not yet cleared
+    for line in log.read_text(errors="replace").splitlines():
+        m = CALL.match(line)
+        if m is None:
+            continue
+        call, fd, ret = m.group(1), m.group(2), m.group(3)
+        if call == "socket":
+            if INET.search(line) and ret is not None and not ret.startswith("-"):
+                pending[ret] = line
+        elif call == "bind":
+            if fd in pending and LOOPBACK.search(line):
+                del pending[fd]
+            elif INET.search(line):
+                bad.append(line)
+        elif INET.search(line) or fd in pending:  # connect / sendto
+            bad.append(line)
+    return bad + list(pending.values())
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -53,6 +77,16 @@ def test_the_probe_sees_a_python_connection(tmp_path: Path) -> None:
     assert any("connect(" in line for line in inet_calls(log))
 
 
+def test_the_probe_allows_only_a_loopback_bind(tmp_path: Path) -> None:
+    """urllib3's IPv6 probe passes; the same socket sending one datagram does not."""
+    probe = "import socket\ns = socket.socket(socket.AF_INET6)\ns.bind(('::1', 0))\ns.close()\n"
+    send = "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.sendto(b'x', ('127.0.0.1', 9))\n"
+    for code, expect_bad in ((probe, False), (send, True)):
+        log = tmp_path / "trace.log"
+        subprocess.run([*TRACE, "-o", str(log), sys.executable, "-c", code], check=True, timeout=60)
+        assert bool(inet_calls(log)) is expect_bad, log.read_text()
+
+
 @pytest.mark.model
 def test_the_probe_sees_onnxruntime_telemetry_unless_it_is_turned_off(tmp_path: Path) -> None:
     """RapidOCR used directly (not through deskscribe.ocr): onnxruntime's native client looks up its host."""
@@ -68,7 +102,7 @@ def test_the_probe_sees_onnxruntime_telemetry_unless_it_is_turned_off(tmp_path: 
     log = tmp_path / "trace.log"
     env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     proc = subprocess.Popen([*TRACE, "-o", str(log), sys.executable, "-c", code], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
         wait_for(lambda: inet_calls(log), timeout=60, what="onnxruntime telemetry lookup")
     finally:
@@ -104,8 +138,8 @@ def _review_opens_offscreen(tmp_path: Path, home: Path) -> list[str]:
     """`deskscribe review` on the offscreen platform: wait until its window is shown, then SIGTERM it."""
     log = tmp_path / "review.trace"
     cmd = [*TRACE, "-o", str(log), sys.executable, "-m", "deskscribe", "review"]
-    proc = subprocess.Popen(cmd, env=_env(home, QT_QPA_PLATFORM="offscreen"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=_env(home, QT_QPA_PLATFORM="offscreen"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     review_log = home / "logs" / "review.log"
     try:
         wait_for(lambda: review_log.exists() and "review window shown" in review_log.read_text(), timeout=120,
