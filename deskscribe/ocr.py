@@ -115,8 +115,9 @@ def _no_telemetry() -> None:
 class OcrEngine:
     """RapidOCR with the one set of options; the ONNX sessions are created once, at first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, split_words: bool = True) -> None:
         self._engine: Any = None
+        self.split_words = split_words  # False only to measure the recogniser's raw text (bench/ocr_bench.py)
 
     def _rapid(self) -> Any:
         if self._engine is None:
@@ -167,7 +168,8 @@ class OcrEngine:
         for points, text, score in result or []:
             xs = [p[0] for p in points]
             ys = [p[1] for p in points]
-            out.append(TextBox(split_merged(str(text)), int(min(xs)), int(min(ys)), int(max(xs) - min(xs)),
+            text = split_merged(str(text)) if self.split_words else str(text)
+            out.append(TextBox(text, int(min(xs)), int(min(ys)), int(max(xs) - min(xs)),
                                int(max(ys) - min(ys)), float(score)))
         return out
 

@@ -153,6 +153,7 @@ def _review_opens_offscreen(tmp_path: Path, home: Path) -> list[str]:
 
 @pytest.mark.model
 @pytest.mark.gui
+@pytest.mark.timeout(1200)  # four commands, each loading its stage (describe: OCR + SmolLM2) on 2 shared cores
 def test_import_describe_review_export_open_no_internet_socket(tmp_path: Path, screenagent: Path) -> None:
     home = tmp_path / "home"
     found: dict[str, list[str]] = {}
