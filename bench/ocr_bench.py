@@ -39,7 +39,8 @@ from deskscribe.models.ocr_diff import read_changed  # noqa: E402
 from deskscribe.ocr import OcrEngine, engine_key, split_merged  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
-DEV = Path(os.environ.get("DESKSCRIBE_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data" / "screenagent-dev"
+SHARED = Path(os.environ.get("DESKSCRIBE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+DEV = SHARED / "data" / "screenagent-dev"
 
 
 def tesseract_lines(img: Image.Image) -> list[str]:
@@ -118,7 +119,7 @@ def bench_changes(engine: OcrEngine, episodes: list[list[np.ndarray]]) -> dict:
         "agreement_min": min((f["agreement"] for f in later), default=None),
         "full_s_per_frame": full_s / len(frames), "change_s_per_frame": change_s / len(frames),
         "speedup_all_frames": full_s / change_s if change_s else None,
-        "speedup_later_frames": (sum(f["full_s"] for f in later) / sum(f["change_s"] for f in later)) if later else None,
+        "speedup_later_frames": sum(f["full_s"] for f in later) / sum(f["change_s"] for f in later) if later else None,
         "frames_detail": frames,
     }
 

@@ -19,7 +19,8 @@ import numpy as np
 from PIL import Image
 
 XTERM_COMMANDS = ["mkdir -p demo && cd demo", "echo 'quarterly report draft' > notes.txt", "ls -la",
-                  "cat notes.txt", "echo Budget review moved to Friday", "wc -c notes.txt", "ls -la /usr/share | head -8",
+                  "cat notes.txt", "echo Budget review moved to Friday", "wc -c notes.txt",
+                  "ls -la /usr/share | head -8",
                   "clear", "echo Invite Dana and Luis"]
 EDITOR_LINES = ["Budget review moved to Friday 10am", "Invite Dana and Luis", "Agenda: quarterly report draft",
                 "Book a room for the team lunch", "Send the updated figures before noon"]

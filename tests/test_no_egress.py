@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import stop_process, wait_for
+from .conftest import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace (Debian package) is not installed")
 
@@ -65,9 +65,22 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def _kill_group(proc: subprocess.Popen) -> None:
+    """strace and every process it traces (a killed strace would leave its tracees running)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
 def traced(args: list[str], log: Path, home: Path, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess:
     cmd = [*TRACE, "-o", str(log), sys.executable, "-m", "deskscribe", *args]
-    return subprocess.run(cmd, env=_env(home, **extra), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.Popen(cmd, env=_env(home, **extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        _kill_group(proc)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def test_the_probe_sees_a_python_connection(tmp_path: Path) -> None:
@@ -139,7 +152,7 @@ def _review_opens_offscreen(tmp_path: Path, home: Path) -> list[str]:
     log = tmp_path / "review.trace"
     cmd = [*TRACE, "-o", str(log), sys.executable, "-m", "deskscribe", "review"]
     proc = subprocess.Popen(cmd, env=_env(home, QT_QPA_PLATFORM="offscreen"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     review_log = home / "logs" / "review.log"
     try:
         wait_for(lambda: review_log.exists() and "review window shown" in review_log.read_text(), timeout=120,
@@ -147,7 +160,7 @@ def _review_opens_offscreen(tmp_path: Path, home: Path) -> list[str]:
         os.kill(_child_pid(proc.pid), signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
     finally:
-        stop_process(proc)
+        _kill_group(proc)
     return inet_calls(log)
 
 
