@@ -1,6 +1,6 @@
 """OCR benchmark: word accuracy on rendered UI text, and change-only OCR against full passes.
 
-    .venv/bin/python bench/ocr_bench.py [--dev-frames 30] [--no-xvfb] [--no-tesseract]
+    .venv/bin/python bench/ocr_bench.py [--part all|words|dev|xvfb] [--dev-frames 16] [--no-tesseract]
 
 1. Words (bench/ocr_textset.py: 16 rendered screens, menus/terminal/editor/dialog text, 11-18 px, DejaVu Sans
    and Mono, light and dark): word recall/precision and merged words of RapidOCR's raw text ("before"), of the
@@ -149,12 +149,23 @@ def conditions() -> dict:
 
 
 def markdown(res: dict) -> str:
-    c, w = res["conditions"], res["words"]
+    w = res.get("words")
+    lines = ["# OCR benchmark (bench/ocr_bench.py)", "", "Conditions of each part (timings are from one run of that "
+             "part, on a shared machine: compare the ratios inside a part):", ""]
+    for part, c in res["conditions"].items():
+        lines.append(f"- {part}: {c['date']}, {c['cores']} cores, load average {c['loadavg_start'][0]:.1f} at start / "
+                     f"{c.get('loadavg_end', [float('nan')])[0]:.1f} at end; engine key `{c['engine_key']}`, "
+                     f"onnxruntime {c['onnxruntime']}, wordninja {c['wordninja']}, tesseract: "
+                     f"{c['tesseract'] or 'not installed'}")
+    lines.append("")
+    if w:
+        lines += _words_table(w)
+    lines += _changes_table(res["changes"])
+    return "\n".join(lines) + "\n"
+
+
+def _words_table(w: dict) -> list[str]:
     lines = [
-        "# OCR benchmark (bench/ocr_bench.py)", "",
-        f"Run {c['date']} on {c['cores']} cores (load average at start {c['loadavg_start'][0]:.2f}); engine key "
-        f"`{c['engine_key']}`, onnxruntime {c['onnxruntime']}, wordninja {c['wordninja']}, "
-        f"tesseract: {c['tesseract'] or 'not installed'}. Timings are from this one run; compare ratios.", "",
         "## Words kept apart (16 rendered screens, bench/ocr_textset.py)", "",
         "| reader | word recall | word precision | merged words | seconds per screen |", "|---|---|---|---|---|",
         f"| RapidOCR raw (before) | {w['before']['recall']:.3f} | {w['before']['precision']:.3f} | "
@@ -169,10 +180,15 @@ def markdown(res: dict) -> str:
                      f"{w['tesseract_s_per_screen']:.2f} |")
     lines += ["", "Word recall: share of the truth words that the reader produced as separate words (case and "
               "surrounding punctuation ignored). Merged words: output words that are not truth words but start "
-              "with two truth words run together.", "", "## Change-only OCR vs a full pass", "",
-              "| frames | episodes | later frames (full pass) | line agreement mean / min | full s/frame | "
-              "change-only s/frame | speed-up (all / later frames) |", "|---|---|---|---|---|---|---|"]
-    for name, r in res["changes"].items():
+              "with two truth words run together.", ""]
+    return lines
+
+
+def _changes_table(changes: dict) -> list[str]:
+    lines = ["## Change-only OCR vs a full pass", "",
+             "| frames | episodes | later frames (of them full passes) | line agreement mean / min | full s/frame | "
+             "change-only s/frame | speed-up (all / later frames) |", "|---|---|---|---|---|---|---|"]
+    for name, r in changes.items():
         if not r.get("frames"):
             lines.append(f"| {name}: {r.get('skipped', 'not run')} | | | | | | |")
             continue
@@ -183,29 +199,33 @@ def markdown(res: dict) -> str:
     lines += ["", "Each frame is OCR'd twice in the same run: a full pass and change-only from the previous frame "
               "and its change-only lines (chained, as `deskscribe describe` does). The first frame of an episode "
               "is a full pass in both. Line agreement: F1 of the two multisets of lines (without whitespace)."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dev-frames", type=int, default=30)
-    ap.add_argument("--no-xvfb", action="store_true")
+    ap.add_argument("--dev-frames", type=int, default=16, help="dev-set frames (whole episodes, in order)")
+    ap.add_argument("--part", choices=("all", "words", "dev", "xvfb"), default="all",
+                    help="run one part and keep the others' last results in the JSON")
     ap.add_argument("--no-tesseract", action="store_true")
     args = ap.parse_args()
-    res: dict = {"conditions": conditions()}
-    raw = OcrEngine(split_words=False)
-    res["words"] = bench_words(raw, use_tesseract=not args.no_tesseract and shutil.which("tesseract") is not None)
+    path = RESULTS / "ocr_bench.json"
+    res: dict = json.loads(path.read_text()) if args.part != "all" and path.exists() else {}
+    res.setdefault("conditions", {})[args.part] = conditions()
+    res.setdefault("changes", {})
+    if args.part in ("all", "words"):
+        raw = OcrEngine(split_words=False)
+        res["words"] = bench_words(raw, not args.no_tesseract and shutil.which("tesseract") is not None)
     engine = OcrEngine()
-    res["changes"] = {}
-    res["changes"]["dev set"] = bench_changes(engine, dev_episodes(args.dev_frames)) if DEV.exists() else \
-        {"skipped": f"no dev set at {DEV}"}
-    if args.no_xvfb or shutil.which("Xvfb") is None:
-        res["changes"]["scripted Xvfb"] = {"skipped": "Xvfb not run"}
-    else:
-        res["changes"]["scripted Xvfb"] = bench_changes(engine, ocr_xvfb.sessions())
-    res["conditions"]["loadavg_end"] = os.getloadavg()
+    if args.part in ("all", "dev"):
+        res["changes"]["dev set"] = bench_changes(engine, dev_episodes(args.dev_frames)) if DEV.exists() else \
+            {"skipped": f"no dev set at {DEV}"}
+    if args.part in ("all", "xvfb"):
+        res["changes"]["scripted Xvfb"] = bench_changes(engine, ocr_xvfb.sessions()) if shutil.which("Xvfb") else \
+            {"skipped": "Xvfb is not installed"}
+    res["conditions"][args.part]["loadavg_end"] = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ocr_bench.json").write_text(json.dumps(res, indent=1))
+    path.write_text(json.dumps(res, indent=1))
     (RESULTS / "ocr_bench.md").write_text(markdown(res))
     print(markdown(res))
 
