@@ -76,7 +76,7 @@ def _grab(display: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
-def _settled(display: str, before: np.ndarray | None, timeout: float = 15) -> np.ndarray:
+def _settled(display: str, before: np.ndarray | None, timeout: float = 60) -> np.ndarray:
     """The screen once it differs from ``before`` and two grabs 0.3 s apart are the same."""
     def still() -> np.ndarray | None:
         a = _grab(display)
@@ -96,7 +96,7 @@ def _session(env: dict[str, str], cmd: list[str], title: str, steps: list[Callab
     app = subprocess.Popen(cmd, env=env, cwd=env["HOME"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait(lambda: subprocess.run(["xdotool", "search", "--name", title], env=env, capture_output=True)
-              .stdout.strip(), 20, title)
+              .stdout.strip(), 90, title)
         frames = [_settled(env["DISPLAY"], None)]
         for step in steps:
             step()

@@ -92,7 +92,12 @@ def _split_run(run: str) -> str:
     segments = re.findall(r"[A-Z]?[a-z]+", run)  # "InviteDanaandLuis" → Invite, Danaand, Luis
     split = [_split_segment(seg) for seg in segments]
     if all(len(parts) == 1 for parts in split):
-        return run  # nothing reads as run-together words: camelCase identifiers stay whole
+        # no segment reads as run-together words: camelCase identifiers stay whole, but three or more
+        # Capitalised common words in a row are a menu bar or a title read as one ("FileEditViewHelp")
+        _model, vocab = _ninja()
+        if len(segments) >= 3 and all(seg[0].isupper() and seg.lower() in vocab for seg in segments):
+            return " ".join(segments)
+        return run
     return " ".join(p for parts in split for p in parts)
 
 
@@ -102,7 +107,8 @@ def split_merged(text: str) -> str:
     Only runs of ``MIN_RUN`` or more letters shaped like prose ("reviewmoved", "toFriday") are looked at, and
     they are split only where an English unigram model (wordninja) reads them as common words of two letters
     or more ("a" and "I" excepted). Digits, punctuation, upper-case runs and random-looking letters (keys,
-    tokens: redaction must see them whole) stay as they are. "BudgetreviewmovedtoFriday10am" → "Budget review
+    tokens: redaction must see them whole) and camelCase identifiers stay as they are; three or more
+    Capitalised common words in a row ("FileEditViewHelp", a menu bar) are split at their capitals. "BudgetreviewmovedtoFriday10am" → "Budget review
     moved to Friday10am"; "notes.txt", "Levels" and "AKIAZ7QK3M9XW2PLR4TB" are unchanged.
     """
     return re.sub(rf"[A-Za-z]{{{MIN_RUN},}}", lambda m: _split_run(m.group(0)), text)

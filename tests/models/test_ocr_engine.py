@@ -20,11 +20,12 @@ LINES = ["Budget review moved to Friday 10am", "Invite Dana and Luis to the meet
 
 
 def _screen(lines: list[str], size=(900, 300)) -> Image.Image:
+    """Lines 60 px apart: further than change-only OCR's padding, so an edit re-reads only its own line."""
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
     font = ImageFont.truetype(FONT, 16)
     for i, line in enumerate(lines):
-        draw.text((20, 20 + 40 * i), line, fill="black", font=font)
+        draw.text((20, 20 + 60 * i), line, fill="black", font=font)
     return img
 
 
@@ -43,6 +44,7 @@ def test_split_merged_splits_prose_and_leaves_tokens_whole() -> None:
     assert split_merged("BudgetreviewmovedtoFriday10am") == "Budget review moved to Friday10am"
     assert split_merged("InviteDanaandLuis") == "Invite Dana and Luis"
     assert split_merged("Meetingnotes:quarterlyreview") == "Meeting notes:quarterly review"
+    assert split_merged("FileEditViewHelp") == "File Edit View Help"  # a menu bar read as one word
     for token in ("AKIAZ7QK3M9XW2PLR4TB", "ghp_R8mK2vQx7LpN4tZs9WcY3hJd6FbG1aEo5uXi", "MIIEpAIBAAKCAQEAu1SU1LfV",
                   "getElementById", "notes.txt", "Preferences", "jane.canary@example.org", "Brightness-Contrast"):
         assert split_merged(token) == token
