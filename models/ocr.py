@@ -3,7 +3,9 @@
 Works offline (the PP-OCRv4 ONNX models ship inside the rapidocr-onnxruntime wheel). The caption is short and
 condensed — the window title, the top-of-screen menu/title lines, then the rest of the visible text,
 de-duplicated and capped — because it goes into a small model's prompt; the full OCR text (one line per text
-box, in reading order) is returned beside it for search, facts and export.
+box, in reading order) is returned beside it for search, facts and export. Pixels are read through the one
+OCR engine (deskscribe/ocr.py) that export's redaction uses too; given the episode's previous frame, only what
+changed is OCR'd (models/ocr_diff.py).
 """
 
 from __future__ import annotations
