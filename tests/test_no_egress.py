@@ -166,14 +166,18 @@ def _review_opens_offscreen(tmp_path: Path, home: Path) -> list[str]:
 
 @pytest.mark.model
 @pytest.mark.gui
-@pytest.mark.timeout(1200)  # four commands, each loading its stage (describe: OCR + SmolLM2) on 2 shared cores
+@pytest.mark.timeout(1800)  # four commands, each loading its stage (describe: OCR + SmolLM2) on 2 shared cores
 def test_import_describe_review_export_open_no_internet_socket(tmp_path: Path, screenagent: Path) -> None:
     home = tmp_path / "home"
     found: dict[str, list[str]] = {}
-    proc = traced(["import", str(screenagent / "5fe99045cd214b898c99fce84ff4906b")], tmp_path / "import.trace", home)
+    folder = tmp_path / "session"  # two real frames: OCR (full, then change-only) and SmolLM2 both run
+    folder.mkdir()
+    for name in ("00.jpg", "01.jpg"):
+        shutil.copy(screenagent / "5fe99045cd214b898c99fce84ff4906b" / name, folder / name)
+    proc = traced(["import", str(folder)], tmp_path / "import.trace", home)
     assert proc.returncode == 0, proc.stderr
     found["import"] = inet_calls(tmp_path / "import.trace")
-    proc = traced(["describe", "--progress", "none"], tmp_path / "describe.trace", home)
+    proc = traced(["describe", "--progress", "none"], tmp_path / "describe.trace", home, timeout=1000)
     assert proc.returncode == 0, proc.stderr
     assert "described 1 of 1 episodes" in proc.stdout
     found["describe"] = inet_calls(tmp_path / "describe.trace")
