@@ -210,9 +210,7 @@ def main() -> None:
     ap.add_argument("--no-tesseract", action="store_true")
     args = ap.parse_args()
     path = RESULTS / "ocr_bench.json"
-    res: dict = json.loads(path.read_text()) if args.part != "all" and path.exists() else {}
-    res.setdefault("conditions", {})[args.part] = conditions()
-    res.setdefault("changes", {})
+    res: dict = {"conditions": {args.part: conditions()}, "changes": {}}
     if args.part in ("all", "words"):
         raw = OcrEngine(split_words=False)
         res["words"] = bench_words(raw, not args.no_tesseract and shutil.which("tesseract") is not None)
@@ -224,6 +222,13 @@ def main() -> None:
         res["changes"]["scripted Xvfb"] = bench_changes(engine, ocr_xvfb.sessions()) if shutil.which("Xvfb") else \
             {"skipped": "Xvfb is not installed"}
     res["conditions"][args.part]["loadavg_end"] = os.getloadavg()
+    if args.part != "all" and path.exists():  # keep the other parts' latest results (read now: parts may overlap)
+        old = json.loads(path.read_text())
+        old.setdefault("conditions", {}).update(res["conditions"])
+        old.setdefault("changes", {}).update(res["changes"])
+        if "words" in res:
+            old["words"] = res["words"]
+        res = old
     RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(res, indent=1))
     (RESULTS / "ocr_bench.md").write_text(markdown(res))
