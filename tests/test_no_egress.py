@@ -25,7 +25,8 @@ from .conftest import wait_for
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace (Debian package) is not installed")
 
 INET = re.compile(r"AF_INET6?\b")
-TRACE = ["strace", "-f", "-qq", "-e", "trace=socket,connect,sendto,bind"]
+# --seccomp-bpf: only the traced calls stop the process (futex-heavy OCR/llama.cpp threads would crawl otherwise)
+TRACE = ["strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=socket,connect,sendto,bind"]
 LOOPBACK = re.compile(r'inet_pton\(AF_INET6, "::1"|inet_addr\("127\.0\.0\.1"\)')
 CALL = re.compile(r"^\d+\s+(socket|connect|sendto|bind)\((\d+)?.*?(?:= (-?\d+))?(?: [A-Z]+ \(.*\))?$")
 
