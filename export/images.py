@@ -11,7 +11,8 @@ image that was changed is OCR'd again; whatever is still found there is reported
 the export unless the person allows it.
 
 OCR reuse: the describe stage already OCR'd every frame at full resolution with the same engine and kept
-every box (captions.ocr_boxes). When such a result exists for the same RapidOCR version, its lines (boxes
+every box (captions.ocr_boxes). When such a result exists under the same engine key (version + options,
+deskscribe.ocr), its lines (boxes
 scaled to the export size) go through the same secret detection as fresh OCR lines. No hit: the image is
 exported without OCR. A hit: those boxes are blacked out and the image is then OCR'd fresh, exactly as a
 fresh-OCR export would do it (found → blacked out and checked again; still found → remaining), so an
@@ -20,9 +21,7 @@ image with secrets always gets at least one fresh OCR pass over the exported pix
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,8 @@ from PIL import Image, ImageDraw
 
 from deskscribe.errors import ExportError
 from deskscribe.export.redact import Report, find_secrets
+from deskscribe.ocr import OcrEngine as OcrReader
+from deskscribe.ocr import decode_boxes, engine_key
 
 _EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 _B64ISH = re.compile(r"^[A-Za-z0-9+/=]{16,}$")
@@ -57,19 +58,16 @@ class ExportImage:
 OcrLines = list[tuple[list[list[float]], str]]
 
 
-class OcrEngine:
-    """RapidOCR, loaded on first use (its models ship inside the wheel, so this works offline)."""
+class OcrEngine(OcrReader):
+    """The one OCR engine (deskscribe.ocr: same engine, version and options as describe's captions), giving
+    lines as (corner points, text) for the redaction code."""
 
-    def __init__(self) -> None:
-        self._engine: Any = None
+    def __call__(self, img: Image.Image) -> OcrLines:  # type: ignore[override]
+        return [(_quad(b.x, b.y, b.w, b.h), b.text) for b in self.read(img)]
 
-    def __call__(self, img: Image.Image) -> OcrLines:
-        if self._engine is None:
-            from rapidocr_onnxruntime import RapidOCR
 
-            self._engine = RapidOCR()
-        result, _ = self._engine(img.convert("RGB"))
-        return [(box, text) for box, text, _score in (result or [])]
+def _quad(x: float, y: float, w: float, h: float) -> list[list[float]]:
+    return [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]
 
 
 def _secret_lines(lines: OcrLines) -> list[tuple[int, str, str]]:
@@ -141,11 +139,8 @@ def _jpeg_tables(img: Image.Image) -> dict[str, Any] | None:
 
 
 def ocr_engine_version() -> str | None:
-    """The installed RapidOCR version: stored OCR boxes are reused only when they came from this version."""
-    try:
-        return importlib.metadata.version("rapidocr-onnxruntime")
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    """The OCR engine key (version + options): stored OCR boxes are reused only when made under this key."""
+    return engine_key()
 
 
 def stored_lines(blob: str, size: tuple[int, int]) -> OcrLines | None:
@@ -154,20 +149,14 @@ def stored_lines(blob: str, size: tuple[int, int]) -> OcrLines | None:
     None (so the image is OCR'd fresh) when the JSON is unreadable or its aspect ratio does not match: then
     the stored boxes may not describe these pixels.
     """
-    try:
-        data = json.loads(blob)
-        w, h = int(data["w"]), int(data["h"])
-        boxes = data["boxes"]
-        if w <= 0 or h <= 0 or abs(w * size[1] - h * size[0]) > w + h:
-            return None
-        sx, sy = size[0] / w, size[1] / h
-        lines: OcrLines = []
-        for text, x, y, bw, bh, _score in boxes:
-            x0, y0, x1, y1 = float(x) * sx, float(y) * sy, (float(x) + float(bw)) * sx, (float(y) + float(bh)) * sy
-            lines.append(([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], str(text)))
-    except (ValueError, KeyError, TypeError):
+    decoded = decode_boxes(blob)
+    if decoded is None:
         return None
-    return lines
+    w, h, boxes = decoded
+    if abs(w * size[1] - h * size[0]) > w + h:
+        return None
+    sx, sy = size[0] / w, size[1] / h
+    return [(_quad(b.x * sx, b.y * sy, b.w * sx, b.h * sy), b.text) for b in boxes]
 
 
 class ImageProcessor:

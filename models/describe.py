@@ -112,6 +112,7 @@ class Describer:
         self.run = describe_run(text, self.cap_run, cfg, compose)
         self.run_id = store.model_run_id(db, self.run)
         self.timers = Timers()
+        self._last: tuple[bytes, str] | None = None  # the previous frame, image + boxes, for change-only OCR
 
     def frames(self, episode_id: int) -> list[factlib.FrameView]:
         """The episode's frames with captions (captioning cache misses) and their input events."""
@@ -119,16 +120,18 @@ class Describer:
         for ev in episode_events(self.db, episode_id):
             by_frame.setdefault(ev["frame_id"], []).append(ev)
         views = []
+        self._last = None
         for row in episode_frames(self.db, episode_id):
             view = factlib.FrameView(row["id"], row["ts"], row["app"], row["window_title"], row["image_hash"],
                                      events=by_frame.get(row["id"], []))
-            view.caption, view.ocr_text = self.caption(view)
+            view.caption, view.ocr_text = self.caption(view, self._last)
             view.boxes = evlib.boxes_of(store.caption_boxes(self.db, view.image_hash, self.cap_run_id))
             views.append(view)
         return views
 
-    def caption(self, frame: factlib.FrameView) -> tuple[str, str]:
+    def caption(self, frame: factlib.FrameView, previous: tuple[bytes, str] | None = None) -> tuple[str, str]:
         cached = store.caption_row(self.db, frame.image_hash, self.cap_run_id)
+        self._last = None
         if cached is not None:
             self.timers.cache_hits += 1
             return cached["text"], cached["ocr_text"] or ""
@@ -136,13 +139,14 @@ class Describer:
         start = time.perf_counter()
         boxes: str | None = None
         with_boxes = getattr(self.captioner, "caption_with_boxes", None)  # the OCR captioner: keep its boxes
-        if with_boxes is not None:
-            text, ocr_text, boxes = with_boxes(data, app=frame.app, title=frame.title)
+        if with_boxes is not None:  # given the previous frame, it OCRs only what changed (models/ocr_diff.py)
+            text, ocr_text, boxes = with_boxes(data, app=frame.app, title=frame.title, previous=previous)
         else:
             text, ocr_text = self.captioner.caption(data, app=frame.app, title=frame.title)
         self.timers.ocr_s += time.perf_counter() - start
         self.timers.captions += 1
         store.put_caption(self.db, frame.image_hash, self.cap_run_id, text, ocr_text, ocr_boxes=boxes)
+        self._last = (data, boxes) if boxes else None
         return text, ocr_text or ""
 
     def evidence(self, episode_id: int) -> tuple[list[factlib.FrameView], list[str], factlib.Facts, str]:

@@ -3,19 +3,21 @@
 Works offline (the PP-OCRv4 ONNX models ship inside the rapidocr-onnxruntime wheel). The caption is short and
 condensed — the window title, the top-of-screen menu/title lines, then the rest of the visible text,
 de-duplicated and capped — because it goes into a small model's prompt; the full OCR text (one line per text
-box, in reading order) is returned beside it for search, facts and export.
+box, in reading order) is returned beside it for search, facts and export. Pixels are read through the one
+OCR engine (deskscribe/ocr.py) that export's redaction uses too; given the episode's previous frame, only what
+changed is OCR'd (models/ocr_diff.py).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from deskscribe.errors import ModelError
 from deskscribe.models.base import ModelInfo
+from deskscribe.models.ocr_diff import read_changed
+from deskscribe.ocr import OcrEngine, TextBox, decode_boxes, encode_boxes, engine_key, engine_version
 
 CAPTION_VERSION = "ocr-caption-v1"
 MIN_SCORE = 0.6
@@ -23,23 +25,7 @@ MAX_CAPTION_CHARS = 320
 TOP_FRACTION = 0.08  # lines in the top 8 % of the screen: title bar, menu bar, tabs
 
 
-@dataclass(frozen=True)
-class TextBox:
-    """One OCR'd text line with its box (pixels) and confidence."""
-
-    text: str
-    x: int
-    y: int
-    w: int
-    h: int
-    score: float
-
-
-def _rapidocr_version() -> str:
-    try:
-        return importlib.metadata.version("rapidocr-onnxruntime")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+__all__ = ["OcrCaptioner", "TextBox", "condense", "reading_order"]
 
 
 def _useful(text: str) -> bool:
@@ -99,59 +85,45 @@ def _join(items: list[str], room: int, item_max: int = 48) -> str:
     return ", ".join(out)
 
 
-def boxes_json(boxes: list[TextBox], width: int, height: int) -> str:
-    """Every OCR box, unfiltered and in RapidOCR's order, at the image's full resolution (captions.ocr_boxes).
+def _decode(image: bytes) -> Any:
+    """An encoded frame as an RGB array; a file that is not an image is a ModelError."""
+    import io
 
-    Export reads this back to look for secrets in the pixels without OCRing the image again, so nothing is
-    dropped here: low-score boxes and noise are kept, exactly what a fresh OCR pass would have seen.
-    """
-    return json.dumps({"w": width, "h": height, "engine": _rapidocr_version(),
-                       "boxes": [[b.text, b.x, b.y, b.w, b.h, round(b.score, 4)] for b in boxes]},
-                      ensure_ascii=False, separators=(",", ":"))
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(image)) as img:
+            return np.asarray(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
+
+
+def boxes_json(boxes: list[TextBox], width: int, height: int) -> str:
+    """Every OCR box, unfiltered, at full resolution: the one encoding (deskscribe.ocr.encode_boxes)."""
+    return encode_boxes(boxes, width, height)
 
 
 class OcrCaptioner:
     """Captioner (see models.base.Captioner) built on RapidOCR; the engine is created once, at first use."""
 
-    def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS) -> None:
-        self._engine: Any = None
+    def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS,
+                 change_only: bool = True) -> None:
+        self._engine = OcrEngine()
+        self.change_only = change_only
         self.min_score = min_score
         self.max_chars = max_chars
         self.info = ModelInfo(
             backend="ocr",
-            model=f"rapidocr-onnxruntime-{_rapidocr_version()} PP-OCRv4",
+            model=f"rapidocr-onnxruntime-{engine_version() or 'unknown'} PP-OCRv4",
             sha256=None,
-            params={"min_score": min_score, "max_chars": max_chars, "caption": CAPTION_VERSION},
+            params={"min_score": min_score, "max_chars": max_chars, "caption": CAPTION_VERSION, "ocr": engine_key()},
         )
 
-    def _ocr_engine(self) -> Any:
-        if self._engine is None:
-            try:
-                from rapidocr_onnxruntime import RapidOCR
-            except ImportError as exc:  # opencv needs libGL.so.1 on Linux
-                raise ModelError(f"RapidOCR cannot be loaded ({exc}); install rapidocr-onnxruntime and libgl1") from exc
-            self._engine = RapidOCR()
-        return self._engine
-
     def _ocr(self, image: bytes) -> tuple[list[TextBox], int, int]:
-        """OCR one encoded image: every text box RapidOCR returned (in its order), and the image size."""
-        import io
-
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(image)) as img:
-                width, height = img.size
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
-        result, _ = self._ocr_engine()(image, use_cls=False)
-        out = []
-        for points, text, score in result or []:
-            xs = [p[0] for p in points]
-            ys = [p[1] for p in points]
-            out.append(TextBox(str(text), int(min(xs)), int(min(ys)), int(max(xs) - min(xs)),
-                               int(max(ys) - min(ys)), float(score)))
-        return out, width, height
+        """OCR one encoded image: every text box the engine returned (in its order), and the image size."""
+        rgb = _decode(image)
+        return self._engine.read(rgb), rgb.shape[1], rgb.shape[0]
 
     def boxes(self, image: bytes) -> tuple[list[TextBox], int]:
         """OCR one encoded image: its text boxes and the image height."""
@@ -162,13 +134,37 @@ class OcrCaptioner:
         text, ocr_text, _boxes = self.caption_with_boxes(image, app=app, title=title)
         return text, ocr_text
 
-    def caption_with_boxes(self, image: bytes, *, app: str | None = None,
-                           title: str | None = None) -> tuple[str, str, str]:
-        """Caption, OCR text and the full OCR result as JSON (:func:`boxes_json`), from one OCR pass."""
-        boxes, width, height = self._ocr(image)
+    def caption_with_boxes(self, image: bytes, *, app: str | None = None, title: str | None = None,
+                           previous: tuple[bytes, str] | None = None) -> tuple[str, str, str]:
+        """Caption, OCR text and the full OCR result as JSON (:func:`boxes_json`), from one OCR pass.
+
+        ``previous``: the episode's previous frame (encoded image, its boxes JSON). Then only what changed
+        since is OCR'd and the other lines are carried over (models/ocr_diff.py); the JSON lists them.
+        """
+        rgb = _decode(image)
+        height, width = rgb.shape[:2]
+        prev = self._previous(previous) if self.change_only else None
+        if prev is None:
+            boxes, carried = self._engine.read(rgb), []
+        else:
+            diff = read_changed(self._engine, prev[0], prev[1], rgb)
+            boxes, carried = diff.boxes, diff.carried
         ocr_text = "\n".join(b.text for b in reading_order(boxes) if b.score >= self.min_score)
         caption = condense(boxes, height, app=app, title=title, limit=self.max_chars)
-        return caption, ocr_text, boxes_json(boxes, width, height)
+        return caption, ocr_text, encode_boxes(boxes, width, height, carried=carried)
+
+    @staticmethod
+    def _previous(previous: tuple[bytes, str] | None) -> tuple[Any, list[TextBox]] | None:
+        """The previous frame's pixels and lines, when its boxes came from this engine key."""
+        if previous is None:
+            return None
+        decoded = decode_boxes(previous[1])
+        if decoded is None or json.loads(previous[1]).get("engine") != engine_key():
+            return None
+        rgb = _decode(previous[0])
+        if (rgb.shape[1], rgb.shape[0]) != decoded[:2]:
+            return None
+        return rgb, decoded[2]
 
     def close(self) -> None:
-        self._engine = None
+        self._engine.close()

@@ -9,6 +9,7 @@ import pytest
 from deskscribe.config import Config
 from deskscribe.models import describe as pipeline
 from deskscribe.models.ocr import OcrCaptioner, TextBox, condense, reading_order
+from deskscribe.ocr import engine_key
 from deskscribe.storage.frames import EncodedImage, FrameIn, add_frame, close_episode, create_episode
 
 GIMP_MENU = "048c56fa99ef42c0976064e7b5598962/03.jpg"  # GIMP with the Colors menu open
@@ -115,7 +116,7 @@ def test_describe_stores_every_ocr_box_once(db):
     row = db.conn.execute("SELECT text, ocr_text, ocr_boxes FROM captions WHERE image_hash = ?", (h,)).fetchone()
     boxes = json.loads(row[2])
     assert (boxes["w"], boxes["h"]) == (480, 120)
-    assert boxes["engine"] == importlib.metadata.version("rapidocr-onnxruntime")
+    assert boxes["engine"] == engine_key() and engine_key().startswith(importlib.metadata.version("rapidocr-onnxruntime"))
     assert any("quarterly" in _squash(b[0]) for b in boxes["boxes"]) and all(len(b) == 6 for b in boxes["boxes"])
     assert (row[0], row[1]) == (view.caption, view.ocr_text)
     assert (view.caption, view.ocr_text) == OcrCaptioner().caption(buf.getvalue(), app="gedit", title="r")

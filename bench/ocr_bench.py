@@ -1,0 +1,239 @@
+"""OCR benchmark: word accuracy on rendered UI text, and change-only OCR against full passes.
+
+    .venv/bin/python bench/ocr_bench.py [--part all|words|dev|xvfb] [--dev-frames 16] [--no-tesseract]
+
+1. Words (bench/ocr_textset.py: 16 rendered screens, menus/terminal/editor/dialog text, 11-18 px, DejaVu Sans
+   and Mono, light and dark): word recall/precision and merged words of RapidOCR's raw text ("before"), of the
+   same pass with deskscribe.ocr.split_merged ("after"), and of Debian's tesseract when installed; seconds per
+   screen of each, measured in the same run, interleaved screen by screen.
+2. Change-only OCR (models/ocr_diff.py) on the dev set (ScreenAgent frames, in episode order) and on scripted
+   Xvfb sessions (xterm + mousepad driven by xdotool): for every frame after the first of an episode, the
+   change-only text against a full pass of the same frame (line-level agreement: F1 of the multisets of
+   lines, compared without whitespace), and OCR seconds per frame of both, interleaved frame by frame.
+Writes bench/results/ocr_bench.json and .md with the conditions (cores, load, versions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+import ocr_textset  # noqa: E402
+import ocr_xvfb  # noqa: E402
+
+from deskscribe.models.ocr_diff import read_changed  # noqa: E402
+from deskscribe.ocr import OcrEngine, engine_key, split_merged  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+SHARED = Path(os.environ.get("DESKSCRIBE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+DEV = SHARED / "data" / "screenagent-dev"
+
+
+def tesseract_lines(img: Image.Image) -> list[str]:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    out = subprocess.run(["tesseract", "stdin", "stdout", "--psm", "3"], input=buf.getvalue(), capture_output=True,
+                         check=True)
+    return [line for line in out.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+
+
+def bench_words(engine: OcrEngine, use_tesseract: bool) -> dict:
+    rows = []
+    for name, img, truth in ocr_textset.screens():
+        t0 = time.perf_counter()
+        raw = [b.text for b in engine.read(img)]
+        t1 = time.perf_counter()
+        split = [split_merged(t) for t in raw]
+        t2 = time.perf_counter()
+        row = {"screen": name, "rapidocr_s": t1 - t0, "split_s": t2 - t1,
+               "before": ocr_textset.word_scores(truth, raw), "after": ocr_textset.word_scores(truth, split)}
+        if use_tesseract:
+            t3 = time.perf_counter()
+            row["tesseract"] = ocr_textset.word_scores(truth, tesseract_lines(img))
+            row["tesseract_s"] = time.perf_counter() - t3
+        rows.append(row)
+    out = {"screens": rows}
+    for key in ("before", "after", "tesseract"):
+        if key in rows[0]:
+            hits = sum(r[key]["hits"] for r in rows)
+            out[key] = {"recall": hits / sum(r[key]["truth_words"] for r in rows),
+                        "precision": hits / max(1, sum(r[key]["ocr_words"] for r in rows)),
+                        "merged": sum(r[key]["merged"] for r in rows)}
+    out["rapidocr_s_per_screen"] = statistics.mean(r["rapidocr_s"] for r in rows)
+    out["split_s_per_screen"] = statistics.mean(r["split_s"] for r in rows)
+    if use_tesseract:
+        out["tesseract_s_per_screen"] = statistics.mean(r["tesseract_s"] for r in rows)
+    return out
+
+
+def line_agreement(a: list[str], b: list[str]) -> float:
+    """F1 of two multisets of lines, compared without whitespace and case (1.0 when both are empty)."""
+    ca = Counter(ocr_textset.squash(t) for t in a if t.strip())
+    cb = Counter(ocr_textset.squash(t) for t in b if t.strip())
+    if not ca and not cb:
+        return 1.0
+    return 2 * sum((ca & cb).values()) / (sum(ca.values()) + sum(cb.values()))
+
+
+def bench_changes(engine: OcrEngine, episodes: list[list[np.ndarray]]) -> dict:
+    """Full pass vs change-only on every frame, chained as describe does (each frame from the last result)."""
+    frames = []
+    for ep in episodes:
+        prev = prev_lines = None
+        for i, rgb in enumerate(ep):
+            t0 = time.perf_counter()
+            full = engine.read(rgb)
+            full_s = time.perf_counter() - t0
+            if prev is None:  # the first frame: change-only OCR is this same full pass
+                lines, full_pass, n_regions, change_s = full, True, 0, full_s
+            else:
+                t1 = time.perf_counter()
+                res = read_changed(engine, prev, prev_lines, rgb)
+                change_s = time.perf_counter() - t1
+                lines, full_pass, n_regions = res.boxes, res.full, len(res.regions)
+            frames.append({"index": i, "full_s": full_s, "change_s": change_s, "first": prev is None,
+                           "full_pass": full_pass, "regions": n_regions,
+                           "agreement": line_agreement([b.text for b in full], [b.text for b in lines])})
+            prev, prev_lines = rgb, lines
+    later = [f for f in frames if not f["first"]]
+    full_s = sum(f["full_s"] for f in frames)
+    change_s = sum(f["change_s"] for f in frames)
+    return {
+        "episodes": len(episodes), "frames": len(frames), "later_frames": len(later),
+        "later_full_passes": sum(f["full_pass"] for f in later),
+        "agreement_mean": statistics.mean(f["agreement"] for f in later) if later else None,
+        "agreement_min": min((f["agreement"] for f in later), default=None),
+        "full_s_per_frame": full_s / len(frames), "change_s_per_frame": change_s / len(frames),
+        "speedup_all_frames": full_s / change_s if change_s else None,
+        "speedup_later_frames": sum(f["full_s"] for f in later) / sum(f["change_s"] for f in later) if later else None,
+        "frames_detail": frames,
+    }
+
+
+def dev_episodes(limit: int) -> list[list[np.ndarray]]:
+    out, total = [], 0
+    for folder in sorted(p for p in DEV.iterdir() if p.is_dir()):
+        files = sorted(folder.glob("*.jpg"))
+        if len(files) < 2:
+            continue
+        take = files[: max(2, min(len(files), limit - total))]
+        out.append([np.asarray(Image.open(f).convert("RGB")) for f in take])
+        total += len(take)
+        if total >= limit:
+            break
+    return out
+
+
+def conditions() -> dict:
+    import importlib.metadata as md
+
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count(),
+            "loadavg_start": os.getloadavg(), "python": platform.python_version(), "engine_key": engine_key(),
+            "onnxruntime": md.version("onnxruntime"), "wordninja": md.version("wordninja"),
+            "tesseract": (subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout
+                          .splitlines() or ["?"])[0] if shutil.which("tesseract") else None}
+
+
+def markdown(res: dict) -> str:
+    w = res.get("words")
+    lines = ["# OCR benchmark (bench/ocr_bench.py)", "", "Conditions of each part (timings are from one run of that "
+             "part, on a shared machine: compare the ratios inside a part):", ""]
+    for part, c in res["conditions"].items():
+        lines.append(f"- {part}: {c['date']}, {c['cores']} cores, load average {c['loadavg_start'][0]:.1f} at start / "
+                     f"{c.get('loadavg_end', [float('nan')])[0]:.1f} at end; engine key `{c['engine_key']}`, "
+                     f"onnxruntime {c['onnxruntime']}, wordninja {c['wordninja']}, tesseract: "
+                     f"{c['tesseract'] or 'not installed'}")
+    lines.append("")
+    if w:
+        lines += _words_table(w)
+    lines += _changes_table(res["changes"])
+    return "\n".join(lines) + "\n"
+
+
+def _words_table(w: dict) -> list[str]:
+    lines = [
+        "## Words kept apart (16 rendered screens, bench/ocr_textset.py)", "",
+        "| reader | word recall | word precision | merged words | seconds per screen |", "|---|---|---|---|---|",
+        f"| RapidOCR raw (before) | {w['before']['recall']:.3f} | {w['before']['precision']:.3f} | "
+        f"{w['before']['merged']} | {w['rapidocr_s_per_screen']:.2f} |",
+        f"| RapidOCR + split_merged (after, the default) | {w['after']['recall']:.3f} | "
+        f"{w['after']['precision']:.3f} | {w['after']['merged']} | "
+        f"{w['rapidocr_s_per_screen'] + w['split_s_per_screen']:.2f} |",
+    ]
+    if "tesseract" in w:
+        t = w["tesseract"]
+        lines.append(f"| tesseract (Debian, --psm 3) | {t['recall']:.3f} | {t['precision']:.3f} | {t['merged']} | "
+                     f"{w['tesseract_s_per_screen']:.2f} |")
+    lines += ["", "Word recall: share of the truth words that the reader produced as separate words (case and "
+              "surrounding punctuation ignored). Merged words: output words that are not truth words but start "
+              "with two truth words run together.", ""]
+    return lines
+
+
+def _changes_table(changes: dict) -> list[str]:
+    lines = ["## Change-only OCR vs a full pass", "",
+             "| frames | episodes | later frames (of them full passes) | line agreement mean / min | full s/frame | "
+             "change-only s/frame | speed-up (all / later frames) |", "|---|---|---|---|---|---|---|"]
+    for name, r in changes.items():
+        if not r.get("frames"):
+            lines.append(f"| {name}: {r.get('skipped', 'not run')} | | | | | | |")
+            continue
+        lines.append(f"| {name} ({r['frames']}) | {r['episodes']} | {r['later_frames']} ({r['later_full_passes']}) | "
+                     f"{r['agreement_mean']:.3f} / {r['agreement_min']:.3f} | {r['full_s_per_frame']:.2f} | "
+                     f"{r['change_s_per_frame']:.2f} | {r['speedup_all_frames']:.2f}× / "
+                     f"{r['speedup_later_frames']:.2f}× |")
+    lines += ["", "Each frame is OCR'd twice in the same run: a full pass and change-only from the previous frame "
+              "and its change-only lines (chained, as `deskscribe describe` does). The first frame of an episode "
+              "is a full pass in both. Line agreement: F1 of the two multisets of lines (without whitespace)."]
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dev-frames", type=int, default=16, help="dev-set frames (whole episodes, in order)")
+    ap.add_argument("--part", choices=("all", "words", "dev", "xvfb"), default="all",
+                    help="run one part and keep the others' last results in the JSON")
+    ap.add_argument("--no-tesseract", action="store_true")
+    args = ap.parse_args()
+    path = RESULTS / "ocr_bench.json"
+    res: dict = {"conditions": {args.part: conditions()}, "changes": {}}
+    if args.part in ("all", "words"):
+        raw = OcrEngine(split_words=False)
+        res["words"] = bench_words(raw, not args.no_tesseract and shutil.which("tesseract") is not None)
+    engine = OcrEngine()
+    if args.part in ("all", "dev"):
+        res["changes"]["dev set"] = bench_changes(engine, dev_episodes(args.dev_frames)) if DEV.exists() else \
+            {"skipped": f"no dev set at {DEV}"}
+    if args.part in ("all", "xvfb"):
+        res["changes"]["scripted Xvfb"] = bench_changes(engine, ocr_xvfb.sessions()) if shutil.which("Xvfb") else \
+            {"skipped": "Xvfb is not installed"}
+    res["conditions"][args.part]["loadavg_end"] = os.getloadavg()
+    if args.part != "all" and path.exists():  # keep the other parts' latest results (read now: parts may overlap)
+        old = json.loads(path.read_text())
+        old.setdefault("conditions", {}).update(res["conditions"])
+        old.setdefault("changes", {}).update(res["changes"])
+        if "words" in res:
+            old["words"] = res["words"]
+        res = old
+    RESULTS.mkdir(exist_ok=True)
+    path.write_text(json.dumps(res, indent=1))
+    (RESULTS / "ocr_bench.md").write_text(markdown(res))
+    print(markdown(res))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""The one OCR engine: which engine, which version, which call options, and how its boxes are stored.
+
+The describe stage (models/ocr.py, captions) and export's redaction (export/images.py) both read pixels
+through :class:`OcrEngine`, with the same options, so the boxes describe stores in ``captions.ocr_boxes``
+are exactly what export's fresh pass would see; :func:`engine_key` names engine + version + options, and
+stored boxes are trusted only under the same key. It lives in the root package because both stages use it
+and the layer rule keeps models and export from importing each other.
+
+No egress: onnxruntime's native library (1.32 on Linux) ships Microsoft 1DS telemetry that resolves and
+posts to a collector every few seconds and keeps a store under ~/.cache/Microsoft; its
+``disable_telemetry_events()`` does not stop it, the environment variable ``ORT_DISABLE_TELEMETRY=1`` does
+(measured with strace, see tests/test_no_egress.py). It is set before onnxruntime is first imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import io
+import itertools
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from deskscribe.errors import ModelError
+
+ENGINE = "rapidocr-onnxruntime"
+# use_cls=False: screen text is upright, and the angle classifier costs time and can flip short lines.
+CALL_OPTIONS: dict[str, Any] = {"use_cls": False}
+SPLIT_VERSION = "split-v1"  # merged English words split back apart (split_merged); part of the key
+MIN_RUN = 7  # letter runs shorter than this are left alone: short merges are rare, short words common
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One OCR'd text line with its box (pixels) and confidence."""
+
+    text: str
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+
+
+def engine_version() -> str | None:
+    try:
+        return importlib.metadata.version(ENGINE)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def engine_key() -> str | None:
+    """Engine version + options: stored boxes are reused only when they were made under this key."""
+    version = engine_version()
+    if version is None:
+        return None
+    opts = ",".join(f"{k}={int(v) if isinstance(v, bool) else v}" for k, v in sorted(CALL_OPTIONS.items()))
+    return f"{version};{opts};{SPLIT_VERSION}"
+
+
+VOCAB_SIZE = 30_000  # pieces must be among the most common English words of wordninja's list
+_WORD_SHAPE = re.compile(r"[A-Z]?[a-z]+(?:[A-Z][a-z]+)*")  # prose and Capitalised words, not KEYS or aBcD noise
+
+
+@functools.lru_cache(maxsize=1)
+def _ninja() -> tuple[Any, frozenset[str]]:
+    import wordninja
+
+    model = wordninja.DEFAULT_LANGUAGE_MODEL
+    vocab = frozenset(itertools.islice(model._wordcost, VOCAB_SIZE))  # ordered by frequency
+    return model, vocab
+
+
+def _split_segment(segment: str) -> list[str]:
+    """One Capitalised or lower-case segment as common words, or as itself when it does not read as such."""
+    model, vocab = _ninja()
+    parts = model.split(segment)
+    if len(parts) < 2 or "".join(parts) != segment:
+        return [segment]
+    for part in parts:
+        if len(part) < 2 and part not in ("a", "A", "I") or part.lower() not in vocab:
+            return [segment]
+    return parts
+
+
+def _split_run(run: str) -> str:
+    if not _WORD_SHAPE.fullmatch(run):
+        return run
+    segments = re.findall(r"[A-Z]?[a-z]+", run)  # "InviteDanaandLuis" → Invite, Danaand, Luis
+    split = [_split_segment(seg) for seg in segments]
+    if all(len(parts) == 1 for parts in split):
+        # no segment reads as run-together words: camelCase identifiers stay whole, but three or more
+        # Capitalised common words in a row are a menu bar or a title read as one ("FileEditViewHelp")
+        _model, vocab = _ninja()
+        if len(segments) >= 3 and all(seg[0].isupper() and seg.lower() in vocab for seg in segments):
+            return " ".join(segments)
+        return run
+    return " ".join(p for parts in split for p in parts)
+
+
+def split_merged(text: str) -> str:
+    """Put back the spaces RapidOCR's (Chinese-trained) recogniser drops between English words.
+
+    Only runs of ``MIN_RUN`` or more letters shaped like prose ("reviewmoved", "toFriday") are looked at, and
+    they are split only where an English unigram model (wordninja) reads them as common words of two letters
+    or more ("a" and "I" excepted). Digits, punctuation, upper-case runs and random-looking letters (keys,
+    tokens: redaction must see them whole) and camelCase identifiers stay as they are; three or more
+    Capitalised common words in a row ("FileEditViewHelp", a menu bar) are split at their capitals. "BudgetreviewmovedtoFriday10am" → "Budget review
+    moved to Friday10am"; "notes.txt", "Levels" and "AKIAZ7QK3M9XW2PLR4TB" are unchanged.
+    """
+    return re.sub(rf"[A-Za-z]{{{MIN_RUN},}}", lambda m: _split_run(m.group(0)), text)
+
+
+def _no_telemetry() -> None:
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # "0" or unset: the native 1DS client runs
+
+
+class OcrEngine:
+    """RapidOCR with the one set of options; the ONNX sessions are created once, at first use."""
+
+    def __init__(self, *, split_words: bool = True) -> None:
+        self._engine: Any = None
+        self.split_words = split_words  # False only to measure the recogniser's raw text (bench/ocr_bench.py)
+
+    def _rapid(self) -> Any:
+        if self._engine is None:
+            _no_telemetry()
+            try:
+                from rapidocr_onnxruntime import RapidOCR
+            except ImportError as exc:  # opencv needs libGL.so.1 on Linux
+                raise ModelError(f"RapidOCR cannot be loaded ({exc}); install rapidocr-onnxruntime and libgl1") from exc
+            self._engine = RapidOCR()
+        return self._engine
+
+    def read(self, image: Any) -> list[TextBox]:
+        """Every text line RapidOCR finds (in its order) in a PIL image, an RGB array or encoded bytes."""
+        import numpy as np
+        from PIL import Image, UnidentifiedImageError
+
+        if isinstance(image, (bytes, bytearray)):
+            try:
+                with Image.open(io.BytesIO(image)) as img:
+                    image = np.asarray(img.convert("RGB"))
+            except (UnidentifiedImageError, OSError) as exc:
+                raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
+        elif isinstance(image, Image.Image):
+            image = np.asarray(image.convert("RGB"))
+        # RapidOCR reads arrays as BGR (OpenCV order)
+        return self._read_array(np.ascontiguousarray(image[:, :, ::-1]))
+
+    def read_region(self, rgb: Any) -> list[TextBox]:
+        """OCR a crop (an RGB array) at its own scale, as it is seen inside the full frame.
+
+        The detector's default (``limit_type="min"``, 736) scales any image whose short side is under 736 px
+        up to 736 px: a full 1024×768 frame is read at its own scale, but a 60 px tall crop would be blown up
+        twelvefold. For crops the limit applies to the long side instead, so they are read at frame scale.
+        """
+        import numpy as np
+
+        det = self._rapid().text_det
+        saved = det.limit_type
+        det.limit_type = "max"
+        try:
+            return self._read_array(np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1]))
+        finally:
+            det.limit_type = saved
+
+    def _read_array(self, bgr: Any) -> list[TextBox]:
+        result, _ = self._rapid()(bgr, **CALL_OPTIONS)
+        out = []
+        for points, text, score in result or []:
+            xs = [p[0] for p in points]
+            ys = [p[1] for p in points]
+            text = split_merged(str(text)) if self.split_words else str(text)
+            out.append(TextBox(text, int(min(xs)), int(min(ys)), int(max(xs) - min(xs)),
+                               int(max(ys) - min(ys)), float(score)))
+        return out
+
+    __call__ = read
+
+    def close(self) -> None:
+        self._engine = None
+
+
+def encode_boxes(boxes: list[TextBox], width: int, height: int, *, carried: list[int] | None = None) -> str:
+    """Every OCR box, unfiltered and in engine order, at the image's full resolution (captions.ocr_boxes).
+
+    ``carried``: indexes of boxes taken over from the previous frame by change-only OCR (models/ocr_diff.py)
+    instead of being read from these pixels — their pixels did not change since they were read.
+    """
+    data: dict[str, Any] = {"w": width, "h": height, "engine": engine_key(),
+                            "boxes": [[b.text, b.x, b.y, b.w, b.h, round(b.score, 4)] for b in boxes]}
+    if carried:
+        data["carried"] = carried
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_boxes(blob: str) -> tuple[int, int, list[TextBox]] | None:
+    """(width, height, boxes) from :func:`encode_boxes` JSON; None when it is not readable."""
+    try:
+        data = json.loads(blob)
+        w, h = int(data["w"]), int(data["h"])
+        boxes = [TextBox(str(t), int(x), int(y), int(bw), int(bh), float(s)) for t, x, y, bw, bh, s in data["boxes"]]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if w <= 0 or h <= 0:
+        return None
+    return w, h, boxes

@@ -1,0 +1,134 @@
+"""The one OCR engine: same result for describe and export, words kept apart, change-only OCR."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from deskscribe.export.images import OcrEngine as ExportOcr
+from deskscribe.export.images import stored_lines
+from deskscribe.models.ocr import OcrCaptioner
+from deskscribe.models.ocr_diff import cell_regions, changed_cells, grow_regions, read_changed
+from deskscribe.ocr import OcrEngine, TextBox, decode_boxes, encode_boxes, engine_key, split_merged
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+LINES = ["Budget review moved to Friday 10am", "Invite Dana and Luis to the meeting", "File Edit View Help"]
+
+
+def _screen(lines: list[str], size=(900, 300)) -> Image.Image:
+    """Lines 60 px apart: further than change-only OCR's padding, so an edit re-reads only its own line."""
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 16)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + 60 * i), line, fill="black", font=font)
+    return img
+
+
+def _png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def engine() -> OcrEngine:
+    return OcrEngine()
+
+
+def test_split_merged_splits_prose_and_leaves_tokens_whole() -> None:
+    assert split_merged("BudgetreviewmovedtoFriday10am") == "Budget review moved to Friday10am"
+    assert split_merged("InviteDanaandLuis") == "Invite Dana and Luis"
+    assert split_merged("Meetingnotes:quarterlyreview") == "Meeting notes:quarterly review"
+    assert split_merged("FileEditViewHelp") == "File Edit View Help"  # a menu bar read as one word
+    for token in ("AKIAZ7QK3M9XW2PLR4TB", "ghp_R8mK2vQx7LpN4tZs9WcY3hJd6FbG1aEo5uXi", "MIIEpAIBAAKCAQEAu1SU1LfV",
+                  "getElementById", "notes.txt", "Preferences", "jane.canary@example.org", "Brightness-Contrast"):
+        assert split_merged(token) == token
+
+
+def test_box_encoding_round_trips_with_the_engine_key() -> None:
+    boxes = [TextBox("Save As", 10, 20, 60, 14, 0.98765), TextBox("Cancel", 5, 40, 50, 14, 0.5)]
+    blob = encode_boxes(boxes, 640, 480, carried=[1])
+    data = json.loads(blob)
+    assert data["engine"] == engine_key() and data["carried"] == [1]
+    w, h, back = decode_boxes(blob) or (0, 0, [])
+    assert (w, h) == (640, 480) and [b.text for b in back] == ["Save As", "Cancel"] and back[0].score == 0.9877
+    assert decode_boxes("{not json") is None and decode_boxes(json.dumps({"w": 0, "h": 1, "boxes": []})) is None
+
+
+@pytest.mark.model
+def test_describe_and_export_see_the_same_boxes(engine: OcrEngine) -> None:
+    """What describe stores (captions.ocr_boxes) is what export's fresh pass reads from the same pixels."""
+    img = _screen(LINES)
+    _caption, _text, blob = OcrCaptioner().caption_with_boxes(_png(img), app="mousepad", title="notes")
+    fresh = ExportOcr()(img)
+    assert stored_lines(blob, img.size) == fresh
+    assert any("Budget review moved" in text for _box, text in fresh)  # words kept apart
+    assert [b.text for b in engine.read(img)] == [t for _b, t in fresh]
+
+
+def test_changed_cells_and_regions_find_the_edit() -> None:
+    prev = np.full((160, 320, 3), 255, np.uint8)
+    cur = prev.copy()
+    cur[70:85, 100:180] = 0  # a new word on one line
+    grid = changed_cells(prev, cur)
+    assert grid.sum() > 0 and not grid[:4].any()
+    assert cell_regions(grid) == [(96, 64, 192, 96)]
+    line = TextBox("an old line", 20, 66, 100, 14, 0.9)  # the line the change touches is read whole
+    far = TextBox("the title", 20, 4, 60, 14, 0.9)
+    assert grow_regions(cell_regions(grid), [line, far], (320, 160)) == [(12, 56, 200, 104)]
+
+
+@pytest.mark.model
+def test_change_only_ocr_reads_the_new_line_and_carries_the_rest(engine: OcrEngine) -> None:
+    before = _screen(LINES)
+    after = _screen([*LINES, "Book a room for the team lunch"])
+    prev_lines = engine.read(before)
+    res = read_changed(engine, np.asarray(before), prev_lines, np.asarray(after))
+    assert not res.full and len(res.regions) == 1
+    texts = [b.text for b in res.boxes]
+    assert any("Book a room for the team lunch" in t for t in texts)
+    assert len(res.carried) == len(prev_lines) and texts[: len(prev_lines)] == [b.text for b in prev_lines]
+    full = [b.text for b in engine.read(after)]
+    assert sorted(texts) == sorted(full)
+    # most of the screen changed: a full pass
+    other = read_changed(engine, np.asarray(before), prev_lines, 255 - np.asarray(before))
+    assert other.full and other.carried == []
+
+
+@pytest.mark.model
+def test_describe_stores_which_lines_were_carried_over(db) -> None:  # type: ignore[no-untyped-def]
+    from deskscribe.config import Config
+    from deskscribe.models import describe as pipeline
+    from deskscribe.storage.frames import (EncodedImage, FrameIn, add_frame, close_episode, create_episode,
+                                           episode_frames)
+
+    ep = create_episode(db, 1.0)
+    for i, lines in enumerate([LINES, [*LINES, "Book a room for the team lunch"]]):
+        add_frame(db, ep, FrameIn(1.0 + i, EncodedImage(_png(_screen(lines)), "png", 900, 300), app="mousepad"))
+    close_episode(db, ep)
+
+    views = pipeline.Describer(db, Config(), _NoText(), OcrCaptioner()).frames(ep)  # type: ignore[arg-type]
+    assert "Book a room" in views[1].ocr_text
+    blobs = [db.conn.execute("SELECT ocr_boxes FROM captions WHERE image_hash = ?", (f["image_hash"],)).fetchone()[0]
+             for f in episode_frames(db, ep)]
+    first, second = (json.loads(b) for b in blobs)
+    assert "carried" not in first and len(second["carried"]) == len(first["boxes"])
+
+
+class _NoText:
+    """Test double of models.base.TextModel: these tests caption frames only."""
+
+    from deskscribe.models.base import ModelInfo
+
+    info = ModelInfo(backend="test", model="none", params={"n_ctx": 2048})
+
+    def complete(self, messages, *, schema=None, max_tokens=256):  # type: ignore[no-untyped-def]
+        raise AssertionError("not used")
+
+    def close(self) -> None:
+        pass
