@@ -49,7 +49,9 @@ class Desktop:
     """Drives real apps on one X display with xdotool; waits for capture to store a frame after each action."""
 
     def __init__(self, display: str, home: Path, work: Path) -> None:
-        self.env = {**os.environ, "DISPLAY": display}
+        # the apps get a fresh home (no session to restore, no config of the person running the bench)
+        self.env = {**os.environ, "DISPLAY": display, "HOME": str(work), "XDG_CONFIG_HOME": str(work / ".config"),
+                    "XDG_DATA_HOME": str(work / ".local"), "XDG_CACHE_HOME": str(work / ".cache")}
         self.home, self.work = home, work
         self.procs: list[subprocess.Popen[bytes]] = []
         self.no_frame = 0  # actions after which capture stored no frame

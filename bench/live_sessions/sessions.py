@@ -67,7 +67,7 @@ def editor_session(d: Any) -> None:
 SESSIONS = [
     Session("issue", issue_session, ["mkdir -p demo", "notes.txt", "ls -la", "quarterly report draft",
                                      "Budget review moved to Friday 10am", "Invite Dana and Luis", "meeting.txt",
-                                     "saved", "terminal", "mousepad", "xcalc", "42"], tuned_on=True),
+                                     "saved", "terminal", "mousepad", "xcalc"], tuned_on=True),
     Session("files", files_session, ["words.txt", "cp words.txt backup.txt", "grep beta", "wc -l", "rm backup.txt",
                                      "terminal"]),
     Session("editor", editor_session, ["Shopping list", "apples, bread and milk", "shopping.txt", "saved",
