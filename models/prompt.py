@@ -48,6 +48,10 @@ EXAMPLES = [
 ]
 
 
+IMAGES_NOTE = ("The images: the screen before the first click with the clicked point circled in red, a close-up "
+               "of that point, and the last screen.")
+
+
 class InvalidOutput(ValueError):
     """The model's answer cannot be stored: not JSON, an empty summary, or a loop."""
 
@@ -101,6 +105,16 @@ def build_task_messages(facts: Facts, steps: list[str], frames: list[FrameView],
     shots = [m for ask, answer in EXAMPLES for m in ({"role": "user", "content": ask},
                                                     {"role": "assistant", "content": answer})]
     return [{"role": "system", "content": TASK_SYSTEM}, *shots, {"role": "user", "content": user}]
+
+
+def with_images(messages: list[dict[str, Any]], images: list[bytes], note: str) -> list[dict[str, Any]]:
+    """The chat with ``images`` (PNG/JPEG bytes) put before the last user message's text, for a VLM."""
+    from deskscribe.models.vlm import image_data_uri
+
+    last = messages[-1]
+    parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": image_data_uri(im)}} for im in images]
+    parts.append({"type": "text", "text": f"{note}\n{last['content']}"})
+    return [*messages[:-1], {"role": last["role"], "content": parts}]
 
 
 def is_repetitive(text: str, n: int = 3, max_ratio: float = 0.34) -> bool:
