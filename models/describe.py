@@ -97,6 +97,12 @@ def describe_run(text: TextModel, cap_run: store.ModelRun, cfg: Config, compose:
     return store.ModelRun("describe", info.backend, info.model, info.sha256, promptlib.PROMPT_VERSION, params)
 
 
+def messages_text(messages: list[dict[str, Any]]) -> str:
+    """The text of the last (the episode's) user message, whether plain or with images."""
+    content = messages[-1]["content"]
+    return content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
+
+
 def sees(cap_run: store.ModelRun) -> bool:
     """True when the captioner is a vision-language model: it then writes the task, looking at the frames."""
     return "mmproj" in cap_run.params
@@ -188,9 +194,11 @@ class Describer:
                 problem = str(exc)
             else:
                 missing = checklib.absent(f"{did} {instruction}", evidence, facts.apps)
-                if not missing:
+                copied = checklib.borrowed(f"{did} {instruction}", promptlib.EXAMPLES_TEXT, messages_text(messages))
+                if not missing and not copied:
                     return did, instruction, None
-                problem = "the model's answer names what the episode does not show: " + ", ".join(missing[:3])
+                problem = ("the model's answer names what the episode does not show: " + ", ".join(missing[:3])
+                           if missing else "the model's answer copies the prompt's example: " + ", ".join(copied[:3]))
             log.info("%s, %s", problem, "writing the task from the steps" if strict else "retrying")
         did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
         return did, instruction, problem

@@ -48,6 +48,7 @@ EXAMPLES = [
 ]
 
 
+EXAMPLES_TEXT = " ".join(ask + " " + answer for ask, answer in EXAMPLES)
 IMAGES_NOTE = ("The images: the screen before the first click with the clicked point circled in red, a close-up "
                "of that point, and the last screen.")
 

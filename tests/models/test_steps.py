@@ -103,3 +103,12 @@ def test_a_description_may_name_only_what_the_evidence_holds(text, absent):
     frames = _issue_session()
     corpus = check.corpus(frames, steps.episode_steps(frames))
     assert sorted(check.absent(text, corpus, ["Terminal", "Mousepad"])) == sorted(absent)
+
+
+def test_words_copied_from_the_worked_example_are_caught():
+    from deskscribe.models import prompt
+
+    record = "Steps:\n- Switched to XCalc ('Calculator')\n- Typed 6 characters in XCalc"
+    assert check.borrowed("Played the calculator full screen.", prompt.EXAMPLES_TEXT, record) == ["played", "full",
+                                                                                                  "screen"]
+    assert check.borrowed("Typed six characters in XCalc.", prompt.EXAMPLES_TEXT, record) == []
