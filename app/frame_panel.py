@@ -14,30 +14,19 @@ from PySide6.QtWidgets import (
 )
 
 from deskscribe.app.thumbs import ImageLoader
-from deskscribe.storage import review
+from deskscribe.storage import events, review
 
 THUMB = QSize(160, 100)
 FRAME_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def describe_event(event: dict[str, Any]) -> str:
-    """One input event as a short phrase ("click left at 120,40", "ctrl+s", "12 keys")."""
-    kind, d = event["kind"], event["details"]
-    if kind == "click":
-        where = f" at {d['x']},{d['y']}" if "x" in d else ""
-        return f"{'double-' if d.get('double') else ''}click {d.get('button', '')}{where}".strip()
-    if kind == "scroll":
-        return f"scroll dx={d.get('dx', 0)} dy={d.get('dy', 0)}"
-    if kind == "keys":
-        special = f" ({', '.join(d['special'])})" if d.get("special") else ""
-        return f"{d.get('count', 0)} keys{special}"
-    if kind == "shortcut":
-        return str(d.get("combo", "shortcut"))
-    if kind == "text":
-        return f"typed {d.get('text', '')!r}"
-    if kind == "app_switch":
-        return f"switched to {d.get('app') or d.get('to') or 'another app'}"
-    return f"{kind} {json.dumps(d, sort_keys=True)}" if d else kind
+    """One input event as a short phrase ("left click on push button 'Save' at 120,40", "ctrl+s", "12 keys")."""
+    parsed = events.parse(event["kind"], event["details"])
+    if parsed is None:
+        d = event["details"]
+        return f"{event['kind']} {json.dumps(d, sort_keys=True)}" if d else str(event["kind"])
+    return events.describe(parsed)
 
 
 class ScaledImageLabel(QLabel):

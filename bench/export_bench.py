@@ -70,6 +70,7 @@ def _sequence(images: list, i: int) -> list:
 def build_db(path: Path, episodes: int, pool: list[bytes]) -> None:
     from deskscribe.storage import descriptions as D
     from deskscribe.storage.db import open_db, transaction
+    from deskscribe.storage.events import Click
     from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
 
     db = open_db(path)
@@ -82,7 +83,7 @@ def build_db(path: Path, episodes: int, pool: list[bytes]) -> None:
                 ep = create_episode(db, ts)
                 for j, img in enumerate(_sequence(images, i)):
                     add_frame(db, ep, FrameIn(ts + 2 * j, img, app="xterm", window_title=f"bench {i}",
-                                              events=[EventIn(ts + 2 * j, "click", {"button": "left"})]))
+                                              events=[EventIn.of(ts + 2 * j, Click(button="left"))]))
                 close_episode(db, ep)
                 D.add_description(db, ep, f"The user did task {i} in the terminal.", [f"Step one of {i}",
                                   f"Step two of {i}"], author="model", model_run_id=run)

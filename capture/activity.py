@@ -1,88 +1,128 @@
-"""Input activity between two frames, aggregated into a few small events (pure logic, no I/O).
+"""Input activity turned into actions (pure logic, no I/O): clicks, scroll bursts, typing bursts, shortcuts,
+app switches, each waiting for the frames around it.
 
-The pynput listeners translate their keys and buttons into plain names and call an :class:`Aggregator`;
-each stored frame drains the events of its interval. Typed characters are kept only when the aggregator is
-built with ``keep_text=True`` (config ``capture.store_typed_text``); otherwise a key press only adds to a count.
+The pynput listeners translate keys and buttons into plain names and call an :class:`Aggregator`; the capture
+engine attaches a *before* frame to each action as it starts and an *after* frame once it ended and the screen
+settled (see capture/engine.py), then takes the finished actions with :meth:`Aggregator.take_ready`.
+Typed characters are kept only when the aggregator is built with ``keep_text=True`` (config
+``capture.store_typed_text``); otherwise a key press only adds to a count.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
-from deskscribe.storage.frames import EventIn
+from deskscribe.storage import events as ev
 
 MODIFIERS = ("ctrl", "alt", "shift", "cmd")  # order used in shortcut names
 SHORTCUT_MODIFIERS = frozenset({"ctrl", "alt", "cmd"})  # shift alone is typing, not a shortcut
+ALTGR = "altgr"  # held while typing a layout's third-level characters (@, {, € …): that is typing, not Alt
 SCROLL_GAP_S = 1.0  # scrolls closer together than this are one burst
+KEY_PAUSE_S = 1.0  # a typing burst ends after this long without a key
+DOUBLE_CLICK_S, DOUBLE_CLICK_PX = 0.5, 4
+TYPING_KEYS = frozenset({"backspace", "enter", "tab", "space", "delete"})
 
 
 def modifier_of(name: str) -> str | None:
-    """'ctrl_l' / 'ctrl_r' / 'ctrl' → 'ctrl'; 'alt_gr' → 'alt'; 'super'/'cmd_l' → 'cmd'; else None."""
-    base = name.lower().split("_", 1)[0]
+    """'ctrl_l' / 'ctrl_r' / 'ctrl' → 'ctrl'; 'alt_gr' → 'altgr'; 'super'/'cmd_l' → 'cmd'; else None."""
+    low = name.lower()
+    if low in ("alt_gr", "altgr", "iso_level3_shift"):
+        return ALTGR
+    base = low.split("_", 1)[0]
     base = {"control": "ctrl", "super": "cmd", "win": "cmd", "meta": "cmd", "option": "alt"}.get(base, base)
     return base if base in MODIFIERS else None
 
 
 def shortcut_name(held: set[str] | frozenset[str], key: str) -> str | None:
-    """'ctrl+shift+t' when a shortcut modifier is held while ``key`` is pressed, else None."""
-    if not held & SHORTCUT_MODIFIERS or modifier_of(key):
+    """'ctrl+shift+t' when a shortcut modifier is held while ``key`` is pressed, else None.
+
+    With AltGr held, Ctrl and Alt do not count (Windows reports AltGr as Ctrl+Alt): the key types a character.
+    """
+    mods = set(held) - ({"ctrl", "alt"} if ALTGR in held else set())
+    if not mods & SHORTCUT_MODIFIERS or modifier_of(key):
         return None
-    return "+".join([m for m in MODIFIERS if m in held] + [key.lower()])
+    return "+".join([m for m in MODIFIERS if m in mods] + [key.lower()])
 
 
 @dataclass
-class _Scroll:
+class Pending:
+    """One action on its way to the database: the event, and the frames around it (engine tokens)."""
+
     ts: float
-    last_ts: float
-    x: int
-    y: int
-    dx: int = 0
-    dy: int = 0
-    count: int = 0
+    event: ev.Event
+    monitor: int | None = None  # the monitor it happened on, where known
+    before: int | None = None  # token of the frame on screen just before it
+    after: int | None = None  # token of the frame once it ended and the screen settled
+    has_before: bool = False  # before was decided (a frame, or None: there was none to take)
+    has_after: bool = False
+    open: bool = False  # a burst still going on (keys, scroll)
+    last_ts: float = 0.0  # the burst's latest input
+    lookup: bool = False  # an element lookup is in flight
+    looked_up: bool = False  # the accessibility bus was asked (element None = nothing exposed)
+    dropped: bool = False  # privacy: the click hit an excluded window
+    text: list[str] = field(default_factory=list)  # opted-in typed text of a keys burst
+    where: object = None  # the focused window a keys burst is typed into
+
+    def events(self) -> list[ev.Event]:
+        out: list[ev.Event] = [self.event]
+        if self.text:
+            out.append(ev.Text("".join(self.text)))
+        return out
 
 
 @dataclass
 class Aggregator:
-    """Collects clicks, scroll bursts, key counts, shortcuts, app switches (and, opted in, text).
-
-    Thread-safe: the keyboard and mouse listener threads and the capture thread call it concurrently.
-    """
+    """Collects actions; thread-safe (the listener threads, the capture thread and the element lookup)."""
 
     keep_text: bool = False
     scroll_gap_s: float = SCROLL_GAP_S
+    key_pause_s: float = KEY_PAUSE_S
     last_input_ts: float = 0.0
-    _events: list[EventIn] = field(default_factory=list)
+    _pending: list[Pending] = field(default_factory=list)
     _held: set[str] = field(default_factory=set)
-    _keys: dict[str, Any] | None = None
-    _scroll: _Scroll | None = None
-    _text: list[str] = field(default_factory=list)
-    _text_ts: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _keys: Pending | None = None
+    _scroll: Pending | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
-    def click(self, ts: float, button: str, x: int, y: int) -> None:
+    # --- input (listener threads) -------------------------------------------------------------------
+    def click(self, ts: float, button: str, x: int, y: int, monitor: int | None = None) -> Pending | None:
+        """A new click action, or None when it made the previous click a double click."""
         with self._lock:
             self.last_input_ts = max(self.last_input_ts, ts)
-            self._events.append(EventIn(ts, "click", {"button": button, "x": int(x), "y": int(y)}))
+            self._end_keys(ts, "action")
+            prev = self._pending[-1] if self._pending else None
+            if prev is not None and isinstance(prev.event, ev.Click) and prev.event.button == button \
+                    and ts - prev.last_ts <= DOUBLE_CLICK_S and prev.event.x is not None \
+                    and abs(prev.event.x - x) <= DOUBLE_CLICK_PX and abs((prev.event.y or 0) - y) <= DOUBLE_CLICK_PX:
+                prev.event = replace(prev.event, count=prev.event.count + 1)
+                prev.last_ts = ts
+                return None
+            p = Pending(ts, ev.Click(int(x), int(y), button, monitor=monitor), monitor, last_ts=ts)
+            self._pending.append(p)
+            return p
 
-    def scroll(self, ts: float, x: int, y: int, dx: int, dy: int) -> None:
+    def scroll(self, ts: float, x: int, y: int, dx: int, dy: int, monitor: int | None = None) -> Pending | None:
+        """Adds to the scroll burst; returns the new burst when this scroll started one."""
         with self._lock:
             self.last_input_ts = max(self.last_input_ts, ts)
-            burst = self._scroll
+            burst, started = self._scroll, None
             if burst is None or ts - burst.last_ts > self.scroll_gap_s:
-                self._flush_scroll()
-                burst = self._scroll = _Scroll(ts, ts, int(x), int(y))
-            burst.dx += int(dx)
-            burst.dy += int(dy)
-            burst.count += 1
+                self._end_scroll()
+                burst = started = self._scroll = Pending(ts, ev.Scroll(0, 0, 0, int(x), int(y), monitor), monitor,
+                                                         open=True, last_ts=ts)
+                self._pending.append(burst)
+            s = burst.event
+            assert isinstance(s, ev.Scroll)
+            burst.event = replace(s, dx=s.dx + int(dx), dy=s.dy + int(dy), count=s.count + 1)
             burst.last_ts = ts
+            return started
 
-    def key_down(self, ts: float, key: str, char: str | None = None, text_allowed: bool = True) -> str | None:
-        """Record a key press; returns the shortcut name when it was one.
+    def key_down(self, ts: float, key: str, char: str | None = None, where: object = None) -> tuple[str, Pending] | None:
+        """Record a key press. Returns what it started or ended, for the engine's frames:
+        ('shortcut', p), ('typing', p) for the first key of a burst, ('enter', p) when Enter ended one.
 
-        ``key`` is a plain name ('a', 'enter', 'ctrl_l'); ``char`` the character it types, if any.
-        """
+        ``where`` names the focused window: a burst ends ("focus") when a key lands in another window."""
         with self._lock:
             self.last_input_ts = max(self.last_input_ts, ts)
             mod = modifier_of(key)
@@ -91,16 +131,31 @@ class Aggregator:
                 return None
             shortcut = shortcut_name(self._held, key)
             if shortcut:
-                self._events.append(EventIn(ts, "shortcut", {"keys": shortcut}))
-                return shortcut
-            keys = self._keys or {"ts": ts, "count": 0, "special": {}}
-            keys["count"] += 1
+                self._end_keys(ts, "action")
+                p = Pending(ts, ev.Shortcut(shortcut), last_ts=ts)
+                self._pending.append(p)
+                return "shortcut", p
+            if self._keys is not None and _moved(self._keys.where, where):
+                self._end_keys(ts, "focus")
+            started = self._keys is None
+            if started:
+                self._keys = Pending(ts, ev.Keys(0), open=True, last_ts=ts, where=where)
+                self._pending.append(self._keys)
+            burst = self._keys
+            assert burst is not None
+            k = burst.event
+            assert isinstance(k, ev.Keys)
+            special = dict(k.special)
             if char is None or len(char) != 1 or not char.isprintable():
-                keys["special"][key] = keys["special"].get(key, 0) + 1
-            self._keys = keys
-            if self.keep_text and text_allowed:
-                self._type(ts, key, char)
-            return None
+                special[key] = special.get(key, 0) + 1
+            burst.event = replace(k, count=k.count + 1, special=dict(sorted(special.items())))
+            burst.last_ts = ts
+            if self.keep_text:
+                _type(burst.text, key, char)
+            if key == "enter":
+                self._end_keys(ts, "enter")
+                return "enter", burst
+            return ("typing", burst) if started else None
 
     def key_up(self, ts: float, key: str) -> None:
         with self._lock:
@@ -108,64 +163,85 @@ class Aggregator:
             if mod:
                 self._held.discard(mod)
 
-    def app_switch(self, ts: float, from_app: str | None, to_app: str | None, title: str | None) -> None:
+    def app_switch(self, ts: float, from_app: str | None, to_app: str | None, title: str | None) -> Pending:
         with self._lock:
-            self._events.append(EventIn(ts, "app_switch", {"from": from_app, "to": to_app, "title": title}))
+            self._end_keys(ts, "focus")
+            p = Pending(ts, ev.AppSwitch(from_app, to_app, title), last_ts=ts)
+            self._pending.append(p)
+            return p
 
-    def drain(self) -> list[EventIn]:
-        """Every event since the last drain, in time order; open bursts are closed."""
+    # --- the capture thread -------------------------------------------------------------------------
+    def end_bursts(self, now: float) -> list[Pending]:
+        """Close a typing burst after a pause and a scroll burst after its gap; returns the closed ones."""
         with self._lock:
-            self._flush_scroll()
-            if self._keys:
-                k = self._keys
-                details: dict[str, Any] = {"count": k["count"]}
-                if k["special"]:
-                    details["special"] = dict(sorted(k["special"].items()))
-                self._events.append(EventIn(k["ts"], "keys", details))
-                self._keys = None
-            if self._text:
-                self._events.append(EventIn(self._text_ts, "text", {"text": "".join(self._text)}))
-                self._text = []
-            events = sorted(self._events, key=lambda e: e.ts)
-            self._events = []
-            return events
+            closed = []
+            if self._keys is not None and now - self._keys.last_ts >= self.key_pause_s:
+                closed.append(self._keys)
+                self._end_keys(now, "pause")
+            if self._scroll is not None and now - self._scroll.last_ts > self.scroll_gap_s:
+                closed.append(self._scroll)
+                self._end_scroll()
+            return closed
 
-    def pending_since(self) -> float | None:
-        """Time of the oldest event not yet drained (None = nothing pending)."""
+    def needing_before(self, upto: float) -> list[Pending]:
         with self._lock:
-            times = [e.ts for e in self._events]
-            times += [x for x in (self._keys and self._keys["ts"], self._scroll and self._scroll.ts) if x]
-            if self._text:
-                times.append(self._text_ts)
-            return min(times) if times else None
+            return [p for p in self._pending if not p.has_before and p.ts <= upto]
+
+    def needing_after(self) -> list[Pending]:
+        """Ended actions that still wait for their after frame."""
+        with self._lock:
+            return [p for p in self._pending if not p.open and p.has_before and not p.has_after]
+
+    def take_ready(self, force: bool = False) -> list[Pending]:
+        """Finished actions (frames decided, element looked up), in time order; ``force`` takes all (stop)."""
+        with self._lock:
+            if force:
+                self._end_keys(self.last_input_ts, None)
+                self._end_scroll()
+            ready = [p for p in self._pending
+                     if force or (not p.open and p.has_before and p.has_after and not p.lookup)]
+            ids = {id(p) for p in ready}
+            self._pending = [p for p in self._pending if id(p) not in ids]
+            return sorted((p for p in ready if not p.dropped), key=lambda p: p.ts)
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return len(self._pending)
 
     def discard(self) -> None:
-        """Forget everything pending (pause, excluded window): nothing of it may be stored."""
+        """Forget everything pending (pause, lock, full disk): nothing of it may be stored."""
         with self._lock:
-            self._events, self._keys, self._scroll, self._text = [], None, None, []
+            self._pending, self._keys, self._scroll = [], None, None
 
-    def restore(self, events: list[EventIn]) -> None:
-        """Put drained events back (their frame could not be queued) so the next frame carries them."""
+    def set_element(self, p: Pending, element: ev.Element | None, dropped: bool, looked_up: bool = True) -> None:
         with self._lock:
-            self._events = list(events) + self._events
+            if isinstance(p.event, ev.Click):
+                p.event = replace(p.event, element=element)
+            p.lookup, p.looked_up, p.dropped = False, looked_up and not dropped, dropped
 
-    def _flush_scroll(self) -> None:
-        s = self._scroll
-        if s is not None:
-            self._events.append(EventIn(s.ts, "scroll", {"x": s.x, "y": s.y, "dx": s.dx, "dy": s.dy, "count": s.count}))
-            self._scroll = None
+    def _end_keys(self, ts: float, why: str | None) -> None:
+        k = self._keys
+        if k is not None:
+            assert isinstance(k.event, ev.Keys)
+            k.event = replace(k.event, ended_by=why)
+            k.open, self._keys = False, None
 
-    def _type(self, ts: float, key: str, char: str | None) -> None:
-        if not self._text:
-            self._text_ts = ts
-        if key == "backspace":
-            if self._text:
-                self._text.pop()
-        elif key == "enter":
-            self._text.append("\n")
-        elif key == "tab":
-            self._text.append("\t")
-        elif key == "space":
-            self._text.append(" ")
-        elif char is not None and len(char) == 1 and char.isprintable():
-            self._text.append(char)
+    def _end_scroll(self) -> None:
+        if self._scroll is not None:
+            self._scroll.open, self._scroll = False, None
+
+
+def _moved(a: object, b: object) -> bool:
+    """Focus moved between two keys' windows; an unknown window (no app: a focus change in flight) is not."""
+    known = [w for w in (a, b) if isinstance(w, tuple) and w[0] is not None]
+    return len(known) == 2 and a != b
+
+
+def _type(text: list[str], key: str, char: str | None) -> None:
+    if key == "backspace":
+        if text:
+            text.pop()
+    elif key in ("enter", "tab", "space"):
+        text.append({"enter": "\n", "tab": "\t", "space": " "}[key])
+    elif char is not None and len(char) == 1 and char.isprintable():
+        text.append(char)

@@ -1,9 +1,17 @@
-"""The capture engine: scheduled ticks grab every monitor, skip unchanged or excluded screens, encode the
-rest and hand them to the writer thread.
+"""The capture engine: scheduled ticks grab every monitor and store what changed; around every action it
+stores the frame that was on screen just before it and the frame once the screen settled after it.
 
-Threads: apscheduler runs the capture jobs on ONE worker thread (ticks, extra frames after a click or app
-switch, window watching), so the screen, the change detectors and the X connection are used by one thread;
-pynput's listener threads only touch the aggregator; the writer thread owns every database write.
+Frames around actions (see capture/activity.py for what an action is): each tick keeps its grab of every
+monitor in memory (:class:`~deskscribe.capture.keeper.FrameKeeper`). When an action starts (click, shortcut,
+first key of a typing burst, first scroll of a burst, app switch) that grab is stored as its *before* frame
+(trigger ``action``; an unchanged screen reuses the stored frame). When it ends, a fresh grab is stored as
+its *after* frame: at once for a typing burst ended by Enter or a pause (trigger ``typing``), else once the
+screen has settled, ``capture.debounce_s`` after the last action (trigger ``settle`` / ``app_switch``).
+
+Threads: apscheduler runs the capture jobs on ONE worker thread (ticks, before/after frames, window watching),
+so the screen, the change detectors and the X connection are used by one thread; pynput's listener threads
+only touch the aggregator (and ask whether the focused window is excluded: input there is dropped at once);
+the element lookup has its own thread; the writer thread owns every database write.
 """
 
 from __future__ import annotations
@@ -19,14 +27,16 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from deskscribe.capture.activity import Aggregator
-from deskscribe.capture.change import ChangeDetector, Verdict, grid_hash
-from deskscribe.capture.encode import encode_raw
+from deskscribe.capture.accessibility import get_probe
+from deskscribe.capture.activity import Aggregator, Pending
+from deskscribe.capture.keeper import FrameKeeper, Grab, same_screen
 from deskscribe.capture.listeners import InputListeners
+from deskscribe.capture.lookup import ElementLookup
 from deskscribe.capture.privacy import Rules
 from deskscribe.capture.screen import Screen, Shot, select
 from deskscribe.capture.window import WAYLAND_NOTE, NullBackend, WindowBackend, WindowInfo, get_backend, is_wayland
-from deskscribe.capture.writer import Captured, Status, Task, Writer
+from deskscribe.capture.writer import Action, Captured, Status, Task, Writer
+from deskscribe.storage import events as ev
 from deskscribe.config import Config
 from deskscribe.storage import retention
 from deskscribe.storage import state as kv
@@ -37,11 +47,14 @@ WATCH_S = 0.5  # how often the focused window is checked for app switches
 MONITORS_S = 10.0  # how often the monitor layout is re-read
 DISK_RETRY_S = 5.0  # after the writer hit a full disk, try again this often
 MAX_BACKOFF_S = 60.0
-LATE_EVENTS_S = 1.0  # input older than this (and 2 intervals) with no new frame joins the last frame
+SETTLE_POLL_S = 0.25  # a screen still changing is looked at again this much later …
+SETTLE_MAX_S = 2.0  # … for at most this long after the action ended
+STUCK_S = 3.0  # an ended action still without after frame this long after its debounce: take one now
 
 
 class Engine:
-    def __init__(self, cfg: Config, db_path: Path, backend: WindowBackend | None = None) -> None:
+    def __init__(self, cfg: Config, db_path: Path, backend: WindowBackend | None = None,
+                 probe: Any = get_probe) -> None:
         self.cfg, self.db_path = cfg, db_path
         self.stop_event = threading.Event()
         self.screen: Screen | None = Screen()  # raises BackendUnavailable when there is no display
@@ -52,9 +65,13 @@ class Engine:
         self.rules = Rules.from_config(cfg.privacy)
         self.aggregator = Aggregator(keep_text=cfg.capture.store_typed_text)
         self.backend = backend or get_backend()
-        self.listeners = InputListeners(self.aggregator, self._on_click, self._text_allowed)
+        self.listeners = InputListeners(self.aggregator, self._on_action, self._input_focus, self._monitor_of)
+        self.lookup = ElementLookup(probe, self.rules.excluded, self.aggregator)
+        self.keeper = FrameKeeper(cfg.capture, self.writer)
         self.input_ok = False
-        self.detectors: dict[int, ChangeDetector] = {}
+        self._unsent: list[Action] = []
+        self._pointer_monitor: int | None = None  # where the last click was: keyboard actions happen there
+        self._settle_since: float | None = None
         self.started = time.time()
         self._last_app: str | None = None
         self._last_hidden = False
@@ -73,6 +90,7 @@ class Engine:
             log.warning(WAYLAND_NOTE)
         if isinstance(self.backend, NullBackend):
             log.warning("%s; frames are stored without app and title", self.backend.reason)
+        self.lookup.start()
         why = self.listeners.start()
         self.input_ok = why is None
         if why:
@@ -93,8 +111,10 @@ class Engine:
     def shutdown(self) -> None:
         """Stop the jobs and listeners, let the writer flush its queue, release the display."""
         self.stop_event.set()
-        self.scheduler.shutdown(wait=True)
         self.listeners.stop()
+        self.scheduler.shutdown(wait=True)
+        self.lookup.stop()
+        self._flush(force=True)
         self.writer.finish()
         for closer in (self.backend.close, self.screen.close if self.screen else None,
                        self.read_db.conn.close, self.db.conn.close):
@@ -120,97 +140,209 @@ class Engine:
         if result.frames:
             log.info("retention removed %s", result)
 
-    def request_frame(self, trigger: str) -> None:
-        """An extra frame ``capture.debounce_s`` after the last click/app switch (later ones push it back)."""
-        if not self.cfg.capture.frame_on_click or self.stop_event.is_set():
-            return
-        when = dt.datetime.now() + dt.timedelta(seconds=self.cfg.capture.debounce_s)
-        try:
-            self.scheduler.add_job(self.tick, "date", run_date=when, args=[trigger], id="extra", replace_existing=True)
-        except Exception:  # noqa: BLE001 - the scheduler is shutting down
-            log.debug("extra frame not scheduled", exc_info=True)
-
-    def _on_click(self) -> None:
-        self.request_frame("click")
-
-    def _text_allowed(self) -> bool:
-        """Called on the keyboard thread for every typed key, only when typed text is kept at all."""
+    # --- input (listener threads) -----------------------------------------------------------------------
+    def _input_focus(self) -> tuple[str | None, str | None] | None:
+        """Asked on the listener thread for every key, click and scroll: the focused window's (app, title),
+        or None when input must be dropped at that moment (an excluded window, or focus cannot be told)."""
         backend = getattr(self._local, "backend", None)
         if backend is None:
             backend = self._local.backend = get_backend()
         try:
             win = backend.active_window()
-        except Exception:  # noqa: BLE001 - cannot tell which window has focus: keep no text
+        except Exception:  # noqa: BLE001 - cannot tell which window has focus: keep nothing
             self._local.backend = None
-            return False
-        return win is not None and self.rules.excluded(win.names, win.title) is None
+            return None
+        if win is None:
+            return (None, None)
+        return None if self.rules.excluded(win.names, win.title) else (win.app, win.title)
 
-    # --- jobs ------------------------------------------------------------------------------------------
+    def _monitor_of(self, x: int, y: int) -> int | None:
+        screen = self.screen
+        found = next((m.index for m in (screen.monitors if screen else []) if m.contains(x, y)), None)
+        if found is not None:
+            self._pointer_monitor = found
+        return found
+
+    def _on_action(self, what: str, p: Pending) -> None:
+        if what == "click":
+            self.lookup.submit(p)
+        self._run_soon(self._before_job, "before")
+        if what == "enter":
+            self._run_soon(self._typing_job, "typing")
+        if what in ("click", "shortcut", "enter"):
+            self._settle_later()
+
+    def _run_soon(self, fn: Any, job_id: str, delay: float = 0.0, args: tuple[Any, ...] = ()) -> None:
+        if self.stop_event.is_set():
+            return
+        when = dt.datetime.now() + dt.timedelta(seconds=delay)
+        try:
+            self.scheduler.add_job(fn, "date", run_date=when, args=list(args), id=job_id, replace_existing=True,
+                                   max_instances=4)  # queued behind a running one, not skipped
+        except Exception:  # noqa: BLE001 - the scheduler is shutting down
+            log.debug("job %s not scheduled", job_id, exc_info=True)
+
+    def _settle_later(self, trigger: str = "settle") -> None:
+        """The after frame, ``capture.debounce_s`` after the last action (later actions push it back)."""
+        self._settle_since = None
+        self._run_soon(self._settle_job, "settle", self.cfg.capture.debounce_s, (trigger,))
+
+    # --- jobs (the capture thread) ---------------------------------------------------------------------
     def watch_window(self) -> None:
-        if not self.stop_event.is_set():
-            self._note_window(self._window(), request=True)
+        if self.stop_event.is_set():
+            return
+        now = time.time()
+        if self._blocked(now):
+            self.aggregator.discard()
+            return
+        self._note_window(self._window())
+        closed = self.aggregator.end_bursts(now)
+        if any(isinstance(p.event, ev.Keys) for p in closed):
+            self._typing_job()
+        if any(isinstance(p.event, ev.Scroll) for p in closed):
+            self._settle_later()
+        late = now - self.cfg.capture.debounce_s - STUCK_S
+        if any(p.last_ts < late for p in self.aggregator.needing_after()):
+            self._after_frames("settle")  # its settle job was skipped (the capture thread was busy)
+        self._flush()
 
-    def _note_window(self, win: WindowInfo | None, request: bool) -> None:
+    def _note_window(self, win: WindowInfo | None) -> None:
         """Record an app switch (names of excluded windows are left out on both sides)."""
         if win is None or win.app == self._last_app:
             return
         hidden = self.rules.excluded(win.names, win.title) is not None
-        if self._last_app is not None or self._last_hidden:
-            self.aggregator.app_switch(time.time(), None if self._last_hidden else self._last_app,
+        last_app, last_hidden = self._last_app, self._last_hidden
+        self._last_app, self._last_hidden = win.app, hidden  # first: the before frame looks at the window again
+        if last_app is not None or last_hidden:
+            self.aggregator.app_switch(time.time(), None if last_hidden else last_app,
                                        None if hidden else win.app, None if hidden else win.title)
-            if request:
-                self.request_frame("app_switch")
-        self._last_app, self._last_hidden = win.app, hidden
+            self._before_job()
+            self._settle_later("app_switch")
 
-    def tick(self, trigger: str = "interval") -> None:
+    def tick(self) -> None:
         if self.stop_event.is_set():
             return
         try:
-            self._tick(time.time(), trigger)
+            self._tick(time.time())
         except Exception:  # noqa: BLE001 - one bad tick must not end capture
             log.exception("capture tick failed")
 
-    def _tick(self, now: float, trigger: str) -> None:
+    def _tick(self, now: float) -> None:
+        grabs = self._grab_now(now)
+        if grabs is None:
+            return
+        idle = self.idle_seconds(now) >= self.cfg.capture.idle_s
+        self._set_status("idle" if idle else "capturing", "no input for a while: only changes are stored" if idle else "")
+        self.keeper.store(grabs, "interval", self.cfg.capture.change_threshold)
+        self._flush()
+
+    def _grab_now(self, now: float, assign: bool = True) -> list[Grab] | None:
+        """A fresh grab of every captured monitor, kept as the latest; None when nothing may be grabbed."""
         blocked = self._blocked(now)
         if blocked:
             self.aggregator.discard()
             self._set_status(*blocked)
-            return
+            return None
         win = self._window()
-        self._note_window(win, request=False)
+        self._note_window(win)
         if win is not None and self.rules.excluded(win.names, win.title):
-            self.aggregator.discard()
             self._set_status("capturing", "an excluded window has focus: nothing is recorded")
-            return
+            return None
         shots = self._grab_all()
         after = self._window()  # focus may have moved to an excluded window during the grab
         if shots is None or (after is not None and self.rules.excluded(after.names, after.title)):
-            return
-        threshold = self.cfg.capture.change_threshold if trigger == "interval" else 0.0
-        frames, verdicts = self._changed(shots, threshold)
-        idle = self.idle_seconds(now) >= self.cfg.capture.idle_s
-        self._set_status("idle" if idle else "capturing", "no input for a while: only changes are stored" if idle else "")
-        if not frames:
-            self._flush_late_events(now)
-            return
-        events = self.aggregator.drain()
-        item = Captured(now, win.app if win else None, win.title if win else None, frames, events)
-        if self.writer.submit(item):
-            for detector, verdict in verdicts:
-                detector.commit(verdict)
-        else:
-            self.aggregator.restore(events)
-            log.warning("the writer is behind: dropped a frame")
+            return None
+        if assign:
+            self._assign_before(now)  # actions up to this grab get the grab before it
+        grabs = [Grab(shot, now, win.app if win else None, win.title if win else None) for shot in shots]
+        for g in grabs:
+            self.keeper.remember(g)
+        return grabs
 
-    # --- helpers ---------------------------------------------------------------------------------------
-    def _flush_late_events(self, now: float) -> None:
-        """Events that no new frame followed for a while go to the last stored frame."""
-        since = self.aggregator.pending_since()
-        late_after = max(LATE_EVENTS_S, 2 * self.cfg.capture.interval_s + self.cfg.capture.debounce_s)
-        if since is not None and now - since >= late_after and self.status.frames:
-            events = self.aggregator.drain()
-            if not self.writer.submit(Captured(now, None, None, [], events)):
-                self.aggregator.restore(events)
+    def _before_job(self) -> None:
+        if not self.stop_event.is_set() and not self._blocked(time.time()):
+            self._assign_before(time.time())
+            self._flush()
+
+    def _assign_before(self, upto: float) -> None:
+        """Store the latest grab as the before frame of each action that started by ``upto``."""
+        waiting = self.aggregator.needing_before(upto)
+        if not waiting:
+            return
+        switches = [p for p in waiting if isinstance(p.event, ev.AppSwitch)]
+        self._before_from_latest(switches)  # noticed after focus moved: the latest grab is the old window
+        others = [p for p in waiting if not isinstance(p.event, ev.AppSwitch)]
+        if others and self._stale():  # focus moved since the last grab: that grab shows the previous window
+            self._grab_now(time.time(), assign=False)
+        self._before_from_latest(others)
+
+    def _before_from_latest(self, waiting: list[Pending]) -> None:
+        tokens: dict[int | None, int | None] = {}
+        for mon in {self._monitor_for(p) for p in waiting}:
+            latest = self.keeper.latest.get(mon) if mon is not None else None
+            if latest is None:
+                tokens[mon] = None  # nothing grabbed yet (capture just started): no before frame
+            elif self.cfg.capture.frame_on_click:
+                tokens.update(self.keeper.store([latest], "action"))
+            else:
+                tokens[mon] = self.keeper.stored.get(mon)
+        for p in waiting:
+            p.before, p.has_before = tokens.get(self._monitor_for(p)), True
+
+    def _stale(self) -> bool:
+        win = self._window()
+        now = (win.app, win.title) if win else (None, None)
+        return any((g.app, g.title) != now for g in self.keeper.latest.values())
+
+    def _typing_job(self) -> None:
+        """A typing burst ended (Enter or a pause): its after frame shows what was typed, taken at once."""
+        self._after_frames("typing", only=ev.Keys)
+        self._flush()
+
+    def _settle_job(self, trigger: str) -> None:
+        """The after frame of ended actions, once two looks in a row see the same screen (or SETTLE_MAX_S)."""
+        now = time.time()
+        since = self._settle_since = self._settle_since or now
+        latest = dict(self.keeper.latest)
+        grabs = self._grab_now(now)
+        if grabs is None:
+            self._after_frames(trigger, grabs=[])
+        elif now - since < SETTLE_MAX_S and not all(same_screen(latest.get(g.monitor), g) for g in grabs):
+            self._run_soon(self._settle_job, "settle", SETTLE_POLL_S, (trigger,))
+            return
+        else:
+            self._after_frames(trigger, grabs=grabs)
+        self._settle_since = None
+        self._flush()
+
+    def _after_frames(self, trigger: str, only: type | None = None, grabs: list[Grab] | None = None) -> None:
+        """Store the after frame of ended actions; a settled screen is stored even when none waits (what
+        a command printed after its Enter is the next action's evidence)."""
+        waiting = [p for p in self.aggregator.needing_after() if only is None or isinstance(p.event, only)]
+        if not waiting and grabs is None:
+            return
+        if grabs is None:
+            grabs = self._grab_now(time.time()) or []
+        wanted = {self._monitor_for(p) for p in waiting} or {self._monitor_for(Pending(0.0, ev.Other()))}
+        tokens = self.keeper.store([g for g in grabs if g.monitor in wanted], trigger)
+        for p in waiting:
+            p.after, p.has_after = tokens.get(self._monitor_for(p)), True
+
+    def _monitor_for(self, p: Pending) -> int | None:
+        """Pointer actions: the monitor they happened on; the rest: where the last click was (else the first)."""
+        if p.monitor is not None:
+            return p.monitor
+        mons = self._monitors()
+        if self._pointer_monitor is not None and any(m.index == self._pointer_monitor for m in mons):
+            return self._pointer_monitor
+        return mons[0].index if mons else None
+
+    def _flush(self, force: bool = False) -> None:
+        """Hand finished actions to the writer (all of them when stopping)."""
+        ready = self.aggregator.take_ready(force=force)
+        self._unsent += [Action(p.ts, p.events(), p.before, p.after, p.looked_up) for p in ready]
+        if self._unsent and self.writer.submit(Captured(time.time(), None, None, [], self._unsent)):
+            self._unsent = []
 
     def _set_status(self, state_name: str, message: str = "") -> None:
         if self.status.set(state_name, message):
@@ -280,7 +412,8 @@ class Engine:
             try:
                 self.screen = Screen()
                 log.warning("display is back: capture resumed")
-                self._backoff, self.detectors = 1.0, {}
+                self._backoff = 1.0
+                self.keeper.reset()
             except Exception as exc:  # noqa: BLE001
                 return self._display_failed(now, exc, first=False)
         try:
@@ -288,7 +421,7 @@ class Engine:
                 self._monitors_at = now
                 if self.screen.refresh():
                     log.warning("monitors changed: now %s", [(m.index, m.width, m.height) for m in self.screen.monitors])
-                    self.detectors = {}
+                    self.keeper.reset()
             return [self.screen.grab(m) for m in self._monitors()]
         except Exception as exc:  # noqa: BLE001 - mss raises ScreenShotError, OSError, ctypes errors
             return self._display_failed(now, exc, first=True)
@@ -307,14 +440,3 @@ class Engine:
         self._set_status("capturing", "the display is unavailable: retrying")
         return None
 
-    def _changed(self, shots: list[Shot], threshold: float) -> tuple[list[Any], list[tuple[ChangeDetector, Verdict]]]:
-        c = self.cfg.capture
-        frames, verdicts = [], []
-        for shot in shots:
-            detector = self.detectors.setdefault(shot.monitor.index, ChangeDetector())
-            verdict = detector.check(shot.raw, shot.width, shot.height, threshold)
-            if verdict.changed:
-                image = encode_raw(shot.raw, shot.width, shot.height, c.image_format, c.quality, c.max_side)
-                frames.append((shot.monitor, image, grid_hash(verdict.grid)))
-                verdicts.append((detector, verdict))
-        return frames, verdicts

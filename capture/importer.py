@@ -32,12 +32,15 @@ from PIL import Image, UnidentifiedImageError
 
 from deskscribe.errors import ImportFailed
 from deskscribe.storage.db import transaction
+from deskscribe.storage import events as ev
 from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 SIDECAR = "deskscribe.json"
 DEFAULT_STEP_S = 2.0
-_MODIFIERS = {"control": "ctrl", "ctrl": "ctrl", "alt": "alt", "shift": "shift", "super": "super", "meta": "super"}
+# Names as live capture writes them (capture/activity.py MODIFIERS; pynput's Key.enter is "enter").
+_MODIFIERS = {"control": "ctrl", "ctrl": "ctrl", "alt": "alt", "shift": "shift", "super": "cmd", "meta": "cmd"}
+_KEYS = {"return": "enter", "kp_enter": "enter", "escape": "esc"}
 
 
 @dataclass
@@ -54,7 +57,7 @@ def _natural_key(name: str) -> list[Any]:
 
 def _key_name(token: str) -> str:
     base = token.split("_")[0].lower()
-    return _MODIFIERS.get(base, token.lower())
+    return _MODIFIERS.get(base) or _KEYS.get(token.lower(), token.lower())
 
 
 def parse_action(action: str, ts: float, keep_text: bool) -> list[EventIn]:
@@ -62,28 +65,25 @@ def parse_action(action: str, ts: float, keep_text: bool) -> list[EventIn]:
     action = action.strip()
     if m := re.match(r"type '(.*)'$", action, re.S):
         text = m.group(1)
-        events = [EventIn(ts, "keys", {"count": len(text)})]
+        events = [EventIn.of(ts, ev.Keys(len(text)))]
         if keep_text:
-            events.append(EventIn(ts, "text", {"text": text}))
+            events.append(EventIn.of(ts, ev.Text(text)))
         return events
     if m := re.match(r"(?:mouse )?(double )?click (left|right|middle)(?: at (\d+),\s*(\d+))?", action):
-        details: dict[str, Any] = {"button": m.group(2)}
-        if m.group(1):
-            details["double"] = True
-        if m.group(3):
-            details.update(x=int(m.group(3)), y=int(m.group(4)))
-        return [EventIn(ts, "click", details)]
+        x, y = (int(m.group(3)), int(m.group(4))) if m.group(3) else (None, None)
+        return [EventIn.of(ts, ev.Click(x, y, m.group(2), 2 if m.group(1) else 1))]
     if m := re.match(r"(?:mouse )?scroll (up|down|left|right)(?: (\d+))?", action):
         n = int(m.group(2) or 1)
         dy = {"up": n, "down": -n}.get(m.group(1), 0)
         dx = {"right": n, "left": -n}.get(m.group(1), 0)
-        return [EventIn(ts, "scroll", {"dx": dx, "dy": dy, "count": n})]
+        return [EventIn.of(ts, ev.Scroll(dx, dy, n))]
     if m := re.match(r"press (.+)$", action):
         parts = [_key_name(p) for p in m.group(1).split("+")]
         if len(parts) > 1 and set(parts[:-1]) <= set(_MODIFIERS.values()):
-            return [EventIn(ts, "shortcut", {"combo": "+".join(parts)})]
-        return [EventIn(ts, "keys", {"count": 1, "special": [m.group(1)]})]
-    return [EventIn(ts, "other", {"action": action})]
+            return [EventIn.of(ts, ev.Shortcut("+".join(parts)))]
+        key = _key_name(m.group(1))
+        return [EventIn.of(ts, ev.Keys(1, {key: 1}, "enter" if key == "enter" else None))]
+    return [EventIn.of(ts, ev.Other(action))]
 
 
 def _sidecar(folder: Path) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def import_folder(
             add_frame(db, episode_id, FrameIn(
                 ts=ts, image=image, app=info.get("app", meta.get("app")),
                 window_title=info.get("window_title", meta.get("window_title")),
-                name=path.name, events=events,
+                name=path.name, events=events, trigger="import",
             ))
         close_episode(db, episode_id)
     result.episode_id = episode_id

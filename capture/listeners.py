@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from deskscribe.capture.activity import Aggregator
+from deskscribe.capture.activity import Aggregator, Pending, modifier_of
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 3.0
@@ -70,17 +70,23 @@ def _wait_ready(listener: Any, timeout: float) -> bool:
 
 
 class InputListeners:
-    """Starts both listeners; ``start()`` returns None when they run, else why they cannot."""
+    """Starts both listeners; ``start()`` returns None when they run, else why they cannot.
+
+    ``focus()`` is asked on the listener thread before any input counts: None (focus is on an excluded
+    window, or cannot be told) drops it there and then; else it names the focused window, so a typing burst
+    ends where focus moved. ``on_action(what, pending)`` tells the engine an
+    action started or ended, so it can keep the frames around it; ``monitor_of(x, y)`` places pointer input.
+    """
 
     def __init__(
         self,
         aggregator: Aggregator,
-        on_click: Callable[[], None] = lambda: None,
-        text_allowed: Callable[[], bool] = lambda: True,
+        on_action: Callable[[str, Pending], None] = lambda what, p: None,
+        focus: Callable[[], tuple[str | None, str | None] | None] = lambda: (None, None),
+        monitor_of: Callable[[int, int], int | None] = lambda x, y: None,
     ) -> None:
         self.aggregator = aggregator
-        self._on_click = on_click
-        self._text_allowed = text_allowed
+        self._on_action, self._focus, self._monitor_of = on_action, focus, monitor_of
         self._listeners: list[Any] = []
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> str | None:
@@ -116,21 +122,27 @@ class InputListeners:
         self._listeners = []
 
     def _click(self, x: int, y: int, button: Any, pressed: bool) -> None:
-        if pressed:
-            self.aggregator.click(time.time(), getattr(button, "name", str(button)), x, y)
-            self._on_click()
+        if pressed and self._focus() is not None:
+            p = self.aggregator.click(time.time(), getattr(button, "name", str(button)), x, y, self._monitor_of(x, y))
+            if p is not None:
+                self._on_action("click", p)
 
     def _scroll(self, x: int, y: int, dx: int, dy: int) -> None:
-        self.aggregator.scroll(time.time(), x, y, dx, dy)
+        if self._focus() is not None:
+            p = self.aggregator.scroll(time.time(), x, y, dx, dy, self._monitor_of(x, y))
+            if p is not None:
+                self._on_action("scroll", p)
 
     def _press(self, key: Any) -> None:
         if key is None:
             return
         name, char = key_name(key)
-        # Asking whether text may be kept costs a window lookup, so only when text is kept at all.
-        typing = char is not None or name in ("backspace", "enter", "tab")
-        allowed = self.aggregator.keep_text and typing and self._text_allowed()
-        self.aggregator.key_down(time.time(), name, char, text_allowed=allowed)
+        where = self._focus() if modifier_of(name) is None else None
+        if modifier_of(name) is None and where is None:
+            return  # modifiers are tracked even then, or a shortcut would miss its Ctrl after a switch
+        news = self.aggregator.key_down(time.time(), name, char, where)
+        if news is not None:
+            self._on_action(*news)
 
     def _release(self, key: Any) -> None:
         if key is not None:

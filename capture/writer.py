@@ -22,6 +22,7 @@ import sqlite_utils
 from deskscribe.capture.episodes import Point, Span, advance
 from deskscribe.capture.screen import Monitor
 from deskscribe.config import EpisodesConfig
+from deskscribe.storage import events as ev
 from deskscribe.storage import frames as store
 from deskscribe.storage import state
 from deskscribe.storage.db import is_disk_full, transaction
@@ -30,17 +31,40 @@ from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 5.0
 QUEUE_SIZE = 8
+KEEP_IDS = 256
+
+
+@dataclass(frozen=True)
+class NewFrame:
+    """A frame to store; ``token`` is the engine's name for it, which actions refer to before it has an id."""
+
+    token: int
+    monitor: Monitor
+    image: EncodedImage
+    change_hash: str
+    trigger: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """A finished action and the tokens of the frames before and after it (None: there was none)."""
+
+    ts: float
+    events: list[ev.Event]
+    before: int | None = None
+    after: int | None = None
+    looked_up: bool = False
 
 
 @dataclass
 class Captured:
-    """One capture tick's stored frames (one per changed monitor) and the input events of its interval."""
+    """Frames stored together (one per changed monitor) and/or finished actions, written in one transaction."""
 
     ts: float
     app: str | None
     title: str | None
-    frames: list[tuple[Monitor, EncodedImage, str]]  # monitor, image, change hash
-    events: list[EventIn] = field(default_factory=list)
+    frames: list[NewFrame] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
 
 @dataclass
@@ -76,19 +100,6 @@ class Status:
             return self.state, self.message
 
 
-def link_events(events: list[EventIn], monitors: list[Monitor]) -> list[list[EventIn]]:
-    """Per stored frame, the events it carries: pointer events go to the monitor they happened on, the
-    rest (and pointer events on a monitor with no new frame) to the first frame."""
-    linked: list[list[EventIn]] = [[] for _ in monitors]
-    for event in events:
-        slot = 0
-        x, y = event.details.get("x"), event.details.get("y")
-        if event.kind in ("click", "scroll") and x is not None and y is not None:
-            slot = next((i for i, m in enumerate(monitors) if m.contains(x, y)), 0)
-        linked[slot].append(event)
-    return linked
-
-
 class Writer(threading.Thread):
     def __init__(self, db: sqlite_utils.Database, episodes: EpisodesConfig, status: Status) -> None:
         super().__init__(name="deskscribe-writer", daemon=True)
@@ -99,7 +110,7 @@ class Writer(threading.Thread):
         self._episode: int | None = None
         self._reported: tuple[str, str] | None = None
         self._reported_at = 0.0
-        self._last_frame: tuple[int, int] | None = None  # (episode, frame) of the last stored frame
+        self._ids: dict[int, tuple[int, int]] = {}  # frame token → (episode, frame id), the recent ones
 
     def submit(self, item: Captured | Task) -> bool:
         """Queue without blocking; False when the queue is full (the caller drops or retries)."""
@@ -137,43 +148,63 @@ class Writer(threading.Thread):
         self._safely(lambda: state.report_capture(self.db, os.getpid(), "stopped", ""))
 
     def _write(self, item: Captured) -> None:
-        if not item.frames:
-            self._write_late_events(item.events)
+        if item.frames and not self._write_frames(item):
             return
-        first_input = min((e.ts for e in item.events), default=None)
-        point = Point(item.ts, item.app, len(item.frames), first_input)
+        if item.actions:
+            self._write_actions(item.actions)
+
+    def _write_frames(self, item: Captured) -> bool:
+        point = Point(item.ts, item.app, len(item.frames), None)
         span, reason = advance(self._span, point, self.cfg)
         if reason is not None:
             self._end_episode()
+        stored = {}
         try:
             with transaction(self.db):
                 if self._episode is None:
                     self._episode = store.create_episode(self.db, item.ts)
                     log.debug("new episode %s (%s)", self._episode, reason)
                 assert self._episode is not None
-                monitors = [m for m, _, _ in item.frames]
-                for (monitor, image, digest), events in zip(item.frames, link_events(item.events, monitors)):
-                    frame = FrameIn(item.ts, image, monitor.index, item.app, item.title, digest, events=events)
-                    last = store.add_frame(self.db, self._episode, frame)
+                for f in item.frames:
+                    frame = FrameIn(item.ts, f.image, f.monitor.index, item.app, item.title, f.change_hash,
+                                    trigger=f.trigger)
+                    stored[f.token] = (self._episode, store.add_frame(self.db, self._episode, frame))
         except Exception as exc:  # noqa: BLE001 - the writer must outlive any one bad write
             if self._span is None or reason is not None:
                 self._episode = None  # its creation was rolled back with the transaction
             self._failed(exc, len(item.frames))
-            return
-        self._span, self._last_frame = span, (self._episode, last)
+            return False
+        self._span = span
+        self._ids.update(stored)
+        if len(self._ids) > KEEP_IDS:  # actions refer to recent frames only
+            for token in sorted(self._ids)[: len(self._ids) - KEEP_IDS]:
+                del self._ids[token]
         self.status.frames += len(item.frames)
         self.status.episodes.add(self._episode)
         if self.status.disk_full_since is not None:
             log.warning("disk space is available again: capture resumed")
             self.status.disk_full_since = None
+        return True
 
-    def _write_late_events(self, events: list[EventIn]) -> None:
-        """Input that no screen change followed belongs to the frame that was on screen: the last one."""
-        if self._last_frame is None or not events:
-            return
-        episode, frame = self._last_frame
+    def _write_actions(self, actions: list[Action]) -> None:
+        """Each action joins the episode (and frame) of its before frame, else its after frame, else the open
+        episode; an app switch joins its after frame: it is how the new app's episode begins."""
+        groups: dict[tuple[int, int | None], list[EventIn]] = {}
+        for a in actions:
+            before, after = self._ids.get(a.before or -1), self._ids.get(a.after or -1)
+            switch = any(isinstance(e, ev.AppSwitch) for e in a.events)
+            home = (after or before) if switch else (before or after)
+            episode, frame_id = home or (self._episode, None)
+            if episode is None:
+                continue  # nothing was ever stored: an action with no frame at all has no place
+            for e in a.events:
+                groups.setdefault((episode, frame_id), []).append(EventIn.of(
+                    a.ts, e, before_frame_id=before[1] if before else None,
+                    after_frame_id=after[1] if after else None, looked_up=a.looked_up))
         try:
-            store.add_events(self.db, episode, frame, events)
+            with transaction(self.db):
+                for (episode, frame_id), rows in groups.items():
+                    store.add_events(self.db, episode, frame_id, rows)
         except Exception as exc:  # noqa: BLE001
             self._failed(exc, 0)
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from deskscribe.storage import events as ev
+
 # WM_CLASS / process names → the name a person uses. Lower-case keys, matched on the name's first word.
 APP_NAMES = {
     "gimp": "GIMP", "firefox": "Firefox", "firefox-esr": "Firefox", "chromium": "Chromium",
@@ -168,18 +170,27 @@ def typed_step(text: str, then_enter: bool, replaced: bool = False) -> str:
     return f"Entered '{text}'" + enter
 
 
-def _click_step(ev: dict[str, Any], opened: list[str]) -> str:
-    d = ev["details"]
-    kind = "Double-clicked" if d.get("double") else ("Right-clicked" if d.get("button") == "right" else "Clicked")
-    if ev["kind"] == "other":
-        kind = "Double-clicked" if "double" in d.get("action", "") else "Clicked"
+def _click_step(e: ev.Event, opened: list[str]) -> str:
+    if isinstance(e, ev.Other):
+        kind = "Double-clicked" if "double" in e.action else "Clicked"
+    else:
+        assert isinstance(e, ev.Click)
+        kind = "Double-clicked" if e.count == 2 else ("Right-clicked" if e.button == "right" else "Clicked")
+        if e.element is not None and e.element.name:
+            kind += f" {e.element.role} '{e.element.name}'"
     if opened:
         return f"{kind}, which opened " + ", ".join(f"'{o}'" for o in opened)
     return kind
 
 
-def _is_click(ev: dict[str, Any]) -> bool:
-    return ev["kind"] == "click" or (ev["kind"] == "other" and "click" in ev["details"].get("action", ""))
+def _is_click(e: ev.Event) -> bool:
+    return isinstance(e, ev.Click) or (isinstance(e, ev.Other) and "click" in e.action)
+
+
+def _switch_step(e: ev.AppSwitch) -> str:
+    to = app_name(e.to_app) or e.to_app
+    src = app_name(e.from_app) or e.from_app
+    return f"Switched from {src} to {to}" if src else f"Switched to {to}"
 
 
 def frame_steps(frame: FrameView, following: FrameView | None, facts: Facts) -> list[str]:
@@ -187,20 +198,22 @@ def frame_steps(frame: FrameView, following: FrameView | None, facts: Facts) -> 
     steps: list[str] = []
     pending: tuple[str, bool] | None = None  # typed text not yet written out, and whether it replaced a selection
     opened = new_lines(frame, following) if following is not None else []
-    for ev in frame.events:
-        kind, d = ev["kind"], ev["details"]
-        if kind == "keys":
-            facts.keys += int(d.get("count", 0))
-        if kind == "text":
+    for row in frame.events:
+        e = ev.parse(row["kind"], row["details"])  # reads every stored shape, old ones too
+        if e is None:
+            continue
+        if isinstance(e, ev.Keys):
+            facts.keys += e.count
+        if isinstance(e, ev.Text):
             if pending is not None:
                 steps.append(typed_step(pending[0], False, pending[1]))
             replaced = bool(steps) and steps[-1].startswith("Pressed Ctrl+A")
             if replaced:
                 steps.pop()
-            pending = (str(d.get("text", "")), replaced)
+            pending = (e.text, replaced)
             facts.typed.append(pending[0])
             continue
-        enter = kind == "keys" and any(str(k).lower() in ENTER_KEYS for k in d.get("special", []))
+        enter = isinstance(e, ev.Keys) and any(str(k).lower() in ENTER_KEYS for k in e.special)
         if pending is not None:
             steps.append(typed_step(pending[0], enter, pending[1]))
             pending = None
@@ -208,19 +221,19 @@ def frame_steps(frame: FrameView, following: FrameView | None, facts: Facts) -> 
                 continue
         if enter:
             steps.append("Pressed Enter")
-        elif kind == "shortcut":
-            combo = shortcut_text(str(d.get("combo", "")))
+        elif isinstance(e, ev.Shortcut):
+            combo = shortcut_text(e.keys)
             facts.shortcuts.append(combo)
             steps.append(f"Pressed {combo}")
-        elif _is_click(ev):
+        elif _is_click(e):
             facts.clicks += 1
-            steps.append(_click_step(ev, opened))
+            steps.append(_click_step(e, opened))
             facts.opened += [o for o in opened if o not in facts.opened]
             opened = []  # what appeared is credited to the first click only
-        elif kind == "scroll":
-            steps.append("Scrolled " + ("down" if d.get("dy", 0) < 0 else "up" if d.get("dy", 0) > 0 else "sideways"))
-        elif kind == "app_switch" and d.get("app"):
-            steps.append(f"Switched to {app_name(str(d['app']))}")
+        elif isinstance(e, ev.Scroll):
+            steps.append("Scrolled " + ("down" if e.dy < 0 else "up" if e.dy > 0 else "sideways"))
+        elif isinstance(e, ev.AppSwitch) and e.to_app:
+            steps.append(_switch_step(e))
     if pending is not None:
         steps.append(typed_step(pending[0], False, pending[1]))
     return steps

@@ -11,8 +11,9 @@ dev=0
 
 runtime_pkgs=(python3-venv python3-dev gcc g++ make linux-libc-dev
   libegl1 libgl1 libglib2.0-0 libdbus-1-3 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
-  libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 fonts-dejavu-core)
-dev_pkgs=(xvfb xauth x11-utils xdotool xterm openbox trayer)
+  libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 fonts-dejavu-core
+  at-spi2-core dbus-x11)  # the accessibility bus: the element under each click (capture/accessibility)
+dev_pkgs=(xvfb xauth x11-utils xdotool xterm openbox trayer mousepad x11-apps dbus-daemon)
 
 pkgs=("${runtime_pkgs[@]}")
 [ "$dev" = 1 ] && pkgs+=("${dev_pkgs[@]}")

@@ -16,6 +16,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Union
 
 # Frame triggers (``frames.trigger``): why a frame was stored.
+#   interval   the periodic tick saw the screen change by itself
+#   action     the screen as it was just before an action (click, shortcut, scroll, typing start, app switch)
+#   settle     the screen once it settled after an action (the action's after frame)
+#   typing     the end of a typing burst (a pause, or Enter): what was typed, before the app reacts to Enter
+#   app_switch the new window after focus moved to another app
+#   import     imported from a recorded session
 TRIGGERS = ("interval", "action", "settle", "app_switch", "typing", "import")
 
 
@@ -82,7 +88,9 @@ class Keys:
     kind: ClassVar[str] = "keys"
     count: int = 0
     special: dict[str, int] = field(default_factory=dict)  # non-character keys: {"enter": 1, "backspace": 2}
-    ended_by: str | None = None  # "enter" | "pause" | "focus" | None (unknown / imported)
+    # why the burst ended: "enter" | "pause" (no key for a while) | "focus" (app switch) | "action" (a click or
+    # shortcut) | None (unknown, imported, or capture stopped)
+    ended_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,9 +113,18 @@ class AppSwitch:
     title: str | None = None  # the new window's title
 
 
-Event = Union[Click, Drag, Scroll, Keys, Shortcut, Text, AppSwitch]
-KINDS: dict[str, type] = {c.kind: c for c in (Click, Drag, Scroll, Keys, Shortcut, Text, AppSwitch)}
+@dataclass(frozen=True)
+class Other:
+    """A recorded action outside the vocabulary (imports only), kept as its original wording."""
+
+    kind: ClassVar[str] = "other"
+    action: str = ""
+
+
+Event = Union[Click, Drag, Scroll, Keys, Shortcut, Text, AppSwitch, Other]
+KINDS: dict[str, type] = {c.kind: c for c in (Click, Drag, Scroll, Keys, Shortcut, Text, AppSwitch, Other)}
 ACTION_KINDS = frozenset({"click", "drag", "scroll", "keys", "shortcut", "text", "app_switch"})
+POINTER_KINDS = frozenset({"click", "drag", "scroll"})
 
 
 def to_details(event: Event) -> dict[str, Any]:
@@ -116,7 +133,7 @@ def to_details(event: Event) -> dict[str, Any]:
     if "element" in d:
         el = getattr(event, "element")
         d["element"] = el.to_json() if el is not None else None
-    out = {k: v for k, v in d.items() if v is not None or k == "element"}
+    out = {k: v for k, v in d.items() if (v is not None and v != {}) or k == "element"}
     if isinstance(event, (Click, Drag)) and "element" in out and out["element"] is None:
         out.pop("element")  # absent = not looked up; see mark_no_element for "looked, nothing exposed"
     return out
@@ -166,7 +183,53 @@ def parse(kind: str, details: Any) -> Event | None:
     if kind == "app_switch":
         return AppSwitch(_str(d.get("from_app", d.get("from"))), _str(d.get("to_app", d.get("to", d.get("app")))),
                          _str(d.get("title")))
+    if kind == "other":
+        return Other(_str(d.get("action")) or "")
     return None
+
+
+def normalize(kind: str, details: Any) -> dict[str, Any]:
+    """``details`` in today's shape (what migration 003 and every writer store); unknown kinds kept as they are."""
+    event = parse(kind, details)
+    if event is None:
+        return dict(details) if isinstance(details, dict) else {}
+    out = to_details(event)
+    if isinstance(details, dict) and "element" in details and "element" not in out:
+        out = mark_no_element(out)  # keep "looked up, nothing exposed"
+    return out
+
+
+def point(event: Event) -> tuple[int, int] | None:
+    """Where a pointer event happened (a drag: its start), else None."""
+    if isinstance(event, Drag):
+        return event.x1, event.y1
+    x, y = getattr(event, "x", None), getattr(event, "y", None)
+    return (x, y) if x is not None and y is not None else None
+
+
+def describe(event: Event) -> str:
+    """One event as a short phrase for people: "left click on push button 'Save'", "ctrl+s", "12 keys"."""
+    if isinstance(event, Click):
+        what = {1: "", 2: "double-"}.get(event.count, f"{event.count}x ")
+        where = f" at {event.x},{event.y}" if event.x is not None else ""
+        el = event.element
+        on = f" on {el.role} {el.name!r}" if el is not None and el.name else (f" on {el.role}" if el else "")
+        return f"{what}{event.button} click{on}{where}"
+    if isinstance(event, Drag):
+        return f"drag {event.button} {event.x1},{event.y1} to {event.x2},{event.y2}"
+    if isinstance(event, Scroll):
+        way = "down" if event.dy < 0 else "up" if event.dy > 0 else ("right" if event.dx > 0 else "left")
+        return f"scroll {way} x{event.count}"
+    if isinstance(event, Keys):
+        special = ", ".join(f"{k}" + (f" x{n}" if n > 1 else "") for k, n in event.special.items())
+        return f"{event.count} keys" + (f" ({special})" if special else "")
+    if isinstance(event, Shortcut):
+        return event.keys or "shortcut"
+    if isinstance(event, Text):
+        return f"typed {event.text!r}"
+    if isinstance(event, AppSwitch):
+        return f"switched from {event.from_app or 'another app'} to {event.to_app or 'another app'}"
+    return event.action or event.kind
 
 
 def has_element_info(details: Any) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
+from deskscribe.storage import events as vocab
 from deskscribe.storage.db import transaction
 
 
@@ -32,11 +33,33 @@ class EncodedImage:
 
 @dataclass(frozen=True)
 class EventIn:
-    """One input event, aggregated by the capturer (a click, a scroll burst, a key count, a shortcut)."""
+    """One input event to store: build it with :meth:`of` from a :mod:`deskscribe.storage.events` dataclass.
+
+    ``kind``/``details`` are what lands in the row (details are normalised to the vocabulary's shape on
+    insert, whatever the caller passed). ``before_frame_id``/``after_frame_id`` link an action to the frame
+    on screen just before it and the frame once the screen settled after it.
+    """
 
     ts: float
-    kind: str  # click | scroll | keys | shortcut | text | app_switch
+    kind: str  # a key of events.KINDS
     details: dict[str, Any] = field(default_factory=dict)
+    before_frame_id: int | None = None
+    after_frame_id: int | None = None
+    monitor: int | None = None
+    looked_up: bool = False  # the element was asked for: store ``element: null`` when nothing is exposed
+
+    @classmethod
+    def of(cls, ts: float, event: vocab.Event, *, before_frame_id: int | None = None,
+           after_frame_id: int | None = None, looked_up: bool = False) -> EventIn:
+        details = vocab.to_details(event)
+        if looked_up and "element" not in details and event.kind in ("click", "drag"):
+            details = vocab.mark_no_element(details)
+        return cls(ts, event.kind, details, before_frame_id, after_frame_id, getattr(event, "monitor", None),
+                   looked_up)
+
+    @property
+    def event(self) -> vocab.Event | None:
+        return vocab.parse(self.kind, self.details)
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,7 @@ class FrameIn:
     change_hash: str | None = None
     name: str | None = None
     events: Sequence[EventIn] = ()
+    trigger: str | None = None  # one of events.TRIGGERS
 
 
 def create_episode(
@@ -94,10 +118,10 @@ def add_frame(db: sqlite_utils.Database, episode_id: int, frame: FrameIn) -> int
         digest = put_image(db, frame.image)
         cur = conn.execute(
             "INSERT INTO frames (episode_id, ts, monitor, width, height, app, window_title, image_hash,"
-            " change_hash, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " change_hash, name, trigger) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 episode_id, frame.ts, frame.monitor, frame.image.width, frame.image.height, frame.app,
-                frame.window_title, digest, frame.change_hash, frame.name,
+                frame.window_title, digest, frame.change_hash, frame.name, frame.trigger,
             ),
         )
         frame_id = int(cur.lastrowid)
@@ -112,10 +136,21 @@ def add_events(db: sqlite_utils.Database, episode_id: int | None, frame_id: int 
 
 
 def _insert_events(conn: Any, episode_id: int | None, frame_id: int | None, events: Iterable[EventIn]) -> None:
+    """``frame_id`` is the frame the events belong to; None: each event's before frame (else its after frame)."""
     conn.executemany(
-        "INSERT INTO events (episode_id, frame_id, ts, kind, details) VALUES (?, ?, ?, ?, ?)",
-        [(episode_id, frame_id, e.ts, e.kind, json.dumps(e.details, sort_keys=True)) for e in events],
+        "INSERT INTO events (episode_id, frame_id, ts, kind, details, before_frame_id, after_frame_id, monitor)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(episode_id, frame_id or e.before_frame_id or e.after_frame_id, e.ts, e.kind,
+          json.dumps(_stored_details(e), sort_keys=True), e.before_frame_id, e.after_frame_id, e.monitor)
+         for e in events],
     )
+
+
+def _stored_details(e: EventIn) -> dict[str, Any]:
+    details = vocab.normalize(e.kind, e.details)
+    if e.looked_up and e.kind in ("click", "drag") and "element" not in details:
+        details = vocab.mark_no_element(details)
+    return details
 
 
 def _touch_episode(conn: Any, episode_id: int, ts: float, app: str | None) -> None:
@@ -134,21 +169,23 @@ def episode_frames(db: sqlite_utils.Database, episode_id: int) -> list[dict[str,
     """Frame rows of an episode in time order (without image bytes)."""
     return list(
         db.query(
-            "SELECT id, episode_id, ts, monitor, width, height, app, window_title, image_hash, change_hash, name"
-            " FROM frames WHERE episode_id = ? ORDER BY ts, id",
+            "SELECT id, episode_id, ts, monitor, width, height, app, window_title, image_hash, change_hash, name,"
+            " trigger FROM frames WHERE episode_id = ? ORDER BY ts, id",
             [episode_id],
         )
     )
 
 
 def frame_events(db: sqlite_utils.Database, frame_id: int) -> list[dict[str, Any]]:
-    rows = db.query("SELECT ts, kind, details FROM events WHERE frame_id = ? ORDER BY ts, id", [frame_id])
+    rows = db.query("SELECT ts, kind, details, before_frame_id, after_frame_id, monitor FROM events"
+                    " WHERE frame_id = ? ORDER BY ts, id", [frame_id])
     return [{**r, "details": json.loads(r["details"])} for r in rows]
 
 
 def episode_events(db: sqlite_utils.Database, episode_id: int) -> list[dict[str, Any]]:
     rows = db.query(
-        "SELECT frame_id, ts, kind, details FROM events WHERE episode_id = ? ORDER BY ts, id", [episode_id]
+        "SELECT frame_id, ts, kind, details, before_frame_id, after_frame_id, monitor FROM events"
+        " WHERE episode_id = ? ORDER BY ts, id", [episode_id]
     )
     return [{**r, "details": json.loads(r["details"])} for r in rows]
 

@@ -168,6 +168,47 @@ def _m002_caption_ocr_boxes(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE captions ADD COLUMN ocr_boxes TEXT")
 
 
+def _m003_event_vocabulary(conn: sqlite3.Connection) -> None:
+    """Frames say why they were stored; action events link their before/after frames; one details shape.
+
+    Old shapes are rewritten through :func:`deskscribe.storage.events.normalize` (``combo`` → ``keys``,
+    ``from``/``to`` → ``from_app``/``to_app``, a list ``special`` → a count per key, ``double`` → ``count: 2``).
+    Imported frames get trigger 'import'; older captured frames keep NULL (why they were stored is unknown).
+    """
+    import json
+
+    from deskscribe.storage import events
+
+    _run_script(
+        conn,
+        """
+        ALTER TABLE frames ADD COLUMN trigger TEXT;
+        ALTER TABLE events ADD COLUMN before_frame_id INTEGER REFERENCES frames(id) ON DELETE SET NULL;
+        ALTER TABLE events ADD COLUMN after_frame_id INTEGER REFERENCES frames(id) ON DELETE SET NULL;
+        ALTER TABLE events ADD COLUMN monitor INTEGER;
+        CREATE INDEX events_before ON events(before_frame_id);
+        CREATE INDEX events_after ON events(after_frame_id);
+        UPDATE frames SET trigger = 'import'
+            WHERE episode_id IN (SELECT id FROM episodes WHERE source = 'import');
+        """,
+    )
+    updates = []
+    for event_id, kind, raw in conn.execute("SELECT id, kind, details FROM events"):
+        try:
+            old = json.loads(raw)
+        except (TypeError, ValueError):
+            old = {}
+        new = events.normalize(kind, old)
+        if new != old:
+            updates.append((json.dumps(new, sort_keys=True), event_id))
+    conn.executemany("UPDATE events SET details = ? WHERE id = ?", updates)
+    # A pointer event was linked to the frame of the monitor it happened on (capture's link_events).
+    conn.execute(
+        "UPDATE events SET monitor = (SELECT f.monitor FROM frames f WHERE f.id = events.frame_id)"
+        " WHERE kind IN ('click', 'drag', 'scroll') AND frame_id IS NOT NULL"
+    )
+
+
 def _m005_description_review(conn: sqlite3.Connection) -> None:
     """A description's second form and its review flag.
 
@@ -184,6 +225,7 @@ def _m005_description_review(conn: sqlite3.Connection) -> None:
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
+    ("003_event_vocabulary", _m003_event_vocabulary),
     ("005_description_review", _m005_description_review),
 ]
 

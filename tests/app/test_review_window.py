@@ -221,7 +221,7 @@ def test_screenshot_of_a_real_episode(qtbot, open_window, imported, db):
     w.frames.strip.setCurrentRow(5)  # the frame with a click, Ctrl+A and typing
     qtbot.waitUntil(w.frames.view.has_image)
     details = w.frames.details.toPlainText()
-    assert "ctrl+a" in details and "click left" in details and "Brightness-Contrast dialog" in details
+    assert "ctrl+a" in details and "left click" in details and "Brightness-Contrast dialog" in details
     out = REPO / "test-artifacts" / "review-window.png"
     out.parent.mkdir(exist_ok=True)
     assert w.grab().save(str(out))

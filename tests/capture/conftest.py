@@ -173,3 +173,16 @@ def xterm(xdisplay: str) -> Iterator[Callable[..., str]]:
 def xdo(*args: str, display: str | None = None) -> None:
     env = {**os.environ, **({"DISPLAY": display} if display else {})}
     subprocess.run(["xdotool", *args], check=True, env=env, capture_output=True, timeout=30)
+
+
+def focus(window: str, display: str | None = None) -> None:
+    """Activate a window and wait until the window manager says it has focus (a just-mapped window can
+    still take the focus from it)."""
+    env = {**os.environ, **({"DISPLAY": display} if display else {})}
+
+    def active() -> bool:
+        xdo("windowactivate", "--sync", window, display=display)
+        out = subprocess.run(["xdotool", "getactivewindow"], capture_output=True, text=True, env=env)
+        return out.stdout.strip() == window
+
+    poll(active, timeout=20, what=f"focus on window {window}")

@@ -1,10 +1,13 @@
 from deskscribe.capture.activity import Aggregator, modifier_of, shortcut_name
+from deskscribe.storage import events as ev
+from deskscribe.storage.events import to_details
 
 
 def test_modifier_names():
     assert modifier_of("ctrl_l") == "ctrl"
     assert modifier_of("ctrl_r") == "ctrl"
-    assert modifier_of("alt_gr") == "alt"
+    assert modifier_of("alt_l") == "alt"
+    assert modifier_of("alt_gr") == "altgr"  # not Alt: it types characters
     assert modifier_of("cmd") == "cmd"
     assert modifier_of("super_l") == "cmd"
     assert modifier_of("shift_r") == "shift"
@@ -20,77 +23,117 @@ def test_shortcut_naming():
     assert shortcut_name({"shift"}, "a") is None  # shift alone is typing
     assert shortcut_name(set(), "a") is None
     assert shortcut_name({"ctrl"}, "shift_l") is None  # a modifier is never the key
+    assert shortcut_name({"altgr"}, "@") is None
+    assert shortcut_name({"altgr", "ctrl", "alt"}, "{") is None  # Windows reports AltGr as Ctrl+Alt
 
 
-def press(agg, ts, key, char=None):
-    return agg.key_down(ts, key, char)
+def done(agg):
+    """Every action finished as if the engine had taken its frames."""
+    agg.end_bursts(10**9)
+    for p in agg.needing_before(10**9):
+        p.has_before = True
+    for p in agg.needing_after():
+        p.has_after = True
+    return [(p.ts, e.kind, to_details(e)) for p in agg.take_ready() for e in p.events()]
 
 
-def test_keys_are_counted_not_stored_by_default():
+def test_altgr_characters_are_typing_not_alt_shortcuts():
+    agg = Aggregator(keep_text=False)
+    agg.key_down(1.0, "alt_gr")
+    assert agg.key_down(1.1, "@", "@")[0] == "typing"
+    assert agg.key_down(1.2, "{", "{") is None
+    agg.key_up(1.3, "alt_gr")
+    assert done(agg) == [(1.1, "keys", {"count": 2, "ended_by": "pause"})]
+    agg.key_down(2.0, "alt_l")
+    assert agg.key_down(2.1, "f", "f")[0] == "shortcut"  # real Alt still makes shortcuts
+
+
+def test_keys_are_counted_not_stored_by_default_and_enter_ends_the_burst():
     agg = Aggregator()
-    for i, ch in enumerate("secret42"):
-        press(agg, i, ch, ch)
-    press(agg, 9, "enter")
-    press(agg, 10, "backspace")
-    events = agg.drain()
-    assert [e.kind for e in events] == ["keys"]
-    assert events[0].details == {"count": 10, "special": {"backspace": 1, "enter": 1}}
-    assert "secret" not in repr(events)
-    assert agg.drain() == []
+    news = [agg.key_down(i, ch, ch) for i, ch in enumerate("secret42")]
+    assert news[0][0] == "typing" and news[1:] == [None] * 7
+    assert agg.key_down(9, "backspace") is None
+    what, burst = agg.key_down(10, "enter")
+    assert what == "enter" and not burst.open
+    got = done(agg)
+    assert got == [(0, "keys", {"count": 10, "special": {"backspace": 1, "enter": 1}, "ended_by": "enter"})]
+    assert "secret" not in repr(got)
+    assert done(agg) == []
+
+
+def test_a_pause_or_a_click_ends_a_typing_burst():
+    agg = Aggregator(key_pause_s=1.0)
+    agg.key_down(1.0, "a", "a")
+    assert agg.end_bursts(1.5) == []
+    assert [p.event.ended_by for p in agg.end_bursts(2.0)] == ["pause"]
+    agg.key_down(3.0, "b", "b")
+    agg.click(3.1, "left", 5, 5)
+    assert [(k, d.get("ended_by")) for _, k, d in done(agg)] == [("keys", "pause"), ("keys", "action"),
+                                                                 ("click", None)]
 
 
 def test_shortcuts_use_held_modifiers_and_releases():
     agg = Aggregator()
-    press(agg, 1.0, "ctrl_l")
-    assert press(agg, 1.1, "c", "c") == "ctrl+c"
+    agg.key_down(1.0, "ctrl_l")
+    assert agg.key_down(1.1, "c", "c")[0] == "shortcut"
     agg.key_up(1.2, "ctrl_l")
-    assert press(agg, 1.3, "c", "c") is None  # ctrl released: plain typing
-    press(agg, 2.0, "shift")
-    assert press(agg, 2.1, "a", "A") is None
-    events = agg.drain()
-    assert [(e.kind, e.details) for e in events] == [
+    assert agg.key_down(1.3, "c", "c")[0] == "typing"  # ctrl released: plain typing
+    agg.key_down(2.0, "shift")
+    assert agg.key_down(2.1, "a", "A") is None
+    assert [(k, d) for _, k, d in done(agg)] == [
         ("shortcut", {"keys": "ctrl+c"}),
-        ("keys", {"count": 2}),
+        ("keys", {"count": 2, "ended_by": "pause"}),
     ]
 
 
-def test_typed_text_only_when_opted_in_and_allowed():
+def test_typed_text_only_when_opted_in():
     agg = Aggregator(keep_text=True)
     for i, ch in enumerate("hellp"):
         agg.key_down(i, ch, ch)
     agg.key_down(5, "backspace")
     agg.key_down(6, "o", "o")
     agg.key_down(7, "space", " ")
-    agg.key_down(8, "x", "x", text_allowed=False)  # an excluded window had focus
-    texts = [e.details["text"] for e in agg.drain() if e.kind == "text"]
+    texts = [d["text"] for _, k, d in done(agg) if k == "text"]
     assert texts == ["hello "]
 
 
-def test_clicks_scroll_bursts_and_app_switches():
+def test_clicks_double_clicks_scroll_bursts_and_app_switches():
     agg = Aggregator(scroll_gap_s=1.0)
-    agg.click(1.0, "left", 10, 20)
-    agg.scroll(2.0, 5, 5, 0, -1)
-    agg.scroll(2.5, 6, 6, 0, -1)
+    assert agg.click(1.0, "left", 10, 20, monitor=1) is not None
+    assert agg.click(1.2, "left", 11, 20) is None  # the same click, twice: a double click
+    assert agg.scroll(2.0, 5, 5, 0, -1) is not None
+    assert agg.scroll(2.5, 6, 6, 0, -1) is None
     agg.scroll(2.9, 6, 6, 1, 0)
-    agg.scroll(5.0, 7, 7, 0, 1)  # a new burst after a pause
+    assert agg.scroll(5.0, 7, 7, 0, 1) is not None  # a new burst after a pause
     agg.app_switch(6.0, "XTerm", "firefox", "Mozilla Firefox")
-    events = agg.drain()
-    assert [(e.ts, e.kind, e.details) for e in events] == [
-        (1.0, "click", {"button": "left", "x": 10, "y": 20}),
+    assert done(agg) == [
+        (1.0, "click", {"button": "left", "count": 2, "x": 10, "y": 20, "monitor": 1}),
         (2.0, "scroll", {"x": 5, "y": 5, "dx": 1, "dy": -2, "count": 3}),
         (5.0, "scroll", {"x": 7, "y": 7, "dx": 0, "dy": 1, "count": 1}),
-        (6.0, "app_switch", {"from": "XTerm", "to": "firefox", "title": "Mozilla Firefox"}),
+        (6.0, "app_switch", {"from_app": "XTerm", "to_app": "firefox", "title": "Mozilla Firefox"}),
     ]
     assert agg.last_input_ts == 5.0
 
 
-def test_discard_and_restore():
+def test_an_action_waits_for_its_frames_and_element():
     agg = Aggregator()
-    agg.click(1.0, "left", 1, 1)
+    p = agg.click(1.0, "left", 1, 1)
+    p.lookup = True
+    assert agg.take_ready() == []
+    p.has_before = True
+    assert agg.needing_after() == [p] and agg.take_ready() == []
+    p.has_after = True
+    assert agg.take_ready() == []  # the element lookup is still in flight
+    agg.set_element(p, ev.Element("push button", "OK"), dropped=False)
+    assert [q.event.element.name for q in agg.take_ready()] == ["OK"]
+
+
+def test_clicks_on_excluded_windows_are_dropped_and_discard_forgets():
+    agg = Aggregator()
+    p = agg.click(1.0, "left", 1, 1)
+    agg.set_element(p, None, dropped=True)
+    assert agg.take_ready(force=True) == []
+    agg.click(2.0, "left", 1, 1)
+    agg.key_down(2.1, "a", "a")
     agg.discard()
-    assert agg.drain() == []
-    agg.click(2.0, "right", 1, 1)
-    events = agg.drain()
-    agg.click(3.0, "left", 2, 2)
-    agg.restore(events)
-    assert [e.ts for e in agg.drain()] == [2.0, 3.0]
+    assert agg.take_ready(force=True) == []

@@ -63,7 +63,8 @@ def test_sidecar_gives_titles_and_timestamps(db, screenagent, tmp_path):
     rows = f.episode_frames(db, res.episode_id)
     assert [(r["ts"], r["app"], r["window_title"]) for r in rows] == [(1000.0, "gimp", "photo.png"),
                                                                       (1002.5, "gimp", None)]
-    assert f.episode_events(db, res.episode_id)[0]["details"] == {"combo": "ctrl+s"}
+    assert f.episode_events(db, res.episode_id)[0]["details"] == {"keys": "ctrl+s"}
+    assert {r["trigger"] for r in rows} == {"import"}
 
 
 def test_bad_sidecar_is_one_clear_error(db, tmp_path):
@@ -73,10 +74,10 @@ def test_bad_sidecar_is_one_clear_error(db, tmp_path):
 
 
 @pytest.mark.parametrize("action,kind,details", [
-    ("mouse click left", "click", {"button": "left"}),
-    ("mouse double click right at 10, 20", "click", {"button": "right", "double": True, "x": 10, "y": 20}),
-    ("press Control_L+a", "shortcut", {"combo": "ctrl+a"}),
-    ("press Return", "keys", {"count": 1, "special": ["Return"]}),
+    ("mouse click left", "click", {"button": "left", "count": 1}),
+    ("mouse double click right at 10, 20", "click", {"button": "right", "count": 2, "x": 10, "y": 20}),
+    ("press Control_L+a", "shortcut", {"keys": "ctrl+a"}),
+    ("press Return", "keys", {"count": 1, "special": {"enter": 1}, "ended_by": "enter"}),
     ("scroll down 3", "scroll", {"dx": 0, "dy": -3, "count": 3}),
 ])
 def test_parse_action(action, kind, details):

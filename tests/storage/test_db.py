@@ -75,16 +75,17 @@ def test_readonly_open_of_missing_database_says_what_to_do(tmp_path):
 def test_database_from_before_002_migrates_and_keeps_captions(tmp_path, monkeypatch):
     from deskscribe.storage import descriptions as D
     from deskscribe.storage import export_queries as q
-    from deskscribe.storage.frames import EncodedImage, FrameIn, add_frame, close_episode, create_episode
+    from deskscribe.storage.frames import EncodedImage, close_episode, create_episode, put_image
 
     path = tmp_path / "old.db"
     with monkeypatch.context() as m:
         m.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])  # the schema before 002
         old = open_db(path)
         ep = create_episode(old, 1.0)
-        add_frame(old, ep, FrameIn(1.0, EncodedImage(b"not really a jpeg", "jpeg", 4, 4)))
+        h = put_image(old, EncodedImage(b"not really a jpeg", "jpeg", 4, 4))  # frames as 001 wrote them
+        old.conn.execute("INSERT INTO frames (episode_id, ts, width, height, image_hash) VALUES (?, 1.0, 4, 4, ?)",
+                         (ep, h))
         close_episode(old, ep)
-        h = old.conn.execute("SELECT image_hash FROM frames").fetchone()[0]
         run = D.model_run_id(old, D.ModelRun("caption", "ocr", "rapidocr", None, "v1", {}))
         old.conn.execute("INSERT INTO captions (image_hash, model_run_id, text, ocr_text, created_ts)"
                          " VALUES (?, ?, 'a terminal', '$ ls', 1.0)", (h, run))

@@ -21,7 +21,7 @@ def test_frame_with_image_and_events_round_trip(db):
     assert [r["id"] for r in rows] == [fid] and rows[0]["window_title"] == "build"
     data, fmt = f.image_bytes(db, rows[0]["image_hash"])
     assert fmt == "png" and Image.open(io.BytesIO(data)).size == (64, 48)
-    assert f.frame_events(db, fid)[0]["details"] == {"button": "left", "x": 3, "y": 4}
+    assert f.frame_events(db, fid)[0]["details"] == {"button": "left", "count": 1, "x": 3, "y": 4}
     assert f.get_episode(db, ep)["apps"] == ["xterm"]
 
 

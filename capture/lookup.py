@@ -1,0 +1,90 @@
+"""The element under each click, looked up on its own thread so pynput's callbacks return at once.
+
+One thread owns the accessibility connection (D-Bus connections are not shared between threads). Lookups
+are queued (bounded: when clicks come faster than the bus answers, the extra clicks go without element) and
+each is bounded in time by the probe. The result is applied to the click through
+:meth:`Aggregator.set_element`, with capture's privacy rules: nothing from an excluded app or window (the
+click is dropped), no name for password fields.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from deskscribe.capture.accessibility import NullProbe, Probe, safe_element
+from deskscribe.capture.activity import Aggregator, Pending
+from deskscribe.storage.events import Click
+
+log = logging.getLogger(__name__)
+QUEUE_SIZE = 16
+
+
+class ElementLookup(threading.Thread):
+    def __init__(self, make_probe: Callable[[], Probe], excluded: Callable[..., Any], aggregator: Aggregator) -> None:
+        super().__init__(name="deskscribe-elements", daemon=True)
+        self._make_probe, self._excluded, self._agg = make_probe, excluded, aggregator
+        self._queue: queue.Queue[Pending | None] = queue.Queue(maxsize=QUEUE_SIZE)
+        self.probe_name = "starting"
+        self.lookups = 0
+
+    def submit(self, p: Pending) -> bool:
+        """Queue a click's lookup (listener thread: never blocks). False: it goes without element."""
+        if not isinstance(p.event, Click) or p.event.x is None or not self.is_alive():
+            return False
+        p.lookup = True
+        try:
+            self._queue.put_nowait(p)
+            return True
+        except queue.Full:
+            p.lookup = False
+            return False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.is_alive():
+            try:
+                self._queue.put(None, timeout=timeout)
+            except queue.Full:
+                pass
+            self.join(timeout)
+
+    def run(self) -> None:
+        probe = self._open()
+        try:
+            while (p := self._queue.get()) is not None:
+                self._look(probe, p)
+        finally:
+            probe.close()
+            while not self._queue.empty():  # stopping: what is left goes without element
+                left = self._queue.get_nowait()
+                if left is not None:
+                    left.lookup = False
+
+    def _open(self) -> Probe:
+        try:
+            probe = self._make_probe()
+        except Exception as exc:  # noqa: BLE001 - a probe that cannot start must not stop capture
+            probe = NullProbe(f"clicked elements are not recorded: {exc}")
+        if isinstance(probe, NullProbe):
+            log.warning("%s", probe.reason)
+        self.probe_name = probe.name
+        return probe
+
+    def _look(self, probe: Probe, p: Pending) -> None:
+        click = p.event
+        assert isinstance(click, Click) and click.x is not None and click.y is not None
+        try:
+            hit = probe.element_at(click.x, click.y)
+        except Exception as exc:  # noqa: BLE001 - a hung or vanished app: this click goes without element
+            log.debug("element lookup failed: %s", exc)
+            self._agg.set_element(p, None, dropped=False, looked_up=False)
+            return
+        self.lookups += 1
+        if isinstance(probe, NullProbe):
+            self._agg.set_element(p, None, dropped=False, looked_up=False)
+            return
+        dropped = hit is not None and bool(self._excluded([hit.element.app], hit.window_title))
+        self._agg.set_element(p, None if dropped else safe_element(hit, self._excluded), dropped)
