@@ -194,7 +194,8 @@ def episode_steps(frames: list[FrameView], events_on: str = "after") -> list[str
         elif isinstance(event, ev.Keys) and i + 1 < len(actions) and isinstance(actions[i + 1].event, ev.Text):
             continue  # the text event that follows is the better evidence for this burst
         else:
-            alone = i + 1 == len(actions) or actions[i + 1].linked != action.linked
+            # alone: the after frame was taken before the next action began, so what changed is this one's doing
+            alone = i + 1 == len(actions) or action.after is None or actions[i + 1].ts >= action.after.ts
             step = write_step(action, typed, alone, titles)
             typed = None
         if step and (not steps or steps[-1] != step):

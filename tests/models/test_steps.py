@@ -10,7 +10,7 @@ from deskscribe.models.facts import FrameView
 
 def _frame(i: int, ocr: str, app: str = "XTerm", title: str | None = "root@box: ~", events=(), boxes=()):
     return FrameView(i, float(i), app, title, f"h{i}", caption=ocr.replace("\n", ", "), ocr_text=ocr,
-                     events=[{"kind": k, "details": d, "ts": float(i)} for k, d in events], boxes=list(boxes))
+                     events=[{"kind": k, "details": d, "ts": i - 0.5} for k, d in events], boxes=list(boxes))
 
 
 def _issue_session() -> list[FrameView]:
