@@ -86,3 +86,13 @@ def borrowed(text: str, examples: str, record: str) -> list[str]:
         if word in examples.lower() and word not in _GENERIC and word not in seen and word[:5] not in stems:
             out.append(word)
     return out
+
+
+def grounding(text: str, basis: str) -> float:
+    """The share of ``text``'s content words found in ``basis`` (the steps, apps and titles; not raw OCR):
+    an answer made of screen text the steps never mention is about the screen, not about what was done."""
+    words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _GENERIC]
+    if not words:
+        return 1.0
+    base = norm(basis)
+    return sum(1 for w in words if w in base or w[:5] in base) / len(words)

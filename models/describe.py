@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 JOB_KIND = "describe"
 MAX_TOKENS = 120
 MAX_STEPS = 16
+GROUNDING = 0.5  # least share of an answer's content words that the steps, apps and titles contain
 # model: the model writes the task (did + instruction) from the evidence steps, checked against the evidence;
 # evidence: the task is written from the steps with no model call (a baseline for the benchmark)
 COMPOSE_MODES = ("model", "evidence")
@@ -195,10 +196,16 @@ class Describer:
             else:
                 missing = checklib.absent(f"{did} {instruction}", evidence, facts.apps)
                 copied = checklib.borrowed(f"{did} {instruction}", promptlib.EXAMPLES_TEXT, messages_text(messages))
-                if not missing and not copied:
+                basis = " ".join([*steps, *facts.apps, *facts.titles])
+                loose = [t for t in (did, instruction) if checklib.grounding(t, basis) < GROUNDING]
+                if not missing and not copied and not loose:
                     return did, instruction, None
-                problem = ("the model's answer names what the episode does not show: " + ", ".join(missing[:3])
-                           if missing else "the model's answer copies the prompt's example: " + ", ".join(copied[:3]))
+                if missing:
+                    problem = "the model's answer names what the episode does not show: " + ", ".join(missing[:3])
+                elif copied:
+                    problem = "the model's answer copies the prompt's example: " + ", ".join(copied[:3])
+                else:
+                    problem = f"the model's answer is not about the steps: {loose[0][:60]!r}"
             log.info("%s, %s", problem, "writing the task from the steps" if strict else "retrying")
         did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
         return did, instruction, problem

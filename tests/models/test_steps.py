@@ -112,3 +112,10 @@ def test_words_copied_from_the_worked_example_are_caught():
     assert check.borrowed("Played the calculator full screen.", prompt.EXAMPLES_TEXT, record) == ["played", "full",
                                                                                                   "screen"]
     assert check.borrowed("Typed six characters in XCalc.", prompt.EXAMPLES_TEXT, record) == []
+
+
+def test_an_answer_made_of_screen_text_is_not_about_the_steps():
+    basis = "Typed 'Shoppinglist' and pressed Enter in Mousepad Saved shopping.txt Mousepad"
+    junk = "FileEdit, Search View Document Help, Warning: you are using the root account, Shoppinglist."
+    assert check.grounding(junk, basis) < 0.5
+    assert check.grounding("Wrote a shopping list in Mousepad and saved it as shopping.txt.", basis) >= 0.5
