@@ -187,7 +187,7 @@ def record(session: Session, home: Path, stats: dict[str, Any]) -> float:
     return time.time() - start
 
 
-def describe(home: Path) -> dict[str, Any]:
+def describe(home: Path, summarizer: str | None = None) -> dict[str, Any]:
     """Run describe with the default offline models; per episode the stored text and its checks."""
     os.environ["DESKSCRIBE_HOME"] = str(home)
     from deskscribe.config import Config
@@ -199,6 +199,8 @@ def describe(home: Path) -> dict[str, Any]:
 
     db = open_db(home / "deskscribe.db")
     cfg = Config()
+    if summarizer:
+        cfg.models.summarizer = summarizer
     res = run_batch(db, cfg)
     text, captioner = open_text(cfg), open_captioner(cfg)
     describer = Describer(db, cfg, text, captioner)
@@ -217,6 +219,7 @@ def describe(home: Path) -> dict[str, Any]:
     captioner.close()
     db.conn.close()
     return {"failed": res.failed, "episodes": episodes, "ocr_s": res.timers.ocr_s, "llm_s": res.timers.llm_s,
+            "llm_calls": res.timers.llm_calls, "model": cfg.models.summarizer,
             "frames": res.timers.captions + res.timers.cache_hits}
 
 
@@ -256,17 +259,18 @@ def markdown(r: dict[str, Any]) -> str:
              f"Machine: {r['machine']}. Models: default offline (RapidOCR captions + {r['text_model']}).",
              "Facts per session are written beside its script in bench/live_sessions/sessions.py.", "",
              "| session | tuned on | length | episodes | fact recall | failed jobs | degenerate steps | "
-             "named-but-absent | flagged for review |", "|---|---|---|---|---|---|---|---|---|"]
+             "named-but-absent | flagged for review | LLM s per call |", "|---|---|---|---|---|---|---|---|---|---|"]
     for s in r["sessions"]:
         m = s["score"]
         lines.append(f"| {s['name']} | {'yes' if s['tuned_on'] else 'no'} | {s['seconds']:.0f} s | "
                      f"{len(s['describe']['episodes'])} | {m['fact_recall']:.2f} | {len(s['describe']['failed'])} | "
-                     f"{m['degenerate']} of {m['steps']} | {m['absent']} | {m['flagged']} |")
+                     f"{m['degenerate']} of {m['steps']} | {m['absent']} | {m['flagged']} | "
+                     f"{s['describe']['llm_s'] / max(s['describe'].get('llm_calls', 0), 1):.1f} |")
         if s.get("baseline_score"):
             b = s["baseline_score"]
             lines.append(f"| {s['name']}, before (base commit) | | | {len(s['baseline']['episodes'])} | "
                          f"{b['fact_recall']:.2f} | {s['baseline']['failed']} | {b['degenerate']} of {b['steps']} "
-                         "| – | – |")
+                         "| – | – | |")
     for s in r["sessions"]:
         lines += ["", f"## {s['name']}", "", f"Missing facts: {s['score']['missing'] or 'none'}", ""]
         for e in s["describe"]["episodes"]:
@@ -283,6 +287,8 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", default=None, help="session names to run")
     ap.add_argument("--baseline-site", type=Path, default=None, help="another deskscribe, for the 'before' row")
     ap.add_argument("--reuse", action="store_true", help="describe the captures kept in bench/out/live again")
+    ap.add_argument("--summarizer", default=None, help="another text model (name or GGUF path) than the default")
+    ap.add_argument("--out", default="live_describe", help="result file name under bench/results/")
     args = ap.parse_args()
     from deskscribe.config import Config
 
@@ -303,15 +309,15 @@ def main() -> None:
         if args.baseline_site:
             out["baseline"] = baseline(home, args.baseline_site)
             out["baseline_score"] = score(session, out["baseline"]["episodes"])
-        out["describe"] = describe(home)
+        out["describe"] = describe(home, args.summarizer)
         out["score"] = score(session, out["describe"]["episodes"])
         results.append(out)
         print(json.dumps({session.name: out["score"]}))
-    r = {"sessions": results, "text_model": Config().models.summarizer,
+    r = {"sessions": results, "text_model": args.summarizer or Config().models.summarizer,
          "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "live_describe.json").write_text(json.dumps(r, indent=2))
-    (RESULTS / "live_describe.md").write_text(markdown(r))
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(r, indent=2))
+    (RESULTS / f"{args.out}.md").write_text(markdown(r))
     print(markdown(r))
 
 
