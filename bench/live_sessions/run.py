@@ -226,7 +226,10 @@ def describe(home: Path, summarizer: str | None = None) -> dict[str, Any]:
 def baseline(home: Path, site: Path) -> dict[str, Any]:
     """Another deskscribe version (installed under ``site``) on a copy of the same capture: its stored text."""
     copy = Path(tempfile.mkdtemp(prefix="live-baseline-"))
-    shutil.copy(home / "deskscribe.db", copy / "deskscribe.db")
+    src, dst = sqlite3.connect(home / "deskscribe.db"), sqlite3.connect(copy / "deskscribe.db")
+    src.backup(dst)  # with what is still in the WAL file
+    src.close()
+    dst.close()
     with sqlite3.connect(copy / "deskscribe.db") as conn:  # an older version refuses migrations it lacks;
         known = {"001_initial", "002_caption_ocr_boxes"}  # the added columns and tables do not bother it
         conn.execute(f"DELETE FROM _migrations WHERE name NOT IN ({', '.join('?' * len(known))})", tuple(known))
@@ -234,10 +237,11 @@ def baseline(home: Path, site: Path) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-m", "deskscribe", "describe"], env=env, capture_output=True, text=True)
     conn = sqlite3.connect(copy / "deskscribe.db")
     rows = conn.execute("SELECT episode_id, summary, steps FROM descriptions WHERE is_current = 1").fetchall()
+    error = proc.stderr.strip().splitlines()[-1:] if proc.returncode else []
     failed = conn.execute("SELECT count(*) FROM jobs WHERE state = 'failed'").fetchone()[0]
     conn.close()
     shutil.rmtree(copy, ignore_errors=True)
-    return {"failed": failed, "exit": proc.returncode,
+    return {"failed": failed, "exit": proc.returncode, "error": error,
             "episodes": [{"episode": r[0], "summary": r[1], "steps": json.loads(r[2])} for r in rows]}
 
 
@@ -301,7 +305,11 @@ def main() -> None:
         if not (args.reuse and (home / "deskscribe.db").exists()):
             shutil.rmtree(home, ignore_errors=True)
             seconds = record(session, home, stats)
+            (home / "recorded.json").write_text(json.dumps({"seconds": seconds, **stats}))
         else:
+            kept = json.loads((home / "recorded.json").read_text()) if (home / "recorded.json").exists() else {}
+            seconds = float(kept.pop("seconds", 0.0))
+            stats = kept
             for table in ("descriptions", "jobs"):
                 with sqlite3.connect(home / "deskscribe.db") as conn:
                     conn.execute(f"DELETE FROM {table}")
