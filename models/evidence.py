@@ -36,6 +36,7 @@ class Action:
     app: str | None
     ts: float = 0.0
     linked: int | None = None  # the frame the event row is linked to (two actions on one frame share it)
+    next_title: str | None = None  # the first different window title after the after frame (a dialog closing)
 
 
 @dataclass
@@ -128,8 +129,18 @@ def pair_events(frames: list[FrameView], events_on: str = "after") -> list[Actio
             app = frame_app(after if events_on == "after" else before) or frame_app(before) or frame_app(after)
             if isinstance(event, ev.AppSwitch) and event.to_app:
                 app = app_name(event.to_app)
-            actions.append(Action(event, before, after, app, float(row.get("ts") or frame.ts), frame.id))
+            actions.append(Action(event, before, after, app, float(row.get("ts") or frame.ts), frame.id,
+                                  _next_title(frames, by_id, after)))
     return merge_bursts(actions)
+
+
+def _next_title(frames: list[FrameView], by_id: dict[int, int], after: FrameView | None) -> str | None:
+    if after is None or after.id not in by_id:
+        return None
+    for frame in frames[by_id[after.id] + 1:]:
+        if frame.title and frame.title != after.title:
+            return frame.title
+    return None
 
 
 def _frames_for(frames: list[FrameView], by_id: dict[int, int], i: int, row: dict[str, Any],
@@ -151,7 +162,7 @@ def merge_bursts(actions: list[Action]) -> list[Action]:
         if (prev is not None and isinstance(event, ev.Keys) and isinstance(prev.event, ev.Keys)
                 and prev.app == action.app and _only_enter(event) and not _has_enter(prev.event)):
             merged = ev.Keys(prev.event.count + event.count, {**prev.event.special, **event.special}, "enter")
-            out[-1] = Action(merged, prev.before, action.after, action.app, prev.ts, prev.linked)
+            out[-1] = Action(merged, prev.before, action.after, action.app, prev.ts, prev.linked, action.next_title)
         else:
             out.append(action)
     return out

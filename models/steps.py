@@ -140,6 +140,8 @@ def _saved_from_dialog(action: Action) -> str | None:
     after = action.after.title if action.after else None
     if not before or not after or not re.search(r"\bsave\b", before, re.I):
         return None
+    if after == before and action.next_title:  # the dialog was still closing when the after frame was taken
+        after = action.next_title
     names = evlib.file_names(after)
     return f"Saved {names[0]} from the {quote(before)} dialog{_in(action.app)}" if names else None
 
@@ -241,7 +243,8 @@ def _key_steps(steps: list[str], n: int) -> list[str]:
     clicks; switches and scrolls last), kept in the order they happened."""
     weight = {"Ran": 0, "Saved": 0, "Typed": 1, "Clicked": 2, "Double-clicked": 2, "Right-clicked": 2, "Pressed": 3}
     verb = [s.split(" ", 1)[0] for s in steps]
-    w = [weight.get(v, 4) for v in verb]
+    # a step that quotes nothing ("Typed 1 character") tells less than any that does
+    w = [weight.get(v, 4) + (0 if re.search(r"['`]|\.\w{2,4}\b", s) else 2) for v, s in zip(verb, steps)]
     ranked = sorted(range(len(steps)), key=lambda i: (w[i] >= 3, verb.index(verb[i]) != i, w[i], i))
     return [steps[i] for i in sorted(ranked[:n])]
 

@@ -119,3 +119,11 @@ def test_an_answer_made_of_screen_text_is_not_about_the_steps():
     junk = "FileEdit, Search View Document Help, Warning: you are using the root account, Shoppinglist."
     assert check.grounding(junk, basis) < 0.5
     assert check.grounding("Wrote a shopping list in Mousepad and saved it as shopping.txt.", basis) >= 0.5
+
+
+def test_a_save_dialog_that_closes_after_the_after_frame_still_saved():
+    frames = [_frame(0, "Save As\nName:", "Mousepad", "Save As"),
+              _frame(1, "Save As\nName:\nshopping.txt", "Mousepad", "Save As",
+                     events=[("keys", {"count": 13, "special": {"enter": 1}, "ended_by": "enter"})]),
+              _frame(2, "shopping.txt\nFile Edit", "Mousepad", "shopping.txt - Mousepad")]
+    assert steps.episode_steps(frames) == ["Saved shopping.txt from the 'Save As' dialog in Mousepad"]
