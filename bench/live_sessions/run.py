@@ -293,6 +293,7 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="describe the captures kept in bench/out/live again")
     ap.add_argument("--summarizer", default=None, help="another text model (name or GGUF path) than the default")
     ap.add_argument("--out", default="live_describe", help="result file name under bench/results/")
+    ap.add_argument("--captures", type=Path, default=OUT, help="where the captured sessions are kept")
     args = ap.parse_args()
     from deskscribe.config import Config
 
@@ -300,7 +301,7 @@ def main() -> None:
     for session in SESSIONS:
         if args.only and session.name not in args.only:
             continue
-        home = OUT / session.name
+        home = args.captures / session.name
         seconds, stats = 0.0, {}
         if not (args.reuse and (home / "deskscribe.db").exists()):
             shutil.rmtree(home, ignore_errors=True)
