@@ -133,7 +133,7 @@ _EMPTY_WORDS = {"what", "which", "task", "tasks", "was", "were", "is", "the", "a
                 "something", "computer", "used", "using", "use", "please", "help", "me", "with", "this", "that"}
 
 
-_PAST = re.compile(r"^(?:\w+ed|ran|typed|saved|made|wrote|opened|went|took|did|was|were)\b", re.I)
+_PAST = re.compile(r"^(?:\w+ed|\w+ing|ran|typed|saved|made|wrote|opened|went|took|did|was|were)\b", re.I)
 
 
 def _sentence(text: str) -> str:

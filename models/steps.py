@@ -9,6 +9,7 @@ the action, the step says that plainly ("Typed 12 characters in Terminal"), neve
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from deskscribe.models import evidence as evlib
@@ -217,8 +218,8 @@ def write_step(action: Action, typed: str | None = None, alone: bool = True,
         return click_step(action, ch if alone else Change())
     if isinstance(event, ev.Keys):
         return keys_step(action, ch, typed, alone, titles)
-    if isinstance(event, ev.Shortcut):
-        return shortcut_step(action, ch if alone else Change())
+    if isinstance(event, ev.Shortcut):  # not alone: its after frame shows what later actions did
+        return shortcut_step(action if alone else dataclasses.replace(action, after=None), ch if alone else Change())
     return other_step(action, ch if alone else Change())
 
 
@@ -274,6 +275,7 @@ def task_from_steps(steps: list[str], apps: list[str], n: int = 3) -> tuple[str,
     orders = []
     for s in key:
         verb, _, rest = s.partition(" ")
+        rest = re.sub(r"\band (pressed|typed|clicked) ", lambda m: f"and {IMPERATIVE[m.group(1).capitalize()].lower()} ", rest)
         orders.append(f"{IMPERATIVE.get(verb, verb)} {rest}".strip())
     instruction = _join([orders[0]] + [o[:1].lower() + o[1:] for o in orders[1:]]) + "."
     return did, instruction

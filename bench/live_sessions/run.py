@@ -234,7 +234,9 @@ def baseline(home: Path, site: Path) -> dict[str, Any]:
         known = {"001_initial", "002_caption_ocr_boxes"}  # the added columns and tables do not bother it
         conn.execute(f"DELETE FROM _migrations WHERE name NOT IN ({', '.join('?' * len(known))})", tuple(known))
     env = {**os.environ, "DESKSCRIBE_HOME": str(copy), "PYTHONPATH": str(site)}
-    proc = subprocess.run([sys.executable, "-m", "deskscribe", "describe"], env=env, capture_output=True, text=True)
+    # run outside the checkout: `python -m` puts the working folder first on sys.path
+    proc = subprocess.run([sys.executable, "-m", "deskscribe", "describe", "--progress", "none"], env=env,
+                          capture_output=True, text=True, cwd=copy)
     conn = sqlite3.connect(copy / "deskscribe.db")
     rows = conn.execute("SELECT episode_id, summary, steps FROM descriptions WHERE is_current = 1").fetchall()
     error = proc.stderr.strip().splitlines()[-1:] if proc.returncode else []
