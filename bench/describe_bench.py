@@ -6,8 +6,11 @@ Imports every screenagent-dev episode into a fresh data folder (with the recorde
 actions stand in for input that capture would record with capture.store_typed_text on), runs
 `describe` with the default offline models (OCR captions + SmolLM2-135M), then:
 - overhead = wall time of the batch ÷ time inside model calls (OCR + LLM), target ≤ 1.05;
-- OCR s/frame, LLM s/episode; a no-op re-run; a re-describe with the other compose mode (captions cached);
-- quality: predictions JSONL scored by shared/tools/score_descriptions.py (key-entity recall, verb match).
+- OCR s/frame, LLM s/episode; a no-op re-run; a re-describe with compose=evidence (the task written from the
+  steps, no model; captions cached);
+- quality: predictions JSONL scored by shared/tools/score_descriptions.py (key-entity recall, verb match), with
+  the model composing the task (the default) with and without typed text, and the evidence-only baseline;
+  how many drafts were flagged for review (the model's answer unusable or unfounded).
 Writes bench/out/describe_bench.{json,md}.
 """
 
@@ -65,6 +68,8 @@ def timed_batch(db, cfg, **kw):  # type: ignore[no-untyped-def]
 
 
 def run(shared: Path, limit: int | None) -> dict[str, object]:
+    from deskscribe.models.prompt import PROMPT_VERSION
+
     home = Path(tempfile.mkdtemp(prefix="describe-bench-"))
     os.environ["DESKSCRIBE_HOME"] = str(home)
     from deskscribe.capture.importer import import_folder
@@ -83,7 +88,8 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     OUT.mkdir(parents=True, exist_ok=True)
     quality = score(shared, OUT / "describe_predictions.jsonl") if predictions(db, OUT / "describe_predictions.jsonl") else {}
     noop, noop_wall = timed_batch(db, cfg)
-    other, other_wall = timed_batch(db, cfg, compose="model")
+    flagged = db.conn.execute("SELECT count(*) FROM descriptions WHERE review_reason IS NOT NULL").fetchone()[0]
+    other, other_wall = timed_batch(db, cfg, compose="evidence")
     other_quality = {}
     if predictions(db, OUT / "describe_predictions_model.jsonl"):
         other_quality = score(shared, OUT / "describe_predictions_model.jsonl")
@@ -92,7 +98,8 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     db.conn.execute("DELETE FROM events WHERE kind = 'text'")
     db.conn.execute("DELETE FROM descriptions")
     db.conn.execute("DELETE FROM jobs")
-    timed_batch(db, cfg)
+    private, _ = timed_batch(db, cfg)
+    private_flagged = db.conn.execute("SELECT count(*) FROM descriptions WHERE review_reason IS NOT NULL").fetchone()[0]
     private_quality = {}
     if predictions(db, OUT / "describe_predictions_no_typed_text.jsonl"):
         private_quality = score(shared, OUT / "describe_predictions_no_typed_text.jsonl")
@@ -100,7 +107,9 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     shutil.rmtree(home, ignore_errors=True)
     return {
         "quality_no_typed_text": {k: v for k, v in private_quality.items() if k != "report"},
-        "episodes": len(folders), "frames": frames, "failed": first.failed,
+        "episodes": len(folders), "frames": frames, "failed": first.failed, "flagged": flagged,
+        "failed_no_typed_text": private.failed, "flagged_no_typed_text": private_flagged,
+        "score_report_no_typed_text": private_quality.get("report", ""),
         "wall_s": wall, "ocr_s": t.ocr_s, "llm_s": t.llm_s, "model_s": t.model_s,
         "overhead": wall / t.model_s if t.model_s else None,
         "ocr_s_per_frame": t.ocr_s / max(t.captions, 1), "captioned": t.captions, "cache_hits": t.cache_hits,
@@ -111,6 +120,7 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
         "quality_hybrid": {k: v for k, v in quality.items() if k != "report"},
         "quality_model": {k: v for k, v in other_quality.items() if k != "report"},
         "score_report_hybrid": quality.get("report", ""), "score_report_model": other_quality.get("report", ""),
+        "prompt_version": PROMPT_VERSION,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
     }
 
@@ -119,6 +129,7 @@ def markdown(r: dict[str, object]) -> str:
     q, qm, qp = r["quality_hybrid"], r["quality_model"], r["quality_no_typed_text"]
     lines = [
         "# describe benchmark (screenagent-dev, default offline models: OCR captions + SmolLM2-135M)", "",
+        f"Prompt {r['prompt_version']}.",
         f"Machine: {r['machine']}. {r['episodes']} episodes, {r['frames']} frames, imported with typed text kept "
         "(the dev set's recorded actions). Failed: " + (", ".join(f"{k}: {v}" for k, v in r["failed"].items()) or "none"),  # type: ignore[union-attr]
         "", "| measure | value |", "|---|---|",
@@ -128,15 +139,23 @@ def markdown(r: dict[str, object]) -> str:
         f"| OCR per frame | {r['ocr_s_per_frame']:.2f} s ({r['captioned']} captioned, {r['cache_hits']} cache hits) |",
         f"| LLM per episode | {r['llm_s_per_episode']:.2f} s ({r['llm_calls']} calls) |",
         f"| no-op re-run (same model + prompt) | {r['noop_rerun_s']:.2f} s, {r['noop_rerun_described']} described |",
-        f"| re-describe with captions cached (compose=model) | {r['cached_redescribe_s']:.1f} s "
+        f"| re-describe with captions cached (compose=evidence, no model) | {r['cached_redescribe_s']:.1f} s "
         f"(OCR {r['cached_redescribe_ocr_s']:.1f} s, {r['cached_redescribe_captioned']} frames captioned; "
         f"LLM {r['cached_redescribe_llm_s']:.1f} s) |",
         "", "## Quality (shared/tools/score_descriptions.py; naive floor recall 0.333 / verb 0.312)", "",
         "| compose | key-entity recall | verb match |", "|---|---|---|",
-        f"| hybrid (default: model summary + steps from facts) | {q.get('recall')} | {q.get('verb_match')} |",  # type: ignore[union-attr]
-        f"| model (summary and steps from the model) | {qm.get('recall')} | {qm.get('verb_match')} |",  # type: ignore[union-attr]
-        f"| hybrid, typed text not stored (the privacy default) | {qp.get('recall')} | {qp.get('verb_match')} |",  # type: ignore[union-attr]
-        "", "### Per episode (hybrid)", "", "```", str(r["score_report_hybrid"]).strip(), "```",
+        f"| model composes the task, typed text kept | {q.get('recall')} | {q.get('verb_match')} |",  # type: ignore[union-attr]
+        f"| model composes the task, typed text not stored (the privacy default) | {qp.get('recall')} | "  # type: ignore[union-attr]
+        f"{qp.get('verb_match')} |",  # type: ignore[union-attr]
+        f"| evidence only (task written from the steps, no model), typed text kept | {qm.get('recall')} | "  # type: ignore[union-attr]
+        f"{qm.get('verb_match')} |",  # type: ignore[union-attr]
+        "", f"Drafts flagged for review (model answer unusable or naming what the episode does not show, so the "
+        f"task was written from the steps): {r['flagged']} of {r['episodes']} with typed text, "
+        f"{r['flagged_no_typed_text']} of {r['episodes']} without; failed jobs without typed text: "
+        f"{len(r['failed_no_typed_text']) or 'none'}.",  # type: ignore[arg-type]
+        "", "### Per episode (model composing, typed text kept)", "", "```", str(r["score_report_hybrid"]).strip(),
+        "```", "", "### Per episode (model composing, typed text not stored)", "", "```",
+        str(r["score_report_no_typed_text"]).strip(), "```",
     ]
     return "\n".join(lines) + "\n"
 

@@ -67,3 +67,32 @@ def absent(text: str, evidence: str, apps: Iterable[str] = ()) -> list[str]:
         if key and key not in evidence:
             missing.append(f"{kind} {value!r}")
     return missing
+
+
+# Words any answer may use whether or not the record has them: they say nothing an example could have lent.
+_GENERIC = {"with", "from", "that", "this", "about", "into", "then", "them", "they", "their", "there", "what", "when",
+            "which", "while", "have", "were", "been", "after", "before", "using", "used", "file", "files", "open",
+            "opened", "wrote", "write", "sent", "send", "asked", "make", "made", "look", "looked", "find", "found",
+            "text", "typed", "type", "clicked", "click", "pressed", "press", "list", "some", "each", "other"}
+
+
+def borrowed(text: str, examples: str, record: str) -> list[str]:
+    """Words of ``text`` that come from the prompt's worked examples and not from the episode's record: a small
+    model copying an example ("Played holiday.mp4" about a calculator) instead of reading the record."""
+    seen = set(re.findall(r"[a-z]{4,}", record.lower()))
+    stems = {w[:5] for w in seen}
+    out = []
+    for word in dict.fromkeys(re.findall(r"[a-z]{4,}", text.lower())):
+        if word in examples.lower() and word not in _GENERIC and word not in seen and word[:5] not in stems:
+            out.append(word)
+    return out
+
+
+def grounding(text: str, basis: str) -> float:
+    """The share of ``text``'s content words found in ``basis`` (the steps, apps and titles; not raw OCR):
+    an answer made of screen text the steps never mention is about the screen, not about what was done."""
+    words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _GENERIC]
+    if not words:
+        return 1.0
+    base = norm(basis)
+    return sum(1 for w in words if w in base or w[:5] in base) / len(words)

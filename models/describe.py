@@ -28,6 +28,7 @@ from deskscribe.errors import DeskscribeError
 from deskscribe.models import check as checklib
 from deskscribe.models import evidence as evlib
 from deskscribe.models import facts as factlib
+from deskscribe.models import marks
 from deskscribe.models import prompt as promptlib
 from deskscribe.models import steps as steplib
 from deskscribe.models.base import Captioner, TextModel
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 JOB_KIND = "describe"
 MAX_TOKENS = 120
 MAX_STEPS = 16
+GROUNDING = 0.5  # least share of an answer's content words that the steps, apps and titles contain
 # model: the model writes the task (did + instruction) from the evidence steps, checked against the evidence;
 # evidence: the task is written from the steps with no model call (a baseline for the benchmark)
 COMPOSE_MODES = ("model", "evidence")
@@ -95,8 +97,19 @@ def caption_run(captioner: Captioner) -> store.ModelRun:
 def describe_run(text: TextModel, cap_run: store.ModelRun, cfg: Config, compose: str) -> store.ModelRun:
     info = text.info
     params = {**info.params, "captioner": cap_run.key, "max_prompt_frames": cfg.describe.max_prompt_frames,
-              "compose": compose, "max_tokens": MAX_TOKENS}
+              "compose": compose, "max_tokens": MAX_TOKENS, "task_by": "vlm" if sees(cap_run) else "text"}
     return store.ModelRun("describe", info.backend, info.model, info.sha256, promptlib.PROMPT_VERSION, params)
+
+
+def messages_text(messages: list[dict[str, Any]]) -> str:
+    """The text of the last (the episode's) user message, whether plain or with images."""
+    content = messages[-1]["content"]
+    return content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
+
+
+def sees(cap_run: store.ModelRun) -> bool:
+    """True when the captioner is a vision-language model: it then writes the task, looking at the frames."""
+    return "mmproj" in cap_run.params
 
 
 class Describer:
@@ -149,17 +162,21 @@ class Describer:
         self._last = (data, boxes) if boxes else None
         return text, ocr_text or ""
 
+    def events_on(self, episode_id: int) -> str:
+        """Which frame an event row is linked to: imports link the screen it was taken on (see evidence.py)."""
+        episode = get_episode(self.db, episode_id) or {}
+        return "before" if episode.get("source_ref") else "after"
+
     def evidence(self, episode_id: int) -> tuple[list[factlib.FrameView], list[str], factlib.Facts, str]:
         """The episode's frames, its evidence steps, facts (apps, titles) and the text a description may name."""
         frames = self.frames(episode_id)
         if not frames:
             raise promptlib.InvalidOutput(f"episode {episode_id} has no frames")
-        episode = get_episode(self.db, episode_id) or {}
-        steps = steplib.episode_steps(frames, "before" if episode.get("source_ref") else "after")
+        steps = steplib.episode_steps(frames, self.events_on(episode_id))
         return frames, steps, factlib.extract(frames), checklib.corpus(frames, steps)
 
-    def ask(self, facts: factlib.Facts, steps: list[str], frames: list[factlib.FrameView],
-            evidence: str) -> tuple[str, str, str | None]:
+    def ask(self, facts: factlib.Facts, steps: list[str], frames: list[factlib.FrameView], evidence: str,
+            images: list[bytes] | None = None) -> tuple[str, str, str | None]:
         """(did, instruction, review reason): the model's task when usable and checked, else one from the steps.
 
         An answer that is not usable or names something the evidence lacks is retried once with the problem
@@ -169,9 +186,13 @@ class Describer:
         problem: str | None = None
         for strict in (False, True):
             messages = promptlib.build_task_messages(facts, steps, shown, strict=strict, problem=problem)
+            model: Any = self.text
+            if images:
+                model = self.captioner
+                messages = promptlib.with_images(messages, images, promptlib.IMAGES_NOTE)
             start = time.perf_counter()
             try:
-                raw = self.text.complete(messages, schema=promptlib.TASK_SCHEMA, max_tokens=MAX_TOKENS)
+                raw = model.complete(messages, schema=promptlib.TASK_SCHEMA, max_tokens=MAX_TOKENS)
             finally:
                 self.timers.llm_s += time.perf_counter() - start
                 self.timers.llm_calls += 1
@@ -181,12 +202,32 @@ class Describer:
                 problem = str(exc)
             else:
                 missing = checklib.absent(f"{did} {instruction}", evidence, facts.apps)
-                if not missing:
+                copied = checklib.borrowed(f"{did} {instruction}", promptlib.EXAMPLES_TEXT, messages_text(messages))
+                basis = " ".join([*steps, *facts.apps, *facts.titles])
+                loose = [t for t in (did, instruction) if checklib.grounding(t, basis) < GROUNDING]
+                if not missing and not copied and not loose:
                     return did, instruction, None
-                problem = "the model's answer names what the episode does not show: " + ", ".join(missing[:3])
+                if missing:
+                    problem = "the model's answer names what the episode does not show: " + ", ".join(missing[:3])
+                elif copied:
+                    problem = "the model's answer copies the prompt's example: " + ", ".join(copied[:3])
+                else:
+                    problem = f"the model's answer is not about the steps: {loose[0][:60]!r}"
             log.info("%s, %s", problem, "writing the task from the steps" if strict else "retrying")
         did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
         return did, instruction, problem
+
+    def marked_images(self, frames: list[factlib.FrameView], events_on: str) -> list[bytes]:
+        """For a VLM: the frame before the first click with the point ringed, a crop around it, the last frame."""
+        images: list[bytes] = []
+        for action in evlib.pair_events(frames, events_on):
+            point = (getattr(action.event, "x", None), getattr(action.event, "y", None))
+            if action.before is not None and None not in point:
+                data, _fmt = image_bytes(self.db, action.before.image_hash)
+                images += list(marks.mark_point(data, int(point[0]), int(point[1])))  # type: ignore[arg-type]
+                break
+        images.append(image_bytes(self.db, frames[-1].image_hash)[0])
+        return images
 
     def describe(self, episode_id: int) -> int | None:
         """Describe one episode under this model run; returns the new revision, None when it already had one."""
@@ -197,7 +238,8 @@ class Describer:
             did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
             reason = None
         else:
-            did, instruction, reason = self.ask(facts, steps, frames, evidence)
+            images = self.marked_images(frames, self.events_on(episode_id)) if sees(self.cap_run) else None
+            did, instruction, reason = self.ask(facts, steps, frames, evidence, images)
         return store.add_description(self.db, episode_id, did, steps[: MAX_STEPS], author="model",
                                      model_run_id=self.run_id, instruction=instruction, review_reason=reason)
 

@@ -21,7 +21,7 @@ from deskscribe.models.facts import FrameView, app_from_text, app_from_title, ap
 from deskscribe.storage import events as ev
 
 # A shell prompt followed by a command: "user@host:~/demo$ ls -la", "$ ls", "# apt update".
-_PROMPT = re.compile(r"^(?:\S*@\S*:)?[^$#\s]*\s?[$#%>]\s?(?P<cmd>\S.*)$")
+PROMPT = re.compile(r"^(?:\S*@\S*:)[^$#\s]*\s?[$#]\s?(?P<cmd>\S.*)?$|^[$#>]\s?(?P<bare>\S.*)?$")
 # A file name a person would say: "meeting.txt", "notes.md", "photo.xcf".
 FILE_NAME = re.compile(r"\b[\w][\w.-]*\.(?:[a-z][a-z0-9]{0,4})\b", re.I)
 
@@ -35,6 +35,8 @@ class Action:
     after: FrameView | None
     app: str | None
     ts: float = 0.0
+    linked: int | None = None  # the frame the event row is linked to (two actions on one frame share it)
+    next_title: str | None = None  # the first different window title after the after frame (a dialog closing)
 
 
 @dataclass
@@ -84,7 +86,7 @@ def line_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 
 def change(before: FrameView | None, after: FrameView | None, limit: int = 4) -> Change:
     """New text lines, a new title and a dialog that appeared between two frames."""
     out = Change()
-    if after is None:
+    if after is None or before is None:  # nothing to compare with: everything on screen would look new
         return out
     before_text = before.ocr_text if before is not None else ""
     seen = {norm(line) for line in before_text.splitlines()}
@@ -127,8 +129,18 @@ def pair_events(frames: list[FrameView], events_on: str = "after") -> list[Actio
             app = frame_app(after if events_on == "after" else before) or frame_app(before) or frame_app(after)
             if isinstance(event, ev.AppSwitch) and event.to_app:
                 app = app_name(event.to_app)
-            actions.append(Action(event, before, after, app, float(row.get("ts") or frame.ts)))
+            actions.append(Action(event, before, after, app, float(row.get("ts") or frame.ts), frame.id,
+                                  _next_title(frames, by_id, after)))
     return merge_bursts(actions)
+
+
+def _next_title(frames: list[FrameView], by_id: dict[int, int], after: FrameView | None) -> str | None:
+    if after is None or after.id not in by_id:
+        return None
+    for frame in frames[by_id[after.id] + 1:]:
+        if frame.title and frame.title != after.title:
+            return frame.title
+    return None
 
 
 def _frames_for(frames: list[FrameView], by_id: dict[int, int], i: int, row: dict[str, Any],
@@ -150,7 +162,7 @@ def merge_bursts(actions: list[Action]) -> list[Action]:
         if (prev is not None and isinstance(event, ev.Keys) and isinstance(prev.event, ev.Keys)
                 and prev.app == action.app and _only_enter(event) and not _has_enter(prev.event)):
             merged = ev.Keys(prev.event.count + event.count, {**prev.event.special, **event.special}, "enter")
-            out[-1] = Action(merged, prev.before, action.after, action.app, prev.ts)
+            out[-1] = Action(merged, prev.before, action.after, action.app, prev.ts, prev.linked, action.next_title)
         else:
             out.append(action)
     return out
@@ -168,9 +180,10 @@ def command_lines(lines: list[str]) -> list[str]:
     """Commands typed at a shell prompt, from OCR lines ("user@host:~$ ls -la" → "ls -la")."""
     out = []
     for line in lines:
-        m = _PROMPT.match(line.strip())
-        if m and re.search(r"[a-z]", m.group("cmd")):
-            out.append(m.group("cmd").strip())
+        m = PROMPT.match(line.strip())
+        cmd = (m.group("cmd") or m.group("bare") or "") if m else ""
+        if re.search(r"[a-z]", cmd):
+            out.append(cmd.strip())
     return out
 
 

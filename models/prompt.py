@@ -34,14 +34,24 @@ TASK_SYSTEM = (
     "from the steps; \"instruction\" is the request the person would give an assistant to get the same thing "
     "done, in the imperative. Use only names that appear in the record."
 )
-# One worked example (a different app from any test or benchmark session): a 135M model copies the first
-# step without it.
-EXAMPLE_USER = (
-    "Apps: Firefox\nWindow titles: Weather - Mozilla Firefox\nSteps:\n- Clicked the 'Search' field in Firefox\n"
-    "- Typed 'weather Lisbon' and pressed Enter in Firefox\n- Clicked 'Tomorrow' in Firefox"
-)
-EXAMPLE_ANSWER = ('{"did": "Searched for the weather in Lisbon in Firefox and opened tomorrow\'s forecast.", '
-                  '"instruction": "Look up tomorrow\'s weather in Lisbon in Firefox."}')
+# Two worked examples, with apps that no test, benchmark session or dev-set episode uses: without them a
+# 135M model copies the first step; with one alone it copies that example's verb.
+EXAMPLES = [
+    ("Apps: Thunderbird\nWindow titles: Write: Lunch on Tuesday? - Thunderbird\nSteps:\n"
+     "- Clicked the 'Write' button in Thunderbird\n- Typed 'anna@example.org' in Thunderbird\n"
+     "- Typed 'Lunch on Tuesday?' in Thunderbird\n- Pressed Ctrl+Return (send) in Thunderbird",
+     '{"did": "Wrote and sent an email to anna@example.org about lunch on Tuesday in Thunderbird.", '
+     '"instruction": "Email anna@example.org from Thunderbird to ask her to lunch on Tuesday."}'),
+    ("Apps: VLC\nWindow titles: holiday.mp4 - VLC media player\nSteps:\n"
+     "- Double-clicked 'holiday.mp4' in VLC\n- Pressed F (full screen) in VLC",
+     '{"did": "Played holiday.mp4 full screen in VLC.", '
+     '"instruction": "Play holiday.mp4 in VLC in full screen."}'),
+]
+
+
+EXAMPLES_TEXT = " ".join(ask + " " + answer for ask, answer in EXAMPLES)
+IMAGES_NOTE = ("The images: the screen before the first click with the clicked point circled in red, a close-up "
+               "of that point, and the last screen.")
 
 
 def select_frames(frames: list[FrameView], max_frames: int) -> list[FrameView]:
@@ -90,8 +100,19 @@ def build_task_messages(facts: Facts, steps: list[str], frames: list[FrameView],
         user += "\nYour last answer was not usable"
         user += f" ({problem})." if problem else "."
         user += " Write each sentence once, using only names from the steps above."
-    return [{"role": "system", "content": TASK_SYSTEM}, {"role": "user", "content": EXAMPLE_USER},
-            {"role": "assistant", "content": EXAMPLE_ANSWER}, {"role": "user", "content": user}]
+    shots = [m for ask, answer in EXAMPLES for m in ({"role": "user", "content": ask},
+                                                    {"role": "assistant", "content": answer})]
+    return [{"role": "system", "content": TASK_SYSTEM}, *shots, {"role": "user", "content": user}]
+
+
+def with_images(messages: list[dict[str, Any]], images: list[bytes], note: str) -> list[dict[str, Any]]:
+    """The chat with ``images`` (PNG/JPEG bytes) put before the last user message's text, for a VLM."""
+    from deskscribe.models.vlm import image_data_uri
+
+    last = messages[-1]
+    parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": image_data_uri(im)}} for im in images]
+    parts.append({"type": "text", "text": f"{note}\n{last['content']}"})
+    return [*messages[:-1], {"role": last["role"], "content": parts}]
 
 
 def is_repetitive(text: str, n: int = 3, max_ratio: float = 0.34) -> bool:
@@ -109,7 +130,7 @@ _EMPTY_WORDS = {"what", "which", "task", "tasks", "was", "were", "is", "the", "a
                 "something", "computer", "used", "using", "use", "please", "help", "me", "with", "this", "that"}
 
 
-_PAST = re.compile(r"^(?:\w+ed|ran|typed|saved|made|wrote|opened|went|took|did|was|were)\b", re.I)
+_PAST = re.compile(r"^(?:\w+ed|\w+ing|ran|typed|saved|made|wrote|opened|went|took|did|was|were)\b", re.I)
 
 
 def _sentence(text: str) -> str:

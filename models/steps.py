@@ -9,6 +9,7 @@ the action, the step says that plainly ("Typed 12 characters in Terminal"), neve
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from deskscribe.models import evidence as evlib
@@ -75,44 +76,59 @@ def click_step(action: Action, ch: Change) -> str:
     return f"{verb}{where or ' on the screen'}{opened}"
 
 
-def typed_lines(ch: Change, after: FrameView | None) -> list[str]:
-    """New lines that look like typed text (not the window title, not a lone symbol)."""
+def typed_lines(ch: Change, after: FrameView | None, titles: set[str] = frozenset(),  # type: ignore[assignment]
+                chars: int | None = None) -> list[str]:
+    """New lines that look like typed text: not a window title (of this or another window that came into
+    view), not a shell prompt (a terminal behind the window), not a lone symbol."""
     title = evlib.norm(after.title or "") if after is not None else ""
-    return [line for line in ch.new_lines if evlib.norm(line) and evlib.norm(line) not in title
-            and len(evlib.norm(line)) >= 3]
+    lines = [line for line in ch.new_lines if len(evlib.norm(line)) >= 3 and evlib.norm(line) not in title
+             and evlib.norm(line) not in titles and not evlib.command_lines([line])
+             and not evlib.PROMPT.match(line.strip())]
+    if chars is None:
+        return lines
+    # keystrokes cannot type more than they are: keep the longest lines that fit the count, in screen order
+    fit = sorted((ln for ln in lines if len(evlib.norm(ln)) <= chars + 2), key=lambda ln: -len(evlib.norm(ln)))
+    kept, room = [], chars + 2
+    for line in fit:
+        if len(evlib.norm(line)) <= room:
+            kept.append(line)
+            room -= len(evlib.norm(line))
+    return [ln for ln in lines if ln in kept]
 
 
-def _run_commands(ch: Change, after: FrameView | None) -> list[str]:
-    """Commands that appeared at a prompt and ran: the bottom line's command is still being typed."""
+def _run_commands(ch: Change, after: FrameView | None, alone: bool) -> list[str]:
+    """Commands that appeared at a prompt and ran. When more typing came before the after frame was taken,
+    the bottom line's command is that later typing, not yet run."""
     commands = evlib.command_lines(ch.new_lines)
     last = after.ocr_text.strip().splitlines()[-1:] if after is not None else []
     pending = evlib.command_lines(last)
-    if pending and commands and commands[-1] == pending[0] and ch.new_lines[-1].strip() == last[0].strip():
+    if not alone and pending and commands and commands[-1] == pending[0]:
         commands.pop()
     return commands
 
 
-def keys_step(action: Action, ch: Change, typed: str | None) -> str:
+def keys_step(action: Action, ch: Change, typed: str | None, alone: bool = True,
+              titles: set[str] = frozenset()) -> str:  # type: ignore[assignment]
     """Typing: a command run at a prompt, text that appeared, or how many keys went where."""
     event = action.event
     assert isinstance(event, ev.Keys)
     special = {k.lower() for k in event.special}
     enter = bool(special & ENTER) or event.ended_by == "enter"
     app = action.app
-    commands = [typed] if typed and app == "Terminal" and enter else _run_commands(ch, action.after)
-    if enter and not commands and app in (None, "Terminal") and action.before is not None:  # typed before Enter
-        commands = evlib.command_lines(action.before.ocr_text.strip().splitlines()[-1:])
-    if enter and commands:
-        where = " in the terminal" if app in (None, "Terminal") else _in(app)
-        return "Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + where
     saved = _saved_from_dialog(action) if enter else None
     if saved:
         return saved
-    shown = [typed] if typed else typed_lines(ch, action.after)
+    terminal = app in (None, "Terminal")
+    commands = [typed] if typed and enter else _run_commands(ch, action.after, alone) if terminal else []
+    if enter and not commands and terminal and action.before is not None:  # typed before Enter
+        commands = evlib.command_lines(action.before.ocr_text.strip().splitlines()[-1:])
+    if enter and commands and terminal:
+        return "Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + " in the terminal"
+    chars = event.count - sum(event.special.values())
+    shown = [typed] if typed else typed_lines(ch, action.after, titles, chars)
     tail = " and pressed Enter" if enter else ""
     if shown:
         return "Typed " + " and ".join(quote(s) for s in shown[:2]) + tail + _in(app)
-    chars = event.count - sum(event.special.values())
     if chars > 0:
         return f"Typed {chars} character{'s' if chars != 1 else ''}{tail}{_in(app)}"
     keys = ", ".join(k.capitalize() for k in sorted(event.special)) or "keys"
@@ -125,6 +141,8 @@ def _saved_from_dialog(action: Action) -> str | None:
     after = action.after.title if action.after else None
     if not before or not after or not re.search(r"\bsave\b", before, re.I):
         return None
+    if after == before and action.next_title:  # the dialog was still closing when the after frame was taken
+        after = action.next_title
     names = evlib.file_names(after)
     return f"Saved {names[0]} from the {quote(before)} dialog{_in(action.app)}" if names else None
 
@@ -165,6 +183,7 @@ def other_step(action: Action, ch: Change) -> str | None:
 def episode_steps(frames: list[FrameView], events_on: str = "after") -> list[str]:
     """One step per action, in order (repeats merged); the windows looked at when there was no input."""
     actions = evlib.pair_events(frames, events_on)
+    titles = {evlib.norm(f.title) for f in frames if f.title}
     steps: list[str] = []
     typed: str | None = None  # opt-in keystroke text, used by the keys burst it belongs to
     for i, action in enumerate(actions):
@@ -178,23 +197,30 @@ def episode_steps(frames: list[FrameView], events_on: str = "after") -> list[str
         elif isinstance(event, ev.Keys) and i + 1 < len(actions) and isinstance(actions[i + 1].event, ev.Text):
             continue  # the text event that follows is the better evidence for this burst
         else:
-            step = write_step(action, typed)
+            # alone: the after frame was taken before the next action began, so what changed is this one's doing
+            alone = i + 1 == len(actions) or action.after is None or actions[i + 1].ts >= action.after.ts
+            step = write_step(action, typed, alone, titles)
             typed = None
         if step and (not steps or steps[-1] != step):
             steps.append(step)
     return steps or looked_at_steps(frames)
 
 
-def write_step(action: Action, typed: str | None = None) -> str | None:
+def write_step(action: Action, typed: str | None = None, alone: bool = True,
+               titles: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+    """One action's step. ``alone``: no later action shares its after frame, so what changed is its doing;
+    ``titles``: the episode's window titles (normalised), which are never typed text."""
     ch = evlib.change(action.before, action.after)
+    if not alone:  # a later action in the same frame may have caused what appeared
+        ch = Change(ch.new_lines, ch.new_title, None)
     event = action.event
     if isinstance(event, ev.Click):
-        return click_step(action, ch)
+        return click_step(action, ch if alone else Change())
     if isinstance(event, ev.Keys):
-        return keys_step(action, ch, typed)
-    if isinstance(event, ev.Shortcut):
-        return shortcut_step(action, ch)
-    return other_step(action, ch)
+        return keys_step(action, ch, typed, alone, titles)
+    if isinstance(event, ev.Shortcut):  # not alone: its after frame shows what later actions did
+        return shortcut_step(action if alone else dataclasses.replace(action, after=None), ch if alone else Change())
+    return other_step(action, ch if alone else Change())
 
 
 _BARE = re.compile(r"^(?:pressed|clicked|typed|entered|scrolled|ran|switched to|dragged|used)\s*\W*$", re.I)
@@ -216,9 +242,11 @@ IMPERATIVE = {"Ran": "Run", "Typed": "Type", "Saved": "Save", "Clicked": "Click"
 def _key_steps(steps: list[str], n: int) -> list[str]:
     """The steps that carry the most, one per kind of action first (commands, saves, typed text before
     clicks; switches and scrolls last), kept in the order they happened."""
-    weight = {"Ran": 0, "Saved": 0, "Typed": 1, "Clicked": 2, "Double-clicked": 2, "Right-clicked": 2}
+    weight = {"Ran": 0, "Saved": 0, "Typed": 1, "Clicked": 2, "Double-clicked": 2, "Right-clicked": 2, "Pressed": 3}
     verb = [s.split(" ", 1)[0] for s in steps]
-    ranked = sorted(range(len(steps)), key=lambda i: (verb.index(verb[i]) != i, weight.get(verb[i], 3), i))
+    # a step that quotes nothing ("Typed 1 character") tells less than any that does
+    w = [weight.get(v, 4) + (0 if re.search(r"['`]|\.\w{2,4}\b", s) else 2) for v, s in zip(verb, steps)]
+    ranked = sorted(range(len(steps)), key=lambda i: (w[i] >= 3, verb.index(verb[i]) != i, w[i], i))
     return [steps[i] for i in sorted(ranked[:n])]
 
 
@@ -247,6 +275,7 @@ def task_from_steps(steps: list[str], apps: list[str], n: int = 3) -> tuple[str,
     orders = []
     for s in key:
         verb, _, rest = s.partition(" ")
+        rest = re.sub(r"\band (pressed|typed|clicked) ", lambda m: f"and {IMPERATIVE[m.group(1).capitalize()].lower()} ", rest)
         orders.append(f"{IMPERATIVE.get(verb, verb)} {rest}".strip())
     instruction = _join([orders[0]] + [o[:1].lower() + o[1:] for o in orders[1:]]) + "."
     return did, instruction

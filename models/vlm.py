@@ -153,15 +153,27 @@ class VLMCaptioner:
 
     def caption(self, image: bytes, *, app: str | None = None, title: str | None = None) -> tuple[str, str | None]:
         """A short description of the screen; no OCR text from this captioner."""
+        return self._chat(caption_messages(image, app, title), CAPTION_MAX_TOKENS).strip(), None
+
+    def complete(self, messages: list[dict[str, Any]], *, schema: dict[str, Any] | None = None,
+                 max_tokens: int = 256) -> str:
+        """A chat completion whose messages may carry images (the describe task prompt with marked frames)."""
+        return self._chat(messages, max_tokens, schema)
+
+    def _chat(self, messages: list[dict[str, Any]], max_tokens: int, schema: dict[str, Any] | None = None) -> str:
         llm = self._load()
         llm.reset()
+        kwargs: dict[str, Any] = {}
+        if schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": schema}
         try:
             out = llm.create_chat_completion(
-                messages=caption_messages(image, app, title),
-                max_tokens=CAPTION_MAX_TOKENS,
+                messages=messages,
+                max_tokens=max_tokens,
                 temperature=self.cfg.temperature,
                 seed=self.cfg.seed,
                 repeat_penalty=self.cfg.repeat_penalty,
+                **kwargs,
             )
         except ValueError as exc:
             if "mtmd context" in str(exc) or "Vision is not supported" in str(exc):
@@ -178,7 +190,7 @@ class VLMCaptioner:
                 f"(now {self.info.params['n_ctx']})"
             ) from exc
         self.last_usage = dict(out.get("usage") or {})
-        return (out["choices"][0]["message"].get("content") or "").strip(), None
+        return out["choices"][0]["message"].get("content") or ""
 
     def close(self) -> None:
         """Free the model and the mtmd context now: at interpreter exit the order is not safe."""

@@ -29,6 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "bench" / "out" / "live"
 RESULTS = REPO / "bench" / "results"
+TYPE_DELAY_MS = 150  # between keystrokes: about a person's typing speed (≈ 70 words a minute)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sessions import SESSIONS, Session  # noqa: E402
@@ -49,7 +50,9 @@ class Desktop:
     """Drives real apps on one X display with xdotool; waits for capture to store a frame after each action."""
 
     def __init__(self, display: str, home: Path, work: Path) -> None:
-        self.env = {**os.environ, "DISPLAY": display}
+        # the apps get a fresh home (no session to restore, no config of the person running the bench)
+        self.env = {**os.environ, "DISPLAY": display, "HOME": str(work), "XDG_CONFIG_HOME": str(work / ".config"),
+                    "XDG_DATA_HOME": str(work / ".local"), "XDG_CACHE_HOME": str(work / ".cache")}
         self.home, self.work = home, work
         self.procs: list[subprocess.Popen[bytes]] = []
         self.no_frame = 0  # actions after which capture stored no frame
@@ -97,7 +100,7 @@ class Desktop:
     def type(self, win: str, text: str) -> None:
         t0 = time.time()
         self.xdo("windowactivate", "--sync", win)
-        self.xdo("type", "--delay", "60", text)
+        self.xdo("type", "--delay", str(TYPE_DELAY_MS), text)
         self.settle(t0)
 
     def key(self, win: str, combo: str) -> None:
@@ -110,7 +113,7 @@ class Desktop:
         """A line and Enter, without waiting in between (as a person types a command)."""
         t0 = time.time()
         self.xdo("windowactivate", "--sync", win)
-        self.xdo("type", "--delay", "60", text)
+        self.xdo("type", "--delay", str(TYPE_DELAY_MS), text)
         self.xdo("key", "Return")
         self.settle(t0)
 
@@ -121,7 +124,7 @@ class Desktop:
         t0 = time.time()
         self.xdo("windowactivate", "--sync", dialog)
         self.xdo("key", "ctrl+a")
-        self.xdo("type", "--delay", "60", name)
+        self.xdo("type", "--delay", str(TYPE_DELAY_MS), name)
         self.settle(t0)
         t0 = time.time()
         for _ in range(3):  # GTK's name completion can swallow the first Enter
@@ -144,10 +147,14 @@ class Desktop:
 
 
 def x_server(width: int = 1280, height: int = 800) -> tuple[str, list[subprocess.Popen[bytes]]]:
-    n = 140 + os.getpid() % 50
-    display = f":{n}"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{width}x{height}x24", "+extension", "RECORD",
-                             "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """Xvfb on a display number it picks itself (-displayfd: never someone else's display) + openbox."""
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24",
+                             "+extension", "RECORD", "-nolisten", "tcp"], pass_fds=(write,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        display = ":" + fh.readline().strip()
     env = {**os.environ, "DISPLAY": display}
     wait(lambda: subprocess.run(["xdpyinfo"], env=env, capture_output=True).returncode == 0, 20, "Xvfb")
     wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -180,7 +187,7 @@ def record(session: Session, home: Path, stats: dict[str, Any]) -> float:
     return time.time() - start
 
 
-def describe(home: Path) -> dict[str, Any]:
+def describe(home: Path, summarizer: str | None = None) -> dict[str, Any]:
     """Run describe with the default offline models; per episode the stored text and its checks."""
     os.environ["DESKSCRIBE_HOME"] = str(home)
     from deskscribe.config import Config
@@ -192,6 +199,8 @@ def describe(home: Path) -> dict[str, Any]:
 
     db = open_db(home / "deskscribe.db")
     cfg = Config()
+    if summarizer:
+        cfg.models.summarizer = summarizer
     res = run_batch(db, cfg)
     text, captioner = open_text(cfg), open_captioner(cfg)
     describer = Describer(db, cfg, text, captioner)
@@ -210,21 +219,31 @@ def describe(home: Path) -> dict[str, Any]:
     captioner.close()
     db.conn.close()
     return {"failed": res.failed, "episodes": episodes, "ocr_s": res.timers.ocr_s, "llm_s": res.timers.llm_s,
+            "llm_calls": res.timers.llm_calls, "model": cfg.models.summarizer,
             "frames": res.timers.captions + res.timers.cache_hits}
 
 
 def baseline(home: Path, site: Path) -> dict[str, Any]:
     """Another deskscribe version (installed under ``site``) on a copy of the same capture: its stored text."""
     copy = Path(tempfile.mkdtemp(prefix="live-baseline-"))
-    shutil.copy(home / "deskscribe.db", copy / "deskscribe.db")
+    src, dst = sqlite3.connect(home / "deskscribe.db"), sqlite3.connect(copy / "deskscribe.db")
+    src.backup(dst)  # with what is still in the WAL file
+    src.close()
+    dst.close()
+    with sqlite3.connect(copy / "deskscribe.db") as conn:  # an older version refuses migrations it lacks;
+        known = {"001_initial", "002_caption_ocr_boxes"}  # the added columns and tables do not bother it
+        conn.execute(f"DELETE FROM _migrations WHERE name NOT IN ({', '.join('?' * len(known))})", tuple(known))
     env = {**os.environ, "DESKSCRIBE_HOME": str(copy), "PYTHONPATH": str(site)}
-    proc = subprocess.run([sys.executable, "-m", "deskscribe", "describe"], env=env, capture_output=True, text=True)
+    # run outside the checkout: `python -m` puts the working folder first on sys.path
+    proc = subprocess.run([sys.executable, "-m", "deskscribe", "describe", "--progress", "none"], env=env,
+                          capture_output=True, text=True, cwd=copy)
     conn = sqlite3.connect(copy / "deskscribe.db")
     rows = conn.execute("SELECT episode_id, summary, steps FROM descriptions WHERE is_current = 1").fetchall()
+    error = proc.stderr.strip().splitlines()[-1:] if proc.returncode else []
     failed = conn.execute("SELECT count(*) FROM jobs WHERE state = 'failed'").fetchone()[0]
     conn.close()
     shutil.rmtree(copy, ignore_errors=True)
-    return {"failed": failed, "exit": proc.returncode,
+    return {"failed": failed, "exit": proc.returncode, "error": error,
             "episodes": [{"episode": r[0], "summary": r[1], "steps": json.loads(r[2])} for r in rows]}
 
 
@@ -246,17 +265,18 @@ def markdown(r: dict[str, Any]) -> str:
              f"Machine: {r['machine']}. Models: default offline (RapidOCR captions + {r['text_model']}).",
              "Facts per session are written beside its script in bench/live_sessions/sessions.py.", "",
              "| session | tuned on | length | episodes | fact recall | failed jobs | degenerate steps | "
-             "named-but-absent | flagged for review |", "|---|---|---|---|---|---|---|---|---|"]
+             "named-but-absent | flagged for review | LLM s per call |", "|---|---|---|---|---|---|---|---|---|---|"]
     for s in r["sessions"]:
         m = s["score"]
         lines.append(f"| {s['name']} | {'yes' if s['tuned_on'] else 'no'} | {s['seconds']:.0f} s | "
                      f"{len(s['describe']['episodes'])} | {m['fact_recall']:.2f} | {len(s['describe']['failed'])} | "
-                     f"{m['degenerate']} of {m['steps']} | {m['absent']} | {m['flagged']} |")
+                     f"{m['degenerate']} of {m['steps']} | {m['absent']} | {m['flagged']} | "
+                     f"{s['describe']['llm_s'] / max(s['describe'].get('llm_calls', 0), 1):.1f} |")
         if s.get("baseline_score"):
             b = s["baseline_score"]
             lines.append(f"| {s['name']}, before (base commit) | | | {len(s['baseline']['episodes'])} | "
                          f"{b['fact_recall']:.2f} | {s['baseline']['failed']} | {b['degenerate']} of {b['steps']} "
-                         "| – | – |")
+                         "| – | – | |")
     for s in r["sessions"]:
         lines += ["", f"## {s['name']}", "", f"Missing facts: {s['score']['missing'] or 'none'}", ""]
         for e in s["describe"]["episodes"]:
@@ -273,6 +293,9 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", default=None, help="session names to run")
     ap.add_argument("--baseline-site", type=Path, default=None, help="another deskscribe, for the 'before' row")
     ap.add_argument("--reuse", action="store_true", help="describe the captures kept in bench/out/live again")
+    ap.add_argument("--summarizer", default=None, help="another text model (name or GGUF path) than the default")
+    ap.add_argument("--out", default="live_describe", help="result file name under bench/results/")
+    ap.add_argument("--captures", type=Path, default=OUT, help="where the captured sessions are kept")
     args = ap.parse_args()
     from deskscribe.config import Config
 
@@ -280,12 +303,16 @@ def main() -> None:
     for session in SESSIONS:
         if args.only and session.name not in args.only:
             continue
-        home = OUT / session.name
+        home = args.captures / session.name
         seconds, stats = 0.0, {}
         if not (args.reuse and (home / "deskscribe.db").exists()):
             shutil.rmtree(home, ignore_errors=True)
             seconds = record(session, home, stats)
+            (home / "recorded.json").write_text(json.dumps({"seconds": seconds, **stats}))
         else:
+            kept = json.loads((home / "recorded.json").read_text()) if (home / "recorded.json").exists() else {}
+            seconds = float(kept.pop("seconds", 0.0))
+            stats = kept
             for table in ("descriptions", "jobs"):
                 with sqlite3.connect(home / "deskscribe.db") as conn:
                     conn.execute(f"DELETE FROM {table}")
@@ -293,15 +320,15 @@ def main() -> None:
         if args.baseline_site:
             out["baseline"] = baseline(home, args.baseline_site)
             out["baseline_score"] = score(session, out["baseline"]["episodes"])
-        out["describe"] = describe(home)
+        out["describe"] = describe(home, args.summarizer)
         out["score"] = score(session, out["describe"]["episodes"])
         results.append(out)
         print(json.dumps({session.name: out["score"]}))
-    r = {"sessions": results, "text_model": Config().models.summarizer,
+    r = {"sessions": results, "text_model": args.summarizer or Config().models.summarizer,
          "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "live_describe.json").write_text(json.dumps(r, indent=2))
-    (RESULTS / "live_describe.md").write_text(markdown(r))
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(r, indent=2))
+    (RESULTS / f"{args.out}.md").write_text(markdown(r))
     print(markdown(r))
 
 

@@ -42,13 +42,17 @@ def issue_session(d: Any) -> None:
 
 
 def files_session(d: Any) -> None:
-    """Copying, searching and deleting files in a terminal."""
+    """Making a small file tree in a terminal: write, copy, search, count, archive, delete."""
     term = d.xterm("bench files")
     d.type_line(term, "printf 'alpha\\nbeta\\ngamma\\n' > words.txt")
+    d.type_line(term, "cat words.txt")
     d.type_line(term, "cp words.txt backup.txt")
     d.type_line(term, "grep beta words.txt")
     d.type_line(term, "wc -l backup.txt")
-    d.type_line(term, "rm backup.txt")
+    d.type_line(term, "mkdir archive")
+    d.type_line(term, "mv backup.txt archive/")
+    d.type_line(term, "ls archive")
+    d.type_line(term, "rm -r archive")
     d.type_line(term, "ls")
 
 
@@ -67,9 +71,9 @@ def editor_session(d: Any) -> None:
 SESSIONS = [
     Session("issue", issue_session, ["mkdir -p demo", "notes.txt", "ls -la", "quarterly report draft",
                                      "Budget review moved to Friday 10am", "Invite Dana and Luis", "meeting.txt",
-                                     "saved", "terminal", "mousepad", "xcalc", "42"], tuned_on=True),
-    Session("files", files_session, ["words.txt", "cp words.txt backup.txt", "grep beta", "wc -l", "rm backup.txt",
-                                     "terminal"]),
+                                     "saved", "terminal", "mousepad", "xcalc"], tuned_on=True),
+    Session("files", files_session, ["words.txt", "cat words.txt", "cp words.txt backup.txt", "grep beta", "wc -l",
+                                     "mkdir archive", "mv backup.txt archive", "rm -r archive", "terminal"]),
     Session("editor", editor_session, ["Shopping list", "apples, bread and milk", "shopping.txt", "saved",
                                        "bread", "mousepad"]),
 ]

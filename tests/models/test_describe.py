@@ -220,3 +220,62 @@ def test_idle_decision_and_scheduler_glue(db):
         assert job is not None and job.max_instances == 1
     finally:
         sched.shutdown(wait=False)
+
+
+def test_the_click_is_ringed_and_cropped_for_a_vlm():
+    from deskscribe.models.marks import mark_point
+
+    frame = _png("File Edit").data
+    marked, crop = mark_point(frame, 40, 60, radius=10, crop=64)
+    full, close = Image.open(io.BytesIO(marked)), Image.open(io.BytesIO(crop))
+    assert full.size == (480, 120) and close.size == (64, 64)
+    assert full.getpixel((50, 60)) == (255, 0, 64)  # the ring passes 10 px right of the point
+    assert Image.open(io.BytesIO(frame)).convert("RGB").getpixel((50, 60)) != (255, 0, 64)
+    _, edge = mark_point(frame, 479, 0, crop=64)  # near a corner: the crop stays inside the frame
+    assert Image.open(io.BytesIO(edge)).size == (64, 64)
+
+
+class RecordingVLM:
+    """Wraps the real tiny VLM (random weights) to record what the describe task prompt sends it."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.info, self.prompts = inner, inner.info, []
+
+    def caption(self, image, *, app=None, title=None):  # type: ignore[no-untyped-def]
+        return self.inner.caption(image, app=app, title=title)
+
+    def complete(self, messages, *, schema=None, max_tokens=256):  # type: ignore[no-untyped-def]
+        self.prompts.append(messages)
+        return self.inner.complete(messages, schema=schema, max_tokens=max_tokens)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.model
+def test_with_a_vlm_the_task_prompt_gets_the_marked_frames(db, tiny_vlm):
+    from deskscribe.config import ModelsConfig
+    from deskscribe.models.vlm import open_vlm_captioner
+
+    ep = create_episode(db, 1000.0)
+    add_frame(db, ep, FrameIn(ts=1000.0, image=_png("File Edit"), app="gedit", window_title="notes.txt - gedit"))
+    add_frame(db, ep, FrameIn(ts=1001.0, image=_png("File New Open"), app="gedit", window_title="notes.txt - gedit",
+                              events=[EventIn(1000.5, "click", {"button": "left", "x": 30, "y": 50})]))
+    close_episode(db, ep)
+    model, mmproj = tiny_vlm
+    cfg = Config()
+    cfg.models = ModelsConfig(captioner="vlm", vlm_model=str(model), vlm_mmproj=str(mmproj), n_ctx=2048)
+    vlm = RecordingVLM(open_vlm_captioner(cfg.models))
+    text = GarbageTextModel(bad=0)
+    try:
+        res = pipeline.run_batch(db, cfg, text=text, captioner=vlm)
+    finally:
+        vlm.close()
+    assert res.done == [ep] and not res.failed and text.calls == 0  # the VLM, not the text model, wrote it
+    parts = vlm.prompts[0][-1]["content"]
+    assert [p["type"] for p in parts] == ["image_url"] * 3 + ["text"]  # ringed frame, close-up, last frame
+    assert "circled in red" in parts[-1]["text"] and "Steps:" in parts[-1]["text"]
+    desc = store.current_description(db, ep)  # random weights answer noise: flagged, written from the steps
+    assert desc["summary"] and desc["steps"] and (desc["review_reason"] or desc["instruction"])
+    run = store.get_model_run(db, desc["model_run_id"])
+    assert run["params"]["task_by"] == "vlm"

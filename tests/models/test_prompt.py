@@ -32,7 +32,7 @@ def test_task_messages_carry_the_record_and_a_retry_states_the_problem():
     facts = Facts(apps=["GIMP"], titles=["photo.xcf - GIMP"])
     steps = ["Clicked the 'Colors' menu in GIMP", "Typed '70' and pressed Enter in GIMP"]
     first = prompt.build_task_messages(facts, steps, frames)
-    assert [m["role"] for m in first] == ["system", "user", "assistant", "user"]
+    assert [m["role"] for m in first] == ["system"] + ["user", "assistant"] * 2 + ["user"]
     record = first[-1]["content"]
     assert "Apps: GIMP" in record and "- Typed '70' and pressed Enter in GIMP" in record
     assert "Last screen: screen 2" in record and "not usable" not in record

@@ -10,7 +10,7 @@ from deskscribe.models.facts import FrameView
 
 def _frame(i: int, ocr: str, app: str = "XTerm", title: str | None = "root@box: ~", events=(), boxes=()):
     return FrameView(i, float(i), app, title, f"h{i}", caption=ocr.replace("\n", ", "), ocr_text=ocr,
-                     events=[{"kind": k, "details": d, "ts": float(i)} for k, d in events], boxes=list(boxes))
+                     events=[{"kind": k, "details": d, "ts": i - 0.5} for k, d in events], boxes=list(boxes))
 
 
 def _issue_session() -> list[FrameView]:
@@ -103,3 +103,27 @@ def test_a_description_may_name_only_what_the_evidence_holds(text, absent):
     frames = _issue_session()
     corpus = check.corpus(frames, steps.episode_steps(frames))
     assert sorted(check.absent(text, corpus, ["Terminal", "Mousepad"])) == sorted(absent)
+
+
+def test_words_copied_from_the_worked_example_are_caught():
+    from deskscribe.models import prompt
+
+    record = "Steps:\n- Switched to XCalc ('Calculator')\n- Typed 6 characters in XCalc"
+    assert check.borrowed("Played the calculator full screen.", prompt.EXAMPLES_TEXT, record) == ["played", "full",
+                                                                                                  "screen"]
+    assert check.borrowed("Typed six characters in XCalc.", prompt.EXAMPLES_TEXT, record) == []
+
+
+def test_an_answer_made_of_screen_text_is_not_about_the_steps():
+    basis = "Typed 'Shoppinglist' and pressed Enter in Mousepad Saved shopping.txt Mousepad"
+    junk = "FileEdit, Search View Document Help, Warning: you are using the root account, Shoppinglist."
+    assert check.grounding(junk, basis) < 0.5
+    assert check.grounding("Wrote a shopping list in Mousepad and saved it as shopping.txt.", basis) >= 0.5
+
+
+def test_a_save_dialog_that_closes_after_the_after_frame_still_saved():
+    frames = [_frame(0, "Save As\nName:", "Mousepad", "Save As"),
+              _frame(1, "Save As\nName:\nshopping.txt", "Mousepad", "Save As",
+                     events=[("keys", {"count": 13, "special": {"enter": 1}, "ended_by": "enter"})]),
+              _frame(2, "shopping.txt\nFile Edit", "Mousepad", "shopping.txt - Mousepad")]
+    assert steps.episode_steps(frames) == ["Saved shopping.txt from the 'Save As' dialog in Mousepad"]
