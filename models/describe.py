@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import sqlite_utils
 from deskscribe.config import Config
 from deskscribe.errors import DeskscribeError
 from deskscribe.models import facts as factlib
+from deskscribe.models import pipeline
 from deskscribe.models import prompt as promptlib
 from deskscribe.models.base import Captioner, TextModel
 from deskscribe.storage import descriptions as store
@@ -85,6 +87,15 @@ def describe_run(text: TextModel, cap_run: store.ModelRun, cfg: Config, compose:
     params = {**info.params, "captioner": cap_run.key, "max_prompt_frames": cfg.describe.max_prompt_frames,
               "compose": compose, "max_tokens": MAX_TOKENS}
     return store.ModelRun("describe", info.backend, info.model, info.sha256, promptlib.PROMPT_VERSION, params)
+
+
+@dataclass
+class Prepared:
+    """An episode after the caption stage, ready for the text model."""
+
+    episode_id: int
+    frames: list[factlib.FrameView]
+    facts: factlib.Facts
 
 
 class Describer:
@@ -166,16 +177,29 @@ class Describer:
 
     def describe(self, episode_id: int) -> int | None:
         """Describe one episode under this model run; returns the new revision, None when it already had one."""
+        prepared = self.prepare(episode_id)
+        return None if prepared is None else self.save(prepared, self.infer(prepared))
+
+    # The three stages of describe(), split so models/pipeline.py can overlap them across episodes.
+    def prepare(self, episode_id: int) -> Prepared | None:
+        """Caption stage (database + captioner): the episode's captioned frames and facts; None if done."""
         if episode_id in jobs.described_by(self.db, self.run_id):
             return None
         frames = self.frames(episode_id)
         if not frames:
             raise promptlib.InvalidOutput(f"episode {episode_id} has no frames")
-        facts = factlib.extract(frames)
-        summary, steps = self.ask(facts, frames)
-        if self.compose == "hybrid" and facts.steps:
-            steps = facts.steps[: promptlib.MAX_STEPS + 4]
-        return store.add_description(self.db, episode_id, summary, steps, author="model", model_run_id=self.run_id)
+        return Prepared(episode_id, frames, factlib.extract(frames))
+
+    def infer(self, prepared: Prepared) -> tuple[str, list[str]]:
+        """Describe stage: text-model calls only, no database (it may run in the pipeline's worker thread)."""
+        return self.ask(prepared.facts, prepared.frames)
+
+    def save(self, prepared: Prepared, answer: tuple[str, list[str]]) -> int:
+        summary, steps = answer
+        if self.compose == "hybrid" and prepared.facts.steps:
+            steps = prepared.facts.steps[: promptlib.MAX_STEPS + 4]
+        return store.add_description(self.db, prepared.episode_id, summary, steps, author="model",
+                                     model_run_id=self.run_id)
 
 
 @contextlib.contextmanager
@@ -209,7 +233,7 @@ def open_captioner(cfg: Config) -> Captioner:
         return open_vlm_captioner(cfg.models)
     from deskscribe.models.ocr import OcrCaptioner
 
-    return OcrCaptioner()
+    return OcrCaptioner(threads=cfg.models.n_threads)
 
 
 def open_text(cfg: Config) -> TextModel:
@@ -251,11 +275,15 @@ def run_batch(
     text: TextModel | None = None,
     captioner: Captioner | None = None,
     compose: str = "hybrid",
+    overlap: bool | None = None,
 ) -> BatchResult:
     """Describe the backlog (or ``episodes``); opens the configured models unless given, closes what it opened.
 
     Model loading errors (a missing or corrupt file, a server that is down) raise ModelError for the batch.
+    The text model of one episode runs while the next is captioned (models/pipeline.py) when the thread
+    budget allows it; ``overlap`` forces it on or off.
     """
+    cap_cfg, text_cfg, plan = pipeline.stage_configs(cfg, os.cpu_count() or 1)
     result = BatchResult()
     start = time.perf_counter()
     with batch_lock(db):
@@ -265,16 +293,16 @@ def run_batch(
         owned: list[Any] = []
         try:
             if captioner is None:
-                captioner = open_captioner(cfg)
+                captioner = open_captioner(cap_cfg)
                 owned.append(captioner)
             if text is None:
-                text = open_text(cfg)
+                text = open_text(text_cfg)
                 owned.append(text)
             describer = Describer(db, cfg, text, captioner, compose)
             todo = _queue(db, describer, episodes, retry_failed)
             result.total = len(todo)
             result.timers = describer.timers
-            _process(db, describer, todo, result, progress)
+            _process(db, describer, todo, result, progress, plan.overlap if overlap is None else overlap)
         finally:
             for model in reversed(owned):
                 model.close()
@@ -283,26 +311,33 @@ def run_batch(
 
 
 def _process(db: sqlite_utils.Database, describer: Describer, todo: list[int], result: BatchResult,
-             progress: Progress | None) -> None:
+             progress: Progress | None, overlap: bool) -> None:
     n = 0
     if progress:
         progress(0, len(todo), None, f"{len(todo)} episodes to describe")
-    while (job := jobs.claim(db, JOB_KIND, describer.run.key, todo)) is not None:
-        try:
-            describer.describe(job.target)
-        except (DeskscribeError, promptlib.InvalidOutput) as exc:
-            jobs.fail(db, job.id, str(exc))
-            result.failed[job.target] = str(exc)
-            message = f"failed: {exc}"
-        except Exception as exc:  # a bug: keep the traceback in the log, keep going with the others
-            log.exception("describing episode %s failed", job.target)
-            jobs.fail(db, job.id, f"{exc.__class__.__name__}: {exc}")
-            result.failed[job.target] = f"{exc.__class__.__name__}: {exc}"
-            message = f"failed: {exc.__class__.__name__}: {exc}"
-        else:
+
+    def claim() -> jobs.Job | None:
+        return jobs.claim(db, JOB_KIND, describer.run.key, todo)
+
+    def settle(job: jobs.Job, exc: Exception | None) -> None:
+        nonlocal n
+        if exc is None:
             jobs.done(db, job.id)
             result.done.append(job.target)
             message = "described"
+        elif isinstance(exc, (DeskscribeError, promptlib.InvalidOutput)):
+            jobs.fail(db, job.id, str(exc))
+            result.failed[job.target] = str(exc)
+            message = f"failed: {exc}"
+        else:  # a bug: keep the traceback in the log, keep going with the others
+            log.error("describing episode %s failed", job.target, exc_info=exc)
+            jobs.fail(db, job.id, f"{exc.__class__.__name__}: {exc}")
+            result.failed[job.target] = f"{exc.__class__.__name__}: {exc}"
+            message = f"failed: {exc.__class__.__name__}: {exc}"
         n += 1
         if progress:
             progress(n, len(todo), job.target, message)
+
+    stages = pipeline.Stages(prepare=lambda job: describer.prepare(job.target), infer=describer.infer,
+                             save=describer.save)
+    pipeline.run(claim, stages, settle, overlap=overlap)

@@ -113,8 +113,9 @@ def boxes_json(boxes: list[TextBox], width: int, height: int) -> str:
 class OcrCaptioner:
     """Captioner (see models.base.Captioner) built on RapidOCR; the engine is created once, at first use."""
 
-    def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS) -> None:
+    def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS, threads: int = 0) -> None:
         self._engine: Any = None
+        self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
         self.min_score = min_score
         self.max_chars = max_chars
         self.info = ModelInfo(
@@ -130,7 +131,7 @@ class OcrCaptioner:
                 from rapidocr_onnxruntime import RapidOCR
             except ImportError as exc:  # opencv needs libGL.so.1 on Linux
                 raise ModelError(f"RapidOCR cannot be loaded ({exc}); install rapidocr-onnxruntime and libgl1") from exc
-            self._engine = RapidOCR()
+            self._engine = RapidOCR(**({"intra_op_num_threads": self.threads} if self.threads > 0 else {}))
         return self._engine
 
     def _ocr(self, image: bytes) -> tuple[list[TextBox], int, int]:
