@@ -45,13 +45,22 @@ def conditions(**extra: Any) -> dict[str, Any]:
 
 def conditions_line(c: dict[str, Any]) -> str:
     load = " ".join(str(x) for x in c["load_avg_at_start"])
+    end = " ".join(str(x) for x in c.get("load_avg_at_end", []))
     return (f"{c['when_utc']} UTC on {c['machine']} ({c['cpu']}), {c['cores']} cores, Python {c['python']}; "
-            f"load average at start {load} (the machine is shared: compare figures of one run, not across runs)")
+            f"load average (1/5/15 min) {load} at start" + (f", {end} at end" if end else "")
+            + " (the machine is shared with other work: compare figures of one run, not across runs)")
 
 
-def write(name: str, result: dict[str, Any], markdown: str, *, publish: bool = True) -> None:
-    """bench/out/NAME.{json,md}; with ``publish`` also bench/results/NAME.{json,md} (what the README quotes)."""
+def write(name: str, result: dict[str, Any], markdown_fn: Callable[[dict[str, Any]], str], *,
+          publish: bool = True) -> None:
+    """bench/out/NAME.{json,md}; with ``publish`` also bench/results/NAME.{json,md} (what the README quotes).
+
+    The load average at the end is added to the conditions before the Markdown is made from ``result``.
+    """
     OUT.mkdir(parents=True, exist_ok=True)
+    if "conditions" in result:
+        result["conditions"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    markdown = markdown_fn(result)
     (OUT / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     (OUT / f"{name}.md").write_text(markdown)
     if publish:
@@ -169,7 +178,7 @@ class XSession:
             if self.tray:
                 self.spawn(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width",
                             "100", "--height", "24"])
-                wait_until(lambda: _root_has(self.display, f"_NET_SYSTEM_TRAY_S0"), 20, "trayer")
+                wait_until(lambda: self.xdotool("search", "--name", "^panel$"), 20, "trayer's panel")
         except BaseException:
             self.__exit__()
             raise
