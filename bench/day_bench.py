@@ -1,6 +1,6 @@
 """A day, simulated: scripted work on a real X desktop, captured by `deskscribe capture`, then described.
 
-    .venv/bin/python bench/day_bench.py [--minutes 6] [--seed 1] [--modes sequential,overlap]
+    .venv/bin/python bench/day_bench.py [--minutes 7] [--seed 1] [--modes sequential,overlap]
 
 1. Xvfb 1920x1080 + openbox with two xterms (a shell, vim), xedit and xcalc. A scripted person works for
    ``--minutes``: types shell commands and reads their output, writes text in vim and xedit, pages through a
@@ -110,7 +110,9 @@ class Person:
         self.pause(20, 70)  # away from the keyboard: capture stores nothing while the screen is still
 
     def run(self) -> None:
-        acts = [(self.shell, 5), (self.vim, 3), (self.xedit, 2), (self.read, 2), (self.calc, 1), (self.idle, 2)]
+        # Weighted towards switching apps (each switch starts an episode, as in a working hour); the
+        # reading pauses and idle spells leave the screen still, so capture stores nothing meanwhile.
+        acts = [(self.shell, 4), (self.vim, 2), (self.xedit, 3), (self.read, 2), (self.calc, 2), (self.idle, 1)]
         while not self.stop.is_set():
             act = self.rng.choices([a for a, _ in acts], [w for _, w in acts])[0]
             self.log.append((time.monotonic(), act.__name__))
@@ -266,7 +268,7 @@ def markdown(res: dict[str, Any]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minutes", type=float, default=6.0)
+    ap.add_argument("--minutes", type=float, default=7.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--modes", default="sequential,overlap")
     ap.add_argument("--baseline-s", type=float, default=40.0)
