@@ -221,6 +221,14 @@ def monitored_describe(x: B.XSession, work: Path, src: Path, mode: str | None, s
     return result
 
 
+def keep(folder: Path, db: Path, day: dict[str, Any]) -> None:
+    """Keep the captured database and its figures, so describe can be re-measured without capturing again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db) as s, sqlite3.connect(folder / "deskscribe.db") as d:
+        s.backup(d)
+    (folder / "day.json").write_text(json.dumps(day))
+
+
 def markdown(res: dict[str, Any]) -> str:
     day, c = res["day"], res["conditions"]
     hours = day["seconds"] / 3600
@@ -261,8 +269,13 @@ def markdown(res: dict[str, Any]) -> str:
         lines.append(f"| {w['mode']} | {w['capture_seconds']:.0f} | {w['capture_cpu_percent']:.1f} | "
                      f"{w['capture_frames_per_min']:.1f} |")
     lines += ["", "OCR seconds are per captioned frame (every frame OCR'd whole: change-only OCR is not in "
-              "this build). In `overlap` mode OCR and the model run at the same time, so OCR + LLM seconds "
-              "exceed the wall time; the thread budget is split between them (models/pipeline.py).", ""]
+              "this build). `sequential`: caption an episode, then run the model on it, then the next. `overlap` "
+              "(the default on 2+ cores): the model of episode N runs in a worker thread at background priority "
+              "(nice 19) while episode N+1 is captioned with the full thread budget (models/pipeline.py), so "
+              "OCR + LLM seconds can exceed the wall time.", ""]
+    if res.get("capture_conditions"):
+        lines += [f"The day was captured earlier ({B.conditions_line(res['capture_conditions'])}) and kept; "
+                  "describe ran in this run.", ""]
     return "\n".join(lines)
 
 
@@ -272,13 +285,26 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--modes", default="sequential,overlap")
     ap.add_argument("--baseline-s", type=float, default=40.0)
+    ap.add_argument("--keep", type=Path, default=Path("/tmp/deskscribe-day-keep"),
+                    help="where the captured database and its figures are kept")
+    ap.add_argument("--from-kept", action="store_true",
+                    help="skip capturing: describe the database an earlier run kept in --keep")
     args = ap.parse_args()
     res: dict[str, Any] = {"conditions": B.conditions(screen=f"{SIZE[0]}x{SIZE[1]}"), "minutes": args.minutes,
                            "seed": args.seed}
     with tempfile.TemporaryDirectory(prefix="deskscribe-day-") as tmp, B.XSession(SIZE) as x:
         work = Path(tmp)
         open_desktop(x, work)
-        res["day"] = day = record_day(x, work, args.minutes, args.seed)
+        if args.from_kept:
+            day = json.loads((args.keep / "day.json").read_text())
+            day["db"] = str(args.keep / "deskscribe.db")
+            res.update(minutes=day.get("minutes", args.minutes), seed=day.get("seed", args.seed),
+                       capture_conditions=day.get("conditions"))
+        else:
+            day = record_day(x, work, args.minutes, args.seed)
+            keep(args.keep, Path(day["db"]), {**day, "minutes": args.minutes, "seed": args.seed,
+                                               "conditions": res["conditions"]})
+        res["day"] = day
         print(json.dumps(day), file=sys.stderr)
         res["watch"] = [monitored_describe(x, work, Path(day["db"]), None, args.baseline_s)]
         res["describe"] = []

@@ -283,7 +283,7 @@ def run_batch(
     The text model of one episode runs while the next is captioned (models/pipeline.py) when the thread
     budget allows it; ``overlap`` forces it on or off.
     """
-    cap_cfg, text_cfg, plan = pipeline.stage_configs(cfg, os.cpu_count() or 1)
+    cap_cfg, text_cfg, plan = pipeline.stage_configs(cfg, os.cpu_count() or 1, overlap)
     result = BatchResult()
     start = time.perf_counter()
     with batch_lock(db):
@@ -302,7 +302,7 @@ def run_batch(
             todo = _queue(db, describer, episodes, retry_failed)
             result.total = len(todo)
             result.timers = describer.timers
-            _process(db, describer, todo, result, progress, plan.overlap if overlap is None else overlap)
+            _process(db, describer, todo, result, progress, plan.overlap)
         finally:
             for model in reversed(owned):
                 model.close()

@@ -10,15 +10,19 @@ and finished strictly in order.
 
 SQLite stays on the caller's thread (its connection is not shared); the worker only sees prepared data.
 
-Threads: ``models.n_threads`` is the budget for the whole batch (0 = every core). :func:`plan_threads` splits
-it between the stages so that, overlapped, describe never runs more threads than it would alone — capture
-keeps the same share of the machine it has beside a sequential describe.
+Threads: ``models.n_threads`` is the budget (0 = every core). The captioner keeps all of it, exactly as when
+describing one stage after the other, because OCR is most of describe's time and scales with threads. The
+model's worker thread runs at background priority (nice 19, Linux): it gets the cycles the captioner leaves
+idle — the single-threaded parts of OCR, the gaps between frames — and yields whenever the captioner or
+anything else at normal priority (capture, the desktop) wants the core. So overlapping never takes more of
+the machine from capture than a sequential describe does; :func:`plan_threads` gives the model a small share.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,32 +45,34 @@ class ThreadPlan:
 
 
 def plan_threads(budget: int, cpus: int, *, remote_text: bool = False) -> ThreadPlan:
-    """Split ``budget`` threads (0 = ``cpus``) between the caption and describe stages.
+    """Threads for the two stages from the ``budget`` (0 = ``cpus``); overlap needs two cores or more.
 
-    OCR is most of describe's time (about 3:1 against the 135M text model in bench/results/describe_bench.md),
-    so it gets two thirds; the text model at least one thread. One thread in all leaves nothing to overlap
-    with. A remote text model (an HTTP server) needs no local threads, so the captioner gets them all.
+    The captioner keeps the whole budget (0 stays the library's default, as before). The text model, which
+    overlaps it at background priority, gets a third of the budget (at least one thread): enough to use
+    what OCR leaves idle, not so many that its threads crowd the captioner's. A remote text model (an HTTP
+    server) needs no local threads.
     """
     total = budget if budget > 0 else max(1, cpus)
-    if remote_text:
-        return ThreadPlan(caption=budget, text=0, overlap=True)
     if total < 2:
         return ThreadPlan(caption=budget, text=budget, overlap=False)
-    text = max(1, total // 3)
-    return ThreadPlan(caption=total - text, text=text, overlap=True)
+    return ThreadPlan(caption=budget, text=0 if remote_text else max(1, total // 3), overlap=True)
 
 
-def stage_configs(cfg: Config, cpus: int) -> tuple[Config, Config, ThreadPlan]:
-    """Copies of ``cfg`` for opening the captioner and the text model with their share of the threads.
+def stage_configs(cfg: Config, cpus: int, overlap: bool | None = None) -> tuple[Config, Config, ThreadPlan]:
+    """Configs for opening the captioner and the text model, and the plan; ``overlap`` forces it on or off.
 
-    ``n_threads`` is not part of a model run's provenance, so the split changes no run key.
+    The captioner always gets ``cfg`` as it is; so does the text model unless the stages overlap.
+    ``n_threads`` is not part of a model run's provenance, so no run key changes.
     """
     plan = plan_threads(cfg.models.n_threads, cpus, remote_text=cfg.models.backend == "openai")
-
-    def with_threads(n: int) -> Config:
-        return dataclasses.replace(cfg, models=dataclasses.replace(cfg.models, n_threads=n))
-
-    return with_threads(plan.caption), with_threads(plan.text), plan
+    if overlap is False:
+        plan = ThreadPlan(caption=cfg.models.n_threads, text=cfg.models.n_threads, overlap=False)
+    elif overlap and not plan.overlap:
+        plan = ThreadPlan(caption=cfg.models.n_threads, text=1, overlap=True)
+    if not plan.overlap:
+        return cfg, cfg, plan
+    text = dataclasses.replace(cfg, models=dataclasses.replace(cfg.models, n_threads=plan.text))
+    return cfg, text, plan
 
 
 @dataclass
@@ -94,11 +100,13 @@ def run(claim: Callable[[], J | None], stages: Stages[J, P, R], settle: Callable
 
     Every claimed job is settled exactly once, in claim order, with the exception its stages raised (or
     None). A failure in one job never stops the others. With ``overlap`` off the same code runs the stages
-    strictly one after the other (the worker thread is still used, so the text model always sees one thread).
+    strictly one after the other (the worker thread, at normal priority, still makes the model calls, so the
+    text model always sees one thread).
     """
     settled = 0
     in_flight: _InFlight[J, P, R] | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe-model") as pool:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe-model",
+                            initializer=background_priority if overlap else None) as pool:
         try:
             while True:
                 job = claim()
@@ -121,6 +129,22 @@ def run(claim: Callable[[], J | None], stages: Stages[J, P, R], settle: Callable
         finally:
             if in_flight is not None:  # interrupted (e.g. KeyboardInterrupt): let the model call end first
                 in_flight.answer.cancel()
+
+
+def background_priority() -> None:
+    """Lower the calling thread to nice 19 (Linux: a thread is a task with its own nice value).
+
+    Threads llama.cpp starts from this thread inherit it. Elsewhere the thread keeps normal priority and
+    overlap still holds to the thread budget, only without yielding to the captioner.
+    """
+    import os
+    import threading
+
+    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except OSError as exc:
+            log.info("could not lower the model thread's priority: %s", exc)
 
 
 def _prepare(stages: Stages[J, P, R], job: J) -> tuple[P | None, Exception | None]:

@@ -7,7 +7,9 @@ call of job N blocks until the caption stage of job N+1 has started, so a sequen
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import threading
 
 import pytest
@@ -112,28 +114,45 @@ def test_an_empty_queue_settles_nothing():
 
 
 @pytest.mark.parametrize(("budget", "cpus", "remote", "expected"), [
-    (0, 2, False, pipeline.ThreadPlan(caption=1, text=1, overlap=True)),
-    (0, 8, False, pipeline.ThreadPlan(caption=6, text=2, overlap=True)),
-    (3, 16, False, pipeline.ThreadPlan(caption=2, text=1, overlap=True)),
+    (0, 2, False, pipeline.ThreadPlan(caption=0, text=1, overlap=True)),
+    (0, 8, False, pipeline.ThreadPlan(caption=0, text=2, overlap=True)),
+    (3, 16, False, pipeline.ThreadPlan(caption=3, text=1, overlap=True)),
     (1, 8, False, pipeline.ThreadPlan(caption=1, text=1, overlap=False)),
     (0, 1, False, pipeline.ThreadPlan(caption=0, text=0, overlap=False)),
     (0, 4, True, pipeline.ThreadPlan(caption=0, text=0, overlap=True)),
 ])
-def test_thread_plan_never_exceeds_the_budget(budget, cpus, remote, expected):
+def test_thread_plan_keeps_the_captioner_budget_and_gives_the_model_a_share(budget, cpus, remote, expected):
     plan = pipeline.plan_threads(budget, cpus, remote_text=remote)
     assert plan == expected
-    if plan.overlap and not remote:
-        assert plan.caption + plan.text == (budget or cpus)
+    assert plan.text <= (budget or cpus)
 
 
-def test_stage_configs_change_only_threads():
+def test_stage_configs_change_only_the_text_models_threads():
     cfg = Config()
-    cfg.models.n_threads = 4
+    cfg.models.n_threads = 6
     cap, text, plan = pipeline.stage_configs(cfg, cpus=32)
-    assert (cap.models.n_threads, text.models.n_threads, plan.overlap) == (3, 1, True)
-    assert cfg.models.n_threads == 4  # the caller's config is untouched
-    cap.models.n_threads = text.models.n_threads = 4
-    assert cap == text == cfg
+    assert cap is cfg and (text.models.n_threads, plan.overlap) == (2, True)
+    assert cfg.models.n_threads == 6  # the caller's config is untouched
+    text.models.n_threads = 6
+    assert text == cfg
+    cap, text, plan = pipeline.stage_configs(cfg, cpus=32, overlap=False)
+    assert cap is cfg and text is cfg and not plan.overlap
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_the_model_runs_at_background_priority_only_when_overlapping():
+    seen: dict[bool, int] = {}
+
+    def run(overlap: bool) -> None:
+        queue = [1]
+        stages = pipeline.Stages(prepare=lambda j: j, save=lambda p, r: None,
+                                 infer=lambda p: seen.__setitem__(overlap, os.getpriority(
+                                     os.PRIO_PROCESS, threading.get_native_id())))
+        pipeline.run(lambda: queue.pop() if queue else None, stages, lambda j, e: None, overlap=overlap)
+
+    run(True)
+    run(False)
+    assert seen == {True: 19, False: os.getpriority(os.PRIO_PROCESS, 0)}
 
 
 @pytest.mark.model
