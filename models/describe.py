@@ -283,7 +283,8 @@ def run_batch(
     The text model of one episode runs while the next is captioned (models/pipeline.py) when the thread
     budget allows it; ``overlap`` forces it on or off.
     """
-    cap_cfg, text_cfg, plan = pipeline.stage_configs(cfg, os.cpu_count() or 1, overlap)
+    if overlap is None:
+        overlap = pipeline.should_overlap(cfg.models.n_threads, os.cpu_count() or 1)
     result = BatchResult()
     start = time.perf_counter()
     with batch_lock(db):
@@ -293,16 +294,16 @@ def run_batch(
         owned: list[Any] = []
         try:
             if captioner is None:
-                captioner = open_captioner(cap_cfg)
+                captioner = open_captioner(cfg)
                 owned.append(captioner)
             if text is None:
-                text = open_text(text_cfg)
+                text = open_text(cfg)
                 owned.append(text)
             describer = Describer(db, cfg, text, captioner, compose)
             todo = _queue(db, describer, episodes, retry_failed)
             result.total = len(todo)
             result.timers = describer.timers
-            _process(db, describer, todo, result, progress, plan.overlap)
+            _process(db, describer, todo, result, progress, overlap)
         finally:
             for model in reversed(owned):
                 model.close()

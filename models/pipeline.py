@@ -15,20 +15,17 @@ describing one stage after the other, because OCR is most of describe's time and
 model's worker thread runs at background priority (nice 19, Linux): it gets the cycles the captioner leaves
 idle — the single-threaded parts of OCR, the gaps between frames — and yields whenever the captioner or
 anything else at normal priority (capture, the desktop) wants the core. So overlapping never takes more of
-the machine from capture than a sequential describe does; :func:`plan_threads` gives the model a small share.
+the machine from capture than a sequential describe does.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
-
-from deskscribe.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -37,42 +34,14 @@ P = TypeVar("P")  # what the caption stage prepared for the model
 R = TypeVar("R")  # the model's answer
 
 
-@dataclass(frozen=True)
-class ThreadPlan:
-    caption: int  # threads for the OCR / VLM captioner (0 = the library's own default)
-    text: int  # threads for the text model (0 = the library's own default)
-    overlap: bool
+def should_overlap(budget: int, cpus: int) -> bool:
+    """Overlap needs two threads in the budget (``models.n_threads``, 0 = ``cpus``).
 
-
-def plan_threads(budget: int, cpus: int, *, remote_text: bool = False) -> ThreadPlan:
-    """Threads for the two stages from the ``budget`` (0 = ``cpus``); overlap needs two cores or more.
-
-    The captioner keeps the whole budget (0 stays the library's default, as before). The text model, which
-    overlaps it at background priority, gets a third of the budget (at least one thread): enough to use
-    what OCR leaves idle, not so many that its threads crowd the captioner's. A remote text model (an HTTP
-    server) needs no local threads.
+    Both models are opened with the configured threads either way: llama.cpp's output at temperature 0
+    depends on its thread count (the order of float sums), so an overlapped batch writes exactly what a
+    sequential one writes. What changes is only the model thread's priority.
     """
-    total = budget if budget > 0 else max(1, cpus)
-    if total < 2:
-        return ThreadPlan(caption=budget, text=budget, overlap=False)
-    return ThreadPlan(caption=budget, text=0 if remote_text else max(1, total // 3), overlap=True)
-
-
-def stage_configs(cfg: Config, cpus: int, overlap: bool | None = None) -> tuple[Config, Config, ThreadPlan]:
-    """Configs for opening the captioner and the text model, and the plan; ``overlap`` forces it on or off.
-
-    The captioner always gets ``cfg`` as it is; so does the text model unless the stages overlap.
-    ``n_threads`` is not part of a model run's provenance, so no run key changes.
-    """
-    plan = plan_threads(cfg.models.n_threads, cpus, remote_text=cfg.models.backend == "openai")
-    if overlap is False:
-        plan = ThreadPlan(caption=cfg.models.n_threads, text=cfg.models.n_threads, overlap=False)
-    elif overlap and not plan.overlap:
-        plan = ThreadPlan(caption=cfg.models.n_threads, text=1, overlap=True)
-    if not plan.overlap:
-        return cfg, cfg, plan
-    text = dataclasses.replace(cfg, models=dataclasses.replace(cfg.models, n_threads=plan.text))
-    return cfg, text, plan
+    return (budget if budget > 0 else cpus) >= 2
 
 
 @dataclass

@@ -113,30 +113,9 @@ def test_an_empty_queue_settles_nothing():
     assert pipeline.run(rec.claim, rec.stages(), rec.settle) == 0
 
 
-@pytest.mark.parametrize(("budget", "cpus", "remote", "expected"), [
-    (0, 2, False, pipeline.ThreadPlan(caption=0, text=1, overlap=True)),
-    (0, 8, False, pipeline.ThreadPlan(caption=0, text=2, overlap=True)),
-    (3, 16, False, pipeline.ThreadPlan(caption=3, text=1, overlap=True)),
-    (1, 8, False, pipeline.ThreadPlan(caption=1, text=1, overlap=False)),
-    (0, 1, False, pipeline.ThreadPlan(caption=0, text=0, overlap=False)),
-    (0, 4, True, pipeline.ThreadPlan(caption=0, text=0, overlap=True)),
-])
-def test_thread_plan_keeps_the_captioner_budget_and_gives_the_model_a_share(budget, cpus, remote, expected):
-    plan = pipeline.plan_threads(budget, cpus, remote_text=remote)
-    assert plan == expected
-    assert plan.text <= (budget or cpus)
-
-
-def test_stage_configs_change_only_the_text_models_threads():
-    cfg = Config()
-    cfg.models.n_threads = 6
-    cap, text, plan = pipeline.stage_configs(cfg, cpus=32)
-    assert cap is cfg and (text.models.n_threads, plan.overlap) == (2, True)
-    assert cfg.models.n_threads == 6  # the caller's config is untouched
-    text.models.n_threads = 6
-    assert text == cfg
-    cap, text, plan = pipeline.stage_configs(cfg, cpus=32, overlap=False)
-    assert cap is cfg and text is cfg and not plan.overlap
+@pytest.mark.parametrize(("budget", "cpus", "expected"), [(0, 2, True), (0, 1, False), (1, 8, False), (2, 1, True)])
+def test_overlap_needs_two_threads_in_the_budget(budget, cpus, expected):
+    assert pipeline.should_overlap(budget, cpus) is expected
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
