@@ -135,26 +135,42 @@ class Scene:
         return x + 8, y + tb + 6, step, visible, ink, body
 
 
-def frames(seed: int, episodes: int, per_episode: int, size: tuple[int, int],
-           quality: int = 80) -> Iterator[list[Frame]]:
-    """``episodes`` lists of ``per_episode`` distinct JPEG frames (capture's default format and quality)."""
-    rng = random.Random(seed)
-    for _ in range(episodes):
-        scene = Scene(rng, size)
-        out = []
-        for _ in range(per_episode):
-            buf = io.BytesIO()
-            scene.render().save(buf, "JPEG", quality=quality)
-            out.append(Frame(buf.getvalue(), size[0], size[1], scene.app, scene.title))
-            scene.step()
-        yield out
+def episode_frames(seed: int, index: int, per_episode: int, size: tuple[int, int], quality: int = 80) -> list[Frame]:
+    """Episode ``index``'s distinct JPEG frames (capture's default format and quality); its own seed, so any
+    episode can be made alone — in another process, or when a fill resumes."""
+    scene = Scene(random.Random(f"{seed}-{index}"), size)
+    out = []
+    for _ in range(per_episode):
+        buf = io.BytesIO()
+        scene.render().save(buf, "JPEG", quality=quality)
+        out.append(Frame(buf.getvalue(), size[0], size[1], scene.app, scene.title))
+        scene.step()
+    return out
+
+
+def _episode(args: tuple[int, int, int, tuple[int, int]]) -> list[Frame]:
+    return episode_frames(*args)
+
+
+def frames(seed: int, episodes: int, per_episode: int, size: tuple[int, int], *, start: int = 0,
+           workers: int = 1) -> Iterator[list[Frame]]:
+    """Episodes ``start`` … ``episodes - 1`` in order; ``workers`` > 1 renders them in that many processes."""
+    jobs = ((seed, i, per_episode, size) for i in range(start, episodes))
+    if workers <= 1:
+        yield from map(_episode, jobs)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield from pool.imap(_episode, jobs, chunksize=4)
 
 
 def fill(db, episodes: int, per_episode: int, size: tuple[int, int], *, seed: int = 1,  # type: ignore[no-untyped-def]
-         start_ts: float = 1_700_000_000.0, batch: int = 200) -> dict[str, float]:
+         start_ts: float = 1_700_000_000.0, batch: int = 200, workers: int = 1) -> dict[str, float]:
     """Store generated episodes through the storage functions capture uses; some described and reviewed.
 
-    Returns how many frames and bytes were stored. Every 3rd episode gets a model description; of those,
+    Resumes a fill that was stopped (episodes already in ``db`` are kept; batches are transactions).
+    Returns how many frames and bytes the database holds. Every 3rd episode gets a model description; of those,
     some are accepted, edited or rejected, so the review window's status filter has something to show.
     """
     from deskscribe.storage import descriptions as D
@@ -162,8 +178,10 @@ def fill(db, episodes: int, per_episode: int, size: tuple[int, int], *, seed: in
     from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
 
     run = D.model_run_id(db, D.ModelRun("describe", "llama_cpp", "bench-filler", None, "v1", {}))
-    ts, n_frames, n_bytes, i = start_ts, 0, 0, 0
-    gen = frames(seed, episodes, per_episode, size)
+    i = int(db.conn.execute("SELECT count(*) FROM episodes").fetchone()[0])
+    ts = start_ts + i * (2 * per_episode + 60)
+    n_frames, n_bytes = db.conn.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM images").fetchone()
+    gen = frames(seed, episodes, per_episode, size, start=i, workers=workers)
     while i < episodes:
         with transaction(db):
             for shots in (next(gen) for _ in range(min(batch, episodes - i))):
