@@ -233,11 +233,15 @@ def monitored_describe(x: B.XSession, work: Path, src: Path, modes: list[str], e
             [sys.executable, __file__, "_describe", str(copy), mode, str(episodes[0]), str(episodes[1])],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**x.env, "DESKSCRIBE_HOME": str(work / f"describe-home-{mode}")})))
-    for mode, proc in procs:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            raise RuntimeError(f"describe ({mode}) failed:\n{err[-3000:]}")
-        result["runs"].append(json.loads(out.strip().splitlines()[-1]))
+    try:
+        for mode, proc in procs:
+            out, err = proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError(f"describe ({mode}) failed:\n{err[-3000:]}")
+            result["runs"].append(json.loads(out.strip().splitlines()[-1]))
+    finally:  # interrupted or failed: no describe is left running
+        for _mode, proc in procs:
+            B.stop(proc)
     c1, t1 = B.cpu_seconds(watch.pid), time.monotonic()
     f1 = db_stats(home / "deskscribe.db")["frames"]
     B.stop(watch)

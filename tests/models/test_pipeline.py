@@ -135,19 +135,19 @@ def test_the_model_runs_at_background_priority_only_when_overlapping():
 
 
 @pytest.mark.model
-def test_overlapped_batch_writes_what_a_sequential_one_writes(db, screenagent, smollm2_path, tmp_path):
-    from deskscribe.capture.importer import import_folder
+def test_overlapped_batch_writes_what_a_sequential_one_writes(db, smollm2_path, tmp_path):
+    from tests.models.test_describe import _synthetic_episode
 
-    for name in ("5fe99045cd214b898c99fce84ff4906b", "894d4f5f2e2a4ba7ab5bfbeb1f0b2c42"):
-        folder = next(screenagent.glob(name[:8] + "*"))
-        import_folder(db, folder, keep_typed_text=True)
+    for i, words in enumerate([["Invoice 42", "Total 310 EUR"], ["git status", "git commit"], ["Meeting notes"]]):
+        _synthetic_episode(db, words, ts=1000.0 * (i + 1))
     copy = tmp_path / "copy.db"
     with sqlite3.connect(copy) as dst:  # the backup API also copies what is still in the WAL
         db.conn.backup(dst)
     other = open_db(copy)
     on = describe.run_batch(db, Config(), overlap=True)
     off = describe.run_batch(other, Config(), overlap=False)
-    assert on.failed == off.failed == {} and on.done == off.done and len(on.done) == 2
+    # SmolLM2 may fail an episode (an answer that names no task): the same ones, with the same error, either way
+    assert on.failed == off.failed and on.done == off.done and on.done
 
     def texts(d):  # type: ignore[no-untyped-def]
         return [(c["summary"], c["steps"]) for c in (store.current_description(d, e) for e in on.done)]
