@@ -289,7 +289,7 @@ def markdown(res: dict[str, Any]) -> str:
     ]
     sp = res["span"]
     dh = sp["capture_s"] / 3600  # the capture time the described episodes stand for
-    lines[-3:-3] = [f"Described: episodes {sp['first']}–{sp['last']} of the day ({sp['episodes']} episodes, "
+    lines[-2:-2] = [f"Described: episodes {sp['first']}–{sp['last']} of the day ({sp['episodes']} episodes, "
                     f"{sp['frames']} frames, standing for {sp['capture_s']:.0f} s of capture); \"per hour\" below "
                     "is per hour of that capture." + (" The modes ran side by side, so both saw the same load."
                                                       if res.get("side_by_side") else ""), ""]
