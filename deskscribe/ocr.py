@@ -121,9 +121,10 @@ def _no_telemetry() -> None:
 class OcrEngine:
     """RapidOCR with the one set of options; the ONNX sessions are created once, at first use."""
 
-    def __init__(self, *, split_words: bool = True) -> None:
+    def __init__(self, *, split_words: bool = True, threads: int = 0) -> None:
         self._engine: Any = None
         self.split_words = split_words  # False only to measure the recogniser's raw text (bench/ocr_bench.py)
+        self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
 
     def _rapid(self) -> Any:
         if self._engine is None:
@@ -132,7 +133,7 @@ class OcrEngine:
                 from rapidocr_onnxruntime import RapidOCR
             except ImportError as exc:  # opencv needs libGL.so.1 on Linux
                 raise ModelError(f"RapidOCR cannot be loaded ({exc}); install rapidocr-onnxruntime and libgl1") from exc
-            self._engine = RapidOCR()
+            self._engine = RapidOCR(**({"intra_op_num_threads": self.threads} if self.threads > 0 else {}))
         return self._engine
 
     def read(self, image: Any) -> list[TextBox]:

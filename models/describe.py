@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from deskscribe.errors import DeskscribeError
 from deskscribe.models import check as checklib
 from deskscribe.models import evidence as evlib
 from deskscribe.models import facts as factlib
-from deskscribe.models import marks
+from deskscribe.models import marks, pipeline
 from deskscribe.models import prompt as promptlib
 from deskscribe.models import steps as steplib
 from deskscribe.models.base import Captioner, TextModel
@@ -110,6 +111,18 @@ def messages_text(messages: list[dict[str, Any]]) -> str:
 def sees(cap_run: store.ModelRun) -> bool:
     """True when the captioner is a vision-language model: it then writes the task, looking at the frames."""
     return "mmproj" in cap_run.params
+
+
+@dataclass
+class Prepared:
+    """An episode after the caption stage, ready for the text model."""
+
+    episode_id: int
+    frames: list[factlib.FrameView]
+    steps: list[str]
+    facts: factlib.Facts
+    evidence: str
+    images: list[bytes] | None = None
 
 
 class Describer:
@@ -231,16 +244,30 @@ class Describer:
 
     def describe(self, episode_id: int) -> int | None:
         """Describe one episode under this model run; returns the new revision, None when it already had one."""
+        prepared = self.prepare(episode_id)
+        return None if prepared is None else self.save(prepared, self.infer(prepared))
+
+    # The three stages of describe(), split so models/pipeline.py can overlap them across episodes.
+    def prepare(self, episode_id: int) -> Prepared | None:
+        """Caption stage (database + captioner): frames, evidence steps, facts, images; None if already done."""
         if episode_id in episode_queries.described_by(self.db, self.run_id):
             return None
         frames, steps, facts, evidence = self.evidence(episode_id)
+        images = None
+        if self.compose != "evidence" and sees(self.cap_run):
+            images = self.marked_images(frames, self.events_on(episode_id))
+        return Prepared(episode_id, frames, steps, facts, evidence, images)
+
+    def infer(self, p: Prepared) -> tuple[str, str, str | None]:
+        """Describe stage: text-model calls only, no database (it may run in the pipeline's worker thread)."""
         if self.compose == "evidence":
-            did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
-            reason = None
-        else:
-            images = self.marked_images(frames, self.events_on(episode_id)) if sees(self.cap_run) else None
-            did, instruction, reason = self.ask(facts, steps, frames, evidence, images)
-        return store.add_description(self.db, episode_id, did, steps[: MAX_STEPS], author="model",
+            did, instruction = steplib.task_from_steps(p.steps, factlib.main_apps(p.facts))
+            return did, instruction, None
+        return self.ask(p.facts, p.steps, p.frames, p.evidence, p.images)
+
+    def save(self, p: Prepared, answer: tuple[str, str, str | None]) -> int:
+        did, instruction, reason = answer
+        return store.add_description(self.db, p.episode_id, did, p.steps[: MAX_STEPS], author="model",
                                      model_run_id=self.run_id, instruction=instruction, review_reason=reason)
 
 
@@ -308,11 +335,16 @@ def run_batch(
     text: TextModel | None = None,
     captioner: Captioner | None = None,
     compose: str = "model",
+    overlap: bool | None = None,
 ) -> BatchResult:
     """Describe the backlog (or ``episodes``); opens the configured models unless given, closes what it opened.
 
     Model loading errors (a missing or corrupt file, a server that is down) raise ModelError for the batch.
+    The text model of one episode runs while the next is captioned (models/pipeline.py) when the thread
+    budget allows it; ``overlap`` forces it on or off.
     """
+    if overlap is None:
+        overlap = pipeline.should_overlap(cfg.models.n_threads, os.cpu_count() or 1)
     result = BatchResult()
     start = time.perf_counter()
     with batch_lock(db):
@@ -331,7 +363,7 @@ def run_batch(
             todo = _queue(db, describer, episodes, retry_failed)
             result.total = len(todo)
             result.timers = describer.timers
-            _process(db, describer, todo, result, progress)
+            _process(db, describer, todo, result, progress, overlap)
         finally:
             for model in reversed(owned):
                 model.close()
@@ -340,26 +372,33 @@ def run_batch(
 
 
 def _process(db: sqlite_utils.Database, describer: Describer, todo: list[int], result: BatchResult,
-             progress: Progress | None) -> None:
+             progress: Progress | None, overlap: bool) -> None:
     n = 0
     if progress:
         progress(0, len(todo), None, f"{len(todo)} episodes to describe")
-    while (job := jobs.claim(db, JOB_KIND, describer.run.key, todo)) is not None:
-        try:
-            describer.describe(job.target)
-        except (DeskscribeError, promptlib.InvalidOutput) as exc:
-            jobs.fail(db, job.id, str(exc))
-            result.failed[job.target] = str(exc)
-            message = f"failed: {exc}"
-        except Exception as exc:  # a bug: keep the traceback in the log, keep going with the others
-            log.exception("describing episode %s failed", job.target)
-            jobs.fail(db, job.id, f"{exc.__class__.__name__}: {exc}")
-            result.failed[job.target] = f"{exc.__class__.__name__}: {exc}"
-            message = f"failed: {exc.__class__.__name__}: {exc}"
-        else:
+
+    def claim() -> jobs.Job | None:
+        return jobs.claim(db, JOB_KIND, describer.run.key, todo)
+
+    def settle(job: jobs.Job, exc: Exception | None) -> None:
+        nonlocal n
+        if exc is None:
             jobs.done(db, job.id)
             result.done.append(job.target)
             message = "described"
+        elif isinstance(exc, (DeskscribeError, promptlib.InvalidOutput)):
+            jobs.fail(db, job.id, str(exc))
+            result.failed[job.target] = str(exc)
+            message = f"failed: {exc}"
+        else:  # a bug: keep the traceback in the log, keep going with the others
+            log.error("describing episode %s failed", job.target, exc_info=exc)
+            jobs.fail(db, job.id, f"{exc.__class__.__name__}: {exc}")
+            result.failed[job.target] = f"{exc.__class__.__name__}: {exc}"
+            message = f"failed: {exc.__class__.__name__}: {exc}"
         n += 1
         if progress:
             progress(n, len(todo), job.target, message)
+
+    stages = pipeline.Stages(prepare=lambda job: describer.prepare(job.target), infer=describer.infer,
+                             save=describer.save)
+    pipeline.run(claim, stages, settle, overlap=overlap)

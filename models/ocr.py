@@ -108,8 +108,8 @@ class OcrCaptioner:
     """Captioner (see models.base.Captioner) built on RapidOCR; the engine is created once, at first use."""
 
     def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS,
-                 change_only: bool = True) -> None:
-        self._engine = OcrEngine()
+                 change_only: bool = True, threads: int = 0) -> None:
+        self._engine = OcrEngine(threads=threads)
         self.change_only = change_only
         self.min_score = min_score
         self.max_chars = max_chars

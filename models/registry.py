@@ -30,7 +30,7 @@ class Entry(Generic[T]):
 def _ocr_captioner(cfg: ModelsConfig) -> Captioner:
     from deskscribe.models.ocr import OcrCaptioner
 
-    return OcrCaptioner()
+    return OcrCaptioner(threads=cfg.n_threads)
 
 
 def _vlm_captioner(cfg: ModelsConfig) -> Captioner:
