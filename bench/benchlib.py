@@ -187,7 +187,7 @@ class XSession:
     def _start_wm(self) -> None:
         for _ in range(5):  # openbox sometimes exits at once on a fresh Xvfb; a second start works
             wm = self.spawn(["openbox", "--sm-disable"])
-            wait_until(lambda: wm.poll() is not None or _root_has(self.display, "_NET_SUPPORTING_WM_CHECK"),
+            wait_until(lambda wm=wm: wm.poll() is not None or _root_has(self.display, "_NET_SUPPORTING_WM_CHECK"),
                        20, "openbox")
             if wm.poll() is None:
                 return

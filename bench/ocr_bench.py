@@ -34,7 +34,6 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 import ocr_textset  # noqa: E402
 import ocr_xvfb  # noqa: E402
-
 from deskscribe.models.ocr_diff import read_changed  # noqa: E402
 from deskscribe.ocr import OcrEngine, engine_key, split_merged  # noqa: E402
 

@@ -93,8 +93,8 @@ def warm(path: Path, runs: int) -> list[dict[str, float]]:
         window.show()
         window.table.viewport().repaint()  # a synchronous paint of the list
         t1 = time.perf_counter()
-        B.wait_until(lambda: (app.processEvents() or True) and window.frames.frames
-                     and window.frames.thumbnails_loaded() >= len(window.frames.frames), 60, "thumbnails", 0.001)
+        B.wait_until(lambda w=window: (app.processEvents() or True) and w.frames.frames
+                     and w.frames.thumbnails_loaded() >= len(w.frames.frames), 60, "thumbnails", 0.001)
         t2 = time.perf_counter()
         window.model.fetchMore()
         t3 = time.perf_counter()

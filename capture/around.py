@@ -41,7 +41,7 @@ class ActionFrames:
     def _blocked(self, now: float) -> Any: ...
     def _grab_now(self, now: float, assign: bool = True) -> list[Grab] | None: ...
     def _window(self) -> Any: ...
-    def _monitors(self) -> list[Any]: ...
+    def _monitors(self) -> list[Any]: ...  # type: ignore[empty-body]
     def _run_soon(self, fn: Any, job_id: str, delay: float = 0.0, args: tuple[Any, ...] = ()) -> None: ...
 
     def _before_job(self) -> None:
@@ -62,7 +62,7 @@ class ActionFrames:
         self._before_from_latest(others)
 
     def _before_from_latest(self, waiting: list[Pending]) -> None:
-        tokens: dict[int | None, int | None] = {}
+        tokens: dict[Any, int | None] = {}
         for mon in {self._monitor_for(p) for p in waiting}:
             latest = self.keeper.latest.get(mon) if mon is not None else None
             if latest is None:
@@ -70,7 +70,7 @@ class ActionFrames:
             elif self.cfg.capture.frame_on_click:
                 tokens.update(self.keeper.store([latest], "action", self._blink_threshold()))
             else:
-                tokens[mon] = self.keeper.stored.get(mon)
+                tokens[mon] = self.keeper.stored.get(mon)  # type: ignore[arg-type]  # mon is not None here
         for p in waiting:
             p.before, p.has_before = tokens.get(self._monitor_for(p)), True
 
@@ -110,8 +110,9 @@ class ActionFrames:
             grabs = self._grab_now(time.time()) or []
         wanted = {self._monitor_for(p) for p in waiting} or {self._monitor_for(Pending(0.0, ev.Other()))}
         threshold = 0.0 if trigger == "typing" else self._blink_threshold()  # typed text: every character
+        tokens: dict[Any, int | None]
         if self.cfg.capture.frame_on_click:
-            tokens = self.keeper.store([g for g in grabs if g.monitor in wanted], trigger, threshold)
+            tokens = dict(self.keeper.store([g for g in grabs if g.monitor in wanted], trigger, threshold))
         else:  # no frames of their own: the last stored frame of the monitor
             tokens = {m: self.keeper.stored.get(m) for m in wanted if m is not None}
         for p in waiting:

@@ -37,7 +37,6 @@ from deskscribe.capture.privacy import Rules
 from deskscribe.capture.screen import Screen, Shot, select
 from deskscribe.capture.window import WAYLAND_NOTE, NullBackend, WindowBackend, WindowInfo, get_backend, is_wayland
 from deskscribe.capture.writer import Action, Status, Task, Writer
-from deskscribe.storage import events as ev
 from deskscribe.config import Config
 from deskscribe.errors import ConfigError
 from deskscribe.storage import events as ev

@@ -2,8 +2,8 @@
 
 Everything reaches it through a bounded queue; when the queue is full the capturer drops the frame rather
 than block. The frames of one grab (every changed monitor) are one transaction, and each batch of finished
-actions another, so a crash loses at most what was in flight. A full disk is caught here: frames are dropped and the state reads
-``disk_full`` until a write succeeds again.
+actions another, so a crash loses at most what was in flight. A full disk is caught here: frames are dropped
+and the state reads ``disk_full`` until a write succeeds again.
 """
 
 from __future__ import annotations

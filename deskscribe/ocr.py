@@ -108,7 +108,8 @@ def split_merged(text: str) -> str:
     they are split only where an English unigram model (wordninja) reads them as common words of two letters
     or more ("a" and "I" excepted). Digits, punctuation, upper-case runs and random-looking letters (keys,
     tokens: redaction must see them whole) and camelCase identifiers stay as they are; three or more
-    Capitalised common words in a row ("FileEditViewHelp", a menu bar) are split at their capitals. "BudgetreviewmovedtoFriday10am" → "Budget review
+    Capitalised common words in a row ("FileEditViewHelp", a menu bar) are split at their capitals.
+    "BudgetreviewmovedtoFriday10am" → "Budget review
     moved to Friday10am"; "notes.txt", "Levels" and "AKIAZ7QK3M9XW2PLR4TB" are unchanged.
     """
     return re.sub(rf"[A-Za-z]{{{MIN_RUN},}}", lambda m: _split_run(m.group(0)), text)

@@ -331,11 +331,11 @@ def redact(traj: Trajectory, red: Redactor) -> Trajectory:
     """Redact in place every text a trajectory export writes: instruction, summary, step texts, element names,
     typed text in ``write`` actions, and the window titles / app names of the frames."""
     where = {"episode": traj.episode_id}
-    traj.instruction = red.text(traj.instruction, {**where, "field": "instruction"})
-    traj.summary = red.text(traj.summary, {**where, "field": "summary"})
+    traj.instruction = red.text(traj.instruction, {**where, "field": "instruction"}) or ""
+    traj.summary = red.text(traj.summary, {**where, "field": "summary"}) or ""
     for s in traj.steps:
         at = {**where, "step": s.index}
-        s.text = red.text(s.text, {**at, "field": "step text"})
+        s.text = red.text(s.text, {**at, "field": "step text"}) or ""
         if s.action.text is not None:
             s.action = replace(s.action, text=red.text(s.action.text, {**at, "field": "action text"}))
         if s.element is not None:

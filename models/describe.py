@@ -399,6 +399,6 @@ def _process(db: sqlite_utils.Database, describer: Describer, todo: list[int], r
         if progress:
             progress(n, len(todo), job.target, message)
 
-    stages = pipeline.Stages(prepare=lambda job: describer.prepare(job.target), infer=describer.infer,
-                             save=describer.save)
+    stages: pipeline.Stages[jobs.Job, Prepared, tuple[str, str, str | None]] = pipeline.Stages(
+        prepare=lambda job: describer.prepare(job.target), infer=describer.infer, save=describer.save)
     pipeline.run(claim, stages, settle, overlap=overlap)

@@ -48,7 +48,7 @@ def cell_regions(grid: np.ndarray, cell: int = CELL) -> list[Box]:
     changed_rows = np.flatnonzero(grid.any(axis=1))
     start = prev = None
     for r in list(changed_rows) + [None]:
-        if start is not None and (r is None or r != prev + 1):
+        if start is not None and prev is not None and (r is None or r != prev + 1):
             cols = np.flatnonzero(grid[start:prev + 1].any(axis=0))
             regions.append((int(cols[0]) * cell, start * cell, (int(cols[-1]) + 1) * cell, (int(prev) + 1) * cell))
             start = None

@@ -79,7 +79,7 @@ def run(claim: Callable[[], J | None], stages: Stages[J, P, R], settle: Callable
         try:
             while True:
                 job = claim()
-                prepared, error = (_prepare(stages, job) if job is not None else (None, None))
+                prepared, error = (_prepare(stages, job) if job is not None else (None, None))  # type: ignore[arg-type]
                 if in_flight is not None:  # the caption stage of `job` ran while this one's model did
                     settle(in_flight.job, _store(stages, in_flight))
                     settled += 1

@@ -152,7 +152,7 @@ def parse_task(raw: str) -> tuple[str, str]:
     if not isinstance(did, str) or not isinstance(instruction, str):
         raise InvalidOutput("the model's answer lacks \"did\" or \"instruction\"")
     did, instruction = _sentence(did), _sentence(instruction)
-    for name, text in (("did", did), ("instruction", instruction)):
+    for text in (did, instruction):
         words = set(re.findall(r"[a-z]+", text.lower()))
         if len(text.split()) < 3 or words <= _EMPTY_WORDS:
             raise InvalidOutput(f"the model's answer names no task: {text!r}")

@@ -59,7 +59,10 @@ def click_target(action: Action) -> str | None:
     if element is not None and element.name.strip():
         word = ROLE_WORDS.get(element.role.lower(), element.role.lower())
         return f"the {quote(element.name)} {word}" if word else quote(element.name)
-    x, y = (event.x, event.y) if isinstance(event, ev.Click) else (getattr(event, "x1", None), getattr(event, "y1", None))
+    if isinstance(event, ev.Click):
+        x, y = event.x, event.y
+    else:
+        x, y = getattr(event, "x1", None), getattr(event, "y1", None)
     line = evlib.line_at(action.before, x, y)
     return quote(line) if line else None
 
@@ -275,7 +278,8 @@ def task_from_steps(steps: list[str], apps: list[str], n: int = 3) -> tuple[str,
     orders = []
     for s in key:
         verb, _, rest = s.partition(" ")
-        rest = re.sub(r"\band (pressed|typed|clicked) ", lambda m: f"and {IMPERATIVE[m.group(1).capitalize()].lower()} ", rest)
+        rest = re.sub(r"\band (pressed|typed|clicked) ",
+                      lambda m: f"and {IMPERATIVE[m.group(1).capitalize()].lower()} ", rest)
         orders.append(f"{IMPERATIVE.get(verb, verb)} {rest}".strip())
     instruction = _join([orders[0]] + [o[:1].lower() + o[1:] for o in orders[1:]]) + "."
     return did, instruction

@@ -99,7 +99,7 @@ class XWindows:
                 if not (g.x <= x < g.x + g.width and g.y <= y < g.y + g.height):
                     continue
                 client = self._client(frame)
-                prop = client.get_full_property(self._pid, self._Xatom.CARDINAL) if client else None
+                prop = client.get_full_property(self._pid, self._Xatom.CARDINAL) if client else None  # type: ignore[attr-defined]
             except Exception:  # noqa: BLE001 - the window closed while we looked (BadWindow)
                 continue
             return int(prop.value[0]) if prop is not None and len(prop.value) else None
@@ -170,10 +170,10 @@ class AtspiProbe:
         return self._call(ref, "org.freedesktop.DBus.Properties", "Get", "ss", (ACCESSIBLE, name))[0][1]
 
     def _children(self, ref: tuple[str, str]) -> list[tuple[str, str]]:
-        return [tuple(c) for c in self._call(ref, ACCESSIBLE, "GetChildren")[0]]  # type: ignore[misc]
+        return [tuple(c) for c in self._call(ref, ACCESSIBLE, "GetChildren")[0]]
 
     def _extents(self, ref: tuple[str, str]) -> tuple[int, int, int, int]:
-        return tuple(self._call(ref, COMPONENT, "GetExtents", "u", (SCREEN_COORDS,))[0])  # type: ignore[return-value]
+        return tuple(self._call(ref, COMPONENT, "GetExtents", "u", (SCREEN_COORDS,))[0])
 
     # --- the lookup ----------------------------------------------------------------------------------------
     def element_at(self, x: int, y: int, deadline_s: float = DEADLINE_S) -> Hit | None:
@@ -187,7 +187,7 @@ class AtspiProbe:
         app, window = found
         node = window
         for _ in range(MAX_DEPTH):
-            child: tuple[str, str] | None = tuple(  # type: ignore[assignment]
+            child: tuple[str, str] | None = tuple(
                 self._call(node, COMPONENT, "GetAccessibleAtPoint", "iiu", (x, y, SCREEN_COORDS))[0])
             if child is None or child[1] in ("", NULL_PATH) or child == node:
                 child = self._child_by_extents(node, x, y)

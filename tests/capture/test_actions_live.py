@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import signal
@@ -59,7 +58,7 @@ def apps(xdisplay: str, a11y_session: str, tmp_path: Path) -> Iterator[dict[str,
     (work / "draft.txt").write_text("")
     procs = [
         subprocess.Popen(["xterm", "-class", "XTerm", "-T", "shell", "-fa", "DejaVu Sans Mono", "-fs", "14",
-                          "-geometry", "48x8+0+0", "-e", "sh", "-c", "cd '%s' && PS1='$ ' exec sh -i" % work]),
+                          "-geometry", "48x8+0+0", "-e", "sh", "-c", f"cd '{work}' && PS1='$ ' exec sh -i"]),
         subprocess.Popen(["mousepad", "--disable-server", str(work / "draft.txt")], cwd=work),
         subprocess.Popen(["xcalc", "-geometry", "+900+420"]),
     ]

@@ -104,8 +104,14 @@ def test_change_only_ocr_reads_the_new_line_and_carries_the_rest(engine: OcrEngi
 def test_describe_stores_which_lines_were_carried_over(db) -> None:  # type: ignore[no-untyped-def]
     from deskscribe.config import Config
     from deskscribe.models import describe as pipeline
-    from deskscribe.storage.frames import (EncodedImage, FrameIn, add_frame, close_episode, create_episode,
-                                           episode_frames)
+    from deskscribe.storage.frames import (
+        EncodedImage,
+        FrameIn,
+        add_frame,
+        close_episode,
+        create_episode,
+        episode_frames,
+    )
 
     ep = create_episode(db, 1.0)
     for i, lines in enumerate([LINES, [*LINES, "Book a room for the team lunch"]]):

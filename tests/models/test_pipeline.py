@@ -15,8 +15,7 @@ import threading
 import pytest
 
 from deskscribe.config import Config
-from deskscribe.models import describe
-from deskscribe.models import pipeline
+from deskscribe.models import describe, pipeline
 from deskscribe.models.ocr import OcrCaptioner
 from deskscribe.storage import descriptions as store
 from deskscribe.storage.db import open_db
