@@ -78,9 +78,12 @@ def grow_regions(regions: list[Box], lines: list[TextBox], size: tuple[int, int]
             grown = False
             for box in boxes:
                 padded = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
-                if _touches(region, padded) and _union(region, padded) != region:
-                    u = _union(region, padded)
-                    region, grown = (max(0, u[0]), max(0, u[1]), min(w, u[2]), min(h, u[3])), True
+                if not _touches(region, padded):
+                    continue
+                u = _union(region, padded)
+                clipped = (max(0, u[0]), max(0, u[1]), min(w, u[2]), min(h, u[3]))
+                if clipped != region:  # compare after clipping: a line at the edge must not grow it forever
+                    region, grown = clipped, True
         out.append(region)
     merged = True
     while merged:  # grown regions can overlap: OCR the union once
