@@ -188,7 +188,7 @@ def _sidecar(folder: Path) -> dict[str, Any]:
     return {"by_file": {}}
 
 
-class _Unreadable(Exception):
+class _Unreadable(ImportFailed):
     """A file to report and skip."""
 
 

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Protocol
 
+from deskscribe.errors import BackendUnavailable
 from deskscribe.storage.events import Element
 
 PASSWORD_ROLE = "password text"
@@ -51,7 +52,7 @@ class NullProbe:
         pass
 
 
-class ProbeMissing(Exception):
+class ProbeMissing(BackendUnavailable):
     """Raised by a probe's constructor when it cannot run here; the message says why."""
 
 
