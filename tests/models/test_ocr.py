@@ -151,8 +151,8 @@ class _NoText:
 
 def test_grow_regions_stops_at_the_image_edge():
     """A line touching the frame's edge pads past it; growing must still end (it looped forever once)."""
-    from deskscribe.ocr import TextBox
     from deskscribe.models.ocr_diff import grow_regions
+    from deskscribe.ocr import TextBox
 
     lines = [TextBox("edge", 0, 0, 50, 12, 0.9), TextBox("below", 0, 14, 80, 12, 0.9)]
     out = grow_regions([(0, 0, 16, 16)], lines, (100, 40), pad=4)
