@@ -210,7 +210,8 @@ def markdown(res: dict[str, Any]) -> str:
               "| screen | seconds | CPU % | frames stored (whole run) |", "|---|---|---|---|"]
     for r in res["process"]:
         lines.append(f"| {r['screen']} | {r['seconds']} | {r['cpu_percent']:.1f} | {r['frames_stored_total']} |")
-    lines += ["", f"Default chosen: **{res['choice']}**."]
+    lines += ["", f"The encoder rule's pick on this screen: **{res['choice']}** (a recommendation; the shipped default "
+              "is what deskscribe/config.py says: capture.image_format = \"jpeg\")."]
     lines += session_markdown(res)
     return "\n".join(lines) + "\n"
 
