@@ -34,6 +34,7 @@ class ElementLookup(threading.Thread):
         self.failed = 0  # timed out or the bus said no: the click went without element
         self.seconds: list[float] = []
         self.reasons: dict[str, int] = {}  # failures by exception type (TimeoutError: the app answered late)
+        self.misses: dict[str, int] = {}  # answered without element, by the probe's reason
 
     def submit(self, p: Pending) -> bool:
         """Queue a click's lookup (listener thread: never blocks). False: it goes without element."""
@@ -51,7 +52,9 @@ class ElementLookup(threading.Thread):
         times = sorted(self.seconds)
         median = f", median {1000 * times[len(times) // 2]:.1f} ms, max {1000 * times[-1]:.1f} ms" if times else ""
         why = f" ({', '.join(f'{k} {n}' for k, n in sorted(self.reasons.items()))})" if self.reasons else ""
-        return f"element lookups ({self.probe_name}): {self.lookups} answered{median}; {self.failed} failed{why}"
+        misses = ", ".join(f"{k} {n}" for k, n in sorted(self.misses.items()))
+        miss = f"; without element: {misses}" if misses else ""
+        return f"element lookups ({self.probe_name}): {self.lookups} answered{median}{miss}; {self.failed} failed{why}"
 
     def stop(self, timeout: float = 5.0) -> None:
         if self.is_alive():
@@ -97,6 +100,9 @@ class ElementLookup(threading.Thread):
             return
         self.lookups += 1
         self.seconds.append(time.monotonic() - start)
+        if hit is None:
+            why = getattr(probe, "last_miss", "") or "nothing exposed"
+            self.misses[why] = self.misses.get(why, 0) + 1
         if isinstance(probe, NullProbe):
             self._agg.set_element(p, None, dropped=False, looked_up=False)
             return

@@ -92,7 +92,7 @@ class Desktop:
                             "-fs", "12", "-e", "bash"], ["--name", f"^{title}$"])
 
     def mousepad(self) -> str:
-        return self._start(["mousepad", "--disable-server"], ["--class", "mousepad"])
+        return self._start(["mousepad", "--disable-server"], ["--onlyvisible", "--class", "mousepad"])
 
     def xcalc(self) -> str:
         return self._start(["xcalc"], ["--class", "xcalc"])

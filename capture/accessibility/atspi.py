@@ -137,6 +137,7 @@ class AtspiProbe:
         except Exception as exc:  # noqa: BLE001
             raise ProbeMissing(f"cannot connect to the accessibility bus {addr}: {exc}") from exc
         self._deadline = 0.0
+        self.last_miss = ""  # why the last lookup found no element (the lookup thread counts these)
 
     def close(self) -> None:
         self._conn.close()
@@ -180,9 +181,11 @@ class AtspiProbe:
         self._deadline = time.monotonic() + deadline_s
         pid = self._x.pid_at(x, y) if self._x is not None else True
         if pid is None or pid is False:
+            self.last_miss = "no X window" if pid is False else "a window without pid"
             return None  # no window there, or one whose app publishes nothing
         found = self._window_at(x, y, None if pid is True else pid)
         if found is None:
+            self.last_miss = "no accessible window there"
             return None
         app, window = found
         node = window

@@ -156,8 +156,29 @@ def _descendants(pid: int) -> list[int]:
 MOUSEPAD_CLICKS = [(300, 200), (120, 320), (500, 400)]  # inside mousepad's text area once moved to 0,0
 
 
+def _published(dbus_session: dict[str, str], monkeypatch: pytest.MonkeyPatch, points: list[tuple[int, int]]) -> None:
+    """Wait until the app has registered its window on the accessibility bus (GTK does it asynchronously after
+    the window maps; on a loaded machine seconds later): a person's first click comes after that too."""
+    from deskscribe.capture.accessibility.atspi import AtspiProbe
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", dbus_session["DBUS_SESSION_BUS_ADDRESS"])
+    probe = AtspiProbe()
+
+    def every_point_answers() -> bool:
+        try:
+            return all(probe.element_at(x, y, deadline_s=5) for x, y in points)
+        except (TimeoutError, LookupError):  # the app is still building its tree
+            return False
+
+    try:
+        poll(every_point_answers, what="mousepad's window on the accessibility bus", timeout=SLOW)
+    finally:
+        probe.close()
+
+
 def test_live_mousepad_clicks_lie_inside_their_elements(xdisplay, start_capture, capdb, dbus_session,  # noqa: F811
-                                                        deskscribe_home: Path, tmp_path: Path, ocr) -> None:
+                                                        deskscribe_home: Path, tmp_path: Path, ocr,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     # mousepad keeps a session (and asks to restore it) in dconf and XDG data: give it folders of its own
     xdg = {f"XDG_{k}_HOME": str(tmp_path / "xdg" / k.lower()) for k in ("CONFIG", "DATA", "CACHE", "STATE")}
     env = {**os.environ, **dbus_session, **xdg}
@@ -166,10 +187,12 @@ def test_live_mousepad_clicks_lie_inside_their_elements(xdisplay, start_capture,
     notes.write_text("first line\n")
     pad = subprocess.Popen(["mousepad", str(notes)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wid = poll(lambda: subprocess.run(["xdotool", "search", "--name", "notes.txt"], capture_output=True,
-                                          text=True).stdout.split()[:1], what="the mousepad window", timeout=SLOW)[0]
+        search = ["xdotool", "search", "--onlyvisible", "--name", "notes.txt"]  # GTK also maps hidden windows
+        wid = poll(lambda: subprocess.run(search, capture_output=True, text=True).stdout.split()[:1],
+                   what="the mousepad window", timeout=SLOW)[0]
         xdo("windowmove", "--sync", wid, "0", "0")
         xdo("windowactivate", "--sync", wid)
+        _published(dbus_session, monkeypatch, MOUSEPAD_CLICKS)
         proc = start_capture("--duration", "600", env=dbus_session)
         poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title LIKE '%notes.txt%'"),
              what="a frame", timeout=SLOW)
