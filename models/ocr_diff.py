@@ -2,9 +2,10 @@
 
 Consecutive frames of one episode usually differ in a small region (a typed line, a menu, a dialog). The two
 images are compared on a grid of ``CELL``-pixel cells; changed cells are grouped into regions, each region is
-grown to cover every previous text line it touches (so lines are read whole) and padded, and only those regions
-are OCR'd. The previous frame's lines outside every region are carried over, flagged as carried in the stored
-boxes. When more than ``FULL_FRACTION`` of the cells changed, or the sizes differ, the frame gets a full pass.
+grown to cover every previous text line it crosses (so lines are read whole), and only those regions are OCR'd
+(with a margin of context). The previous frame's lines outside every region are carried over, flagged as carried
+in the stored boxes. When more than ``FULL_FRACTION`` of the cells changed, or the sizes differ, the frame gets
+a full pass.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from deskscribe.ocr import OcrEngine, TextBox
 
 CELL = 16  # grid cell, px
 CELL_DIFF = 6.0  # mean absolute difference (0-255) above which a cell counts as changed (JPEG noise is ~1-3)
-PAD = 8  # px around each region, so glyph edges are not cut
+EDGE = 2  # px a changed region is padded by before it is grown over the lines it crosses
+PAD = 8  # px of context around each region when it is read (the detector needs a margin); lines read there
+# whose centre lies outside the region are the neighbours' (carried), and are dropped
 FULL_FRACTION = 0.5  # above this share of changed cells, a full pass is cheaper than regions
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
@@ -66,8 +69,19 @@ def _union(a: Box, b: Box) -> Box:
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
-def grow_regions(regions: list[Box], lines: list[TextBox], size: tuple[int, int], pad: int = PAD) -> list[Box]:
-    """Pad each region, grow it over every previous line it touches, merge regions that then overlap."""
+def _crosses(region: Box, line: Box) -> bool:
+    """The region covers a real part of the line: they overlap across, and by a quarter of the line's height
+    (at least 2 px) down. Detector boxes of neighbouring lines often overlap by a pixel or two; a region that
+    merely grazes a line must not swallow it, or one typed line would grow over a whole terminal."""
+    if not (region[0] < line[2] and line[0] < region[2]):
+        return False
+    down = min(region[3], line[3]) - max(region[1], line[1])
+    return down >= max(2, (line[3] - line[1]) / 4)
+
+
+def grow_regions(regions: list[Box], lines: list[TextBox], size: tuple[int, int], pad: int = EDGE) -> list[Box]:
+    """Pad each changed region a little, grow it over the whole of every previous line it crosses (so lines are
+    read whole, and every line is either read again or carried, never cut), merge regions that then overlap."""
     w, h = size
     boxes = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in lines]
     out: list[Box] = []
@@ -77,10 +91,9 @@ def grow_regions(regions: list[Box], lines: list[TextBox], size: tuple[int, int]
         while grown:
             grown = False
             for box in boxes:
-                padded = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
-                if not _touches(region, padded):
+                if not _crosses(region, box):
                     continue
-                u = _union(region, padded)
+                u = _union(region, box)
                 clipped = (max(0, u[0]), max(0, u[1]), min(w, u[2]), min(h, u[3]))
                 if clipped != region:  # compare after clipping: a line at the edge must not grow it forever
                     region, grown = clipped, True
@@ -99,6 +112,18 @@ def grow_regions(regions: list[Box], lines: list[TextBox], size: tuple[int, int]
     return out
 
 
+def _with_margin(img: np.ndarray, region: Box, crop: Box) -> np.ndarray:
+    """The crop, its margin outside the region painted in the region's edge colour (the median of its border):
+    the detector gets room around the text without the cut-off glyphs of the neighbouring lines."""
+    x0, y0, x1, y1 = region
+    inner = img[y0:y1, x0:x1]
+    border = np.concatenate([inner[0], inner[-1], inner[:, 0], inner[:, -1]]).reshape(-1, img.shape[2])
+    out = np.empty((crop[3] - crop[1], crop[2] - crop[0], img.shape[2]), img.dtype)
+    out[:] = np.median(border, axis=0).astype(img.dtype)
+    out[y0 - crop[1]:y1 - crop[1], x0 - crop[0]:x1 - crop[0]] = inner
+    return out
+
+
 def read_changed(engine: OcrEngine, prev: np.ndarray, prev_lines: list[TextBox], cur: np.ndarray) -> DiffResult:
     """The text lines of ``cur`` given the previous frame and its lines, OCR'ing only what changed."""
     if prev.shape != cur.shape:
@@ -111,10 +136,13 @@ def read_changed(engine: OcrEngine, prev: np.ndarray, prev_lines: list[TextBox],
     area = sum((r[2] - r[0]) * (r[3] - r[1]) for r in regions)
     if area > FULL_FRACTION * w * h:
         return DiffResult(engine.read(cur), [], [], True)
-    kept = [b for b in prev_lines if not any(_touches(r, (b.x, b.y, b.x + b.w, b.y + b.h)) for r in regions)]
+    kept = [b for b in prev_lines if not any(_crosses(r, (b.x, b.y, b.x + b.w, b.y + b.h)) for r in regions)]
     fresh: list[TextBox] = []
-    for x0, y0, x1, y1 in regions:
-        for b in engine.read_region(cur[y0:y1, x0:x1]):
-            fresh.append(TextBox(b.text, b.x + x0, b.y + y0, b.w, b.h, b.score))
+    for r in regions:
+        x0, y0, x1, y1 = max(0, r[0] - PAD), max(0, r[1] - PAD), min(w, r[2] + PAD), min(h, r[3] + PAD)
+        for b in engine.read_region(_with_margin(cur, r, (x0, y0, x1, y1))):
+            cx, cy = b.x + x0 + b.w / 2, b.y + y0 + b.h / 2
+            if r[0] <= cx < r[2] and r[1] <= cy < r[3]:
+                fresh.append(TextBox(b.text, b.x + x0, b.y + y0, b.w, b.h, b.score))
     boxes = kept + fresh
     return DiffResult(boxes, list(range(len(kept))), regions, False)

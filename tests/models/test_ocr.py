@@ -150,10 +150,13 @@ class _NoText:
 
 
 def test_grow_regions_stops_at_the_image_edge():
-    """A line touching the frame's edge pads past it; growing must still end (it looped forever once)."""
+    """A line at the frame's edge; growing must end (it looped forever once) and take in only the lines the
+    region crosses, not the neighbour it merely grazes."""
     from deskscribe.models.ocr_diff import grow_regions
     from deskscribe.ocr import TextBox
 
     lines = [TextBox("edge", 0, 0, 50, 12, 0.9), TextBox("below", 0, 14, 80, 12, 0.9)]
     out = grow_regions([(0, 0, 16, 16)], lines, (100, 40), pad=4)
-    assert out == [(0, 0, 84, 30)]
+    assert out == [(0, 0, 80, 26)]
+    lines.append(TextBox("third", 0, 24, 60, 12, 0.9))  # boxes overlap their neighbours by a pixel or two
+    assert grow_regions([(0, 14, 16, 26)], lines, (100, 40), pad=0) == [(0, 14, 80, 26)]

@@ -80,7 +80,7 @@ def test_changed_cells_and_regions_find_the_edit() -> None:
     assert cell_regions(grid) == [(96, 64, 192, 96)]
     line = TextBox("an old line", 20, 66, 100, 14, 0.9)  # the line the change touches is read whole
     far = TextBox("the title", 20, 4, 60, 14, 0.9)
-    assert grow_regions(cell_regions(grid), [line, far], (320, 160)) == [(12, 56, 200, 104)]
+    assert grow_regions(cell_regions(grid), [line, far], (320, 160)) == [(20, 62, 194, 98)]
 
 
 @pytest.mark.model
