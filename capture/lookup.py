@@ -93,7 +93,10 @@ class ElementLookup(threading.Thread):
         try:
             hit = probe.element_at(click.x, click.y)
         except Exception as exc:  # noqa: BLE001 - a hung or vanished app: this click goes without element
-            log.debug("element lookup failed: %s", exc)
+            if type(exc).__name__ not in self.reasons:  # the first of each kind, in full: the cause to look at
+                log.info("element lookup failed (%s): %s", type(exc).__name__, exc)
+            else:
+                log.debug("element lookup failed: %s", exc)
             self.failed += 1
             self.reasons[type(exc).__name__] = self.reasons.get(type(exc).__name__, 0) + 1
             self._agg.set_element(p, None, dropped=False, looked_up=False)
