@@ -162,17 +162,19 @@ def session_markdown(res: dict[str, Any]) -> list[str]:
              "typing, Ctrl+S, the File menu), xcalc (keys), scrolls and app switches by xdotool "
              "(bench/capture_session.py); `deskscribe capture` at the default settings (interval 2 s, "
              "debounce 0.5 s, JPEG q80). "
-             f"`before` = commit {sess.get('base', '?')} (events joined the next tick's frame), `after` = this "
+             f"`before` = commit {sess.get('base', '?')}{BASE_NOTE.get(sess.get('base') or '', '')}, `after` = this "
              "checkout. Per hour / per 8 h figures extrapolate the bench's pace linearly: 8 hours of "
              "continuous activity at this pace, a busy day (idle time stores far less).", "",
              "| run | actions / min | CPU % of one core | frames | image MB | frames / h | MB / h | MB / 8 h | "
-             "events | with a before frame | clicks with element |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "events | with a before frame | clicks with element | images (region frames) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in runs:
         lines.append(f"| {name} | {r['actions_per_min']} | {r['cpu_percent_one_core']:.2f} | {r['frames']} | "
                      f"{r['image_mb']} | "
                      f"{r['frames_per_hour']} | {r['mb_per_hour']} | {r['mb_per_8h']} | {r['events']} | "
                      f"{100 * (r['share_with_before_frame'] or 0):.0f} % | "
-                     f"{r['clicks_with_element']} / {r['clicks']} |")
+                     f"{r['clicks_with_element']} / {r['clicks']} | "
+                     f"{r.get('images', '?')} ({r.get('region_images', 0)}, {r.get('region_mb', 0)} MB) |")
     lines += ["", f"Frames by trigger (after, busy): {json.dumps(a['frames_by_trigger'], sort_keys=True)}; events "
               f"by kind: {json.dumps(a['events_by_kind'], sort_keys=True)}. Clicks on xcalc, which publishes "
               "nothing on the accessibility bus, are stored with `element: null`; the capture log's summary "
@@ -242,6 +244,7 @@ def default_base() -> str | None:
     return out.stdout.strip()[:12] if out.returncode == 0 and out.stdout.strip() else None
 
 
+BASE_NOTE = {"acd3747": " (whole frames only, before region frames)"}
 CALM_PACE = 3.0  # pauses three times as long: about 12 actions a minute instead of 36
 
 

@@ -183,8 +183,12 @@ def stored_figures(path: Path) -> dict[str, Any]:
                            " WHERE f.ts <= e.ts").fetchone()[0]
         clicks, triggers = (c.execute("SELECT count(*) FROM events WHERE kind = 'click'").fetchone()[0], 0), {}
     kinds = dict(c.execute("SELECT kind, count(*) FROM events GROUP BY kind"))
+    regions = (c.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM images WHERE base_hash IS NOT NULL").fetchone()
+               if "base_hash" in {r[1] for r in c.execute("PRAGMA table_info(images)")} else (0, 0))
+    images = c.execute("SELECT count(*) FROM images").fetchone()[0]
     c.close()
-    return {"frames": frames, "image_mb": round(image_mb, 2), "events": events, "events_by_kind": kinds,
+    return {"frames": frames, "image_mb": round(image_mb, 2), "images": images, "region_images": regions[0],
+            "region_mb": round(regions[1] / 2**20, 2), "events": events, "events_by_kind": kinds,
             "share_with_before_frame": round(before / events, 3) if events else None,
             "clicks": clicks[0], "clicks_with_element": int(clicks[1] or 0), "frames_by_trigger": triggers}
 

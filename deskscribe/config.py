@@ -49,6 +49,7 @@ class CaptureConfig:
     frame_on_click: bool = True
     debounce_s: float = 0.5
     change_threshold: float = 0.0005  # fraction of sampled pixels that must differ (≈ 5 typed characters at 1080p)
+    region_max: float = 0.5  # store only the changed region when it covers at most this share of the screen (0: off)
     idle_s: float = 60.0  # no input for this long = idle; unchanged screens are then skipped
     store_typed_text: bool = False
     pause_when_locked: bool = True
@@ -181,6 +182,8 @@ def _check_semantics(name: str, section: Any, where: str) -> None:
                 re.compile(pattern)
             except re.error as exc:
                 raise ConfigError(f"{where}: privacy.exclude_titles has a bad pattern {pattern!r} ({exc})") from exc
+    if name == "capture" and not 0 <= section.region_max <= 1:
+        raise ConfigError(f"{where}: capture.region_max must be between 0 and 1 (got {section.region_max})")
     if name == "capture" and not 1 <= section.quality <= 100:
         raise ConfigError(f"{where}: capture.quality must be between 1 and 100 (got {section.quality})")
     if name == "capture":

@@ -14,6 +14,8 @@ from typing import Any
 
 import sqlite_utils
 
+from deskscribe.storage import frames as _frames
+
 REVIEWED = ("accepted", "edited", "rejected")
 
 
@@ -119,11 +121,8 @@ def descriptions_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> d
 
 
 def image_data(db: sqlite_utils.Database, image_hash: str) -> tuple[bytes, str]:
-    """One image's encoded bytes and format (jpeg | png | webp)."""
-    row = db.conn.execute("SELECT data, format FROM images WHERE hash = ?", (image_hash,)).fetchone()
-    if row is None:
-        raise KeyError(image_hash)
-    return bytes(row[0]), row[1]
+    """One image's encoded bytes and format (jpeg | png | webp): the whole frame, region frames composed."""
+    return _frames.image_bytes(db, image_hash)
 
 
 def stored_ocr_boxes(db: sqlite_utils.Database, image_hash: str, engine: str) -> str | None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from deskscribe.errors import DeskscribeError
+from deskscribe.storage import frames as store
 from deskscribe.storage.db import transaction
 
 BATCH = 500
@@ -95,10 +96,7 @@ def _delete_frames(conn: sqlite3.Connection, ids: Sequence[int], drop_descriptio
     hashes = [r[0] for r in conn.execute(f"SELECT DISTINCT image_hash FROM frames WHERE id IN ({marks})", ids)]
     out.events = conn.execute(f"DELETE FROM events WHERE frame_id IN ({marks})", ids).rowcount
     conn.execute(f"DELETE FROM frames WHERE id IN ({marks})", ids)
-    for digest in hashes:  # captions go with their image (ON DELETE CASCADE)
-        out.images += conn.execute(
-            "DELETE FROM images WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM frames WHERE image_hash = ?)",
-            (digest, digest)).rowcount
+    out.images += store.drop_images(conn, hashes)  # captions go with their image (ON DELETE CASCADE)
     for episode_id in episodes:
         out.add(_settle_episode(conn, episode_id, drop_descriptions))
     return out

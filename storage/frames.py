@@ -1,7 +1,9 @@
 """Writing and reading episodes, frames, their images and input events.
 
 A frame row and its image bytes are written in one transaction, so a committed frame always has its image.
-Images are content-addressed (sha256) and shared between identical frames.
+Images are content-addressed (sha256) and shared between identical frames. An image may be a region frame
+(:mod:`deskscribe.storage.patches`): the changed part of the screen over a whole image; :func:`image_bytes`
+gives the whole frame either way, and :func:`drop_images` rebases the region frames of a base it deletes.
 """
 
 from __future__ import annotations
@@ -9,26 +11,37 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
 
 from deskscribe.storage import events as vocab
+from deskscribe.storage import patches
 from deskscribe.storage.db import transaction
 
 
 @dataclass(frozen=True)
 class EncodedImage:
+    """Encoded bytes of a whole image, or of a region frame: ``data`` goes at (``x``, ``y``) over the whole image
+    ``base`` (its hash); ``width``/``height`` are the whole frame's. ``whole`` encodes the whole frame instead,
+    for when the base is no longer stored (forgotten meanwhile, or its write failed)."""
+
     data: bytes
     format: str  # jpeg | webp | png
     width: int
     height: int
+    base: str | None = None
+    x: int = 0
+    y: int = 0
+    whole: Callable[[], EncodedImage] | None = field(default=None, compare=False, repr=False)
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        if self.base is None:
+            return hashlib.sha256(self.data).hexdigest()
+        return hashlib.sha256(f"{self.base}:{self.x},{self.y}:".encode() + self.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -104,12 +117,23 @@ def close_open_episodes(db: sqlite_utils.Database, *, source: str = "capture") -
 
 
 def put_image(db: sqlite_utils.Database, image: EncodedImage) -> str:
+    if image.base is not None and not _is_whole(db.conn, image.base):
+        if image.whole is None:
+            raise KeyError(f"the base image of a region frame is not stored: {image.base}")
+        image = image.whole()
     digest = image.sha256
-    db.conn.execute(
-        "INSERT OR IGNORE INTO images (hash, data, format, width, height, bytes) VALUES (?, ?, ?, ?, ?, ?)",
-        (digest, image.data, image.format, image.width, image.height, len(image.data)),
-    )
+    row = (digest, image.data, image.format, image.width, image.height, len(image.data))
+    if image.base is None:  # also in a database not yet at migration 008 (the migration tests build those)
+        db.conn.execute("INSERT OR IGNORE INTO images (hash, data, format, width, height, bytes)"
+                        " VALUES (?, ?, ?, ?, ?, ?)", row)
+    else:
+        db.conn.execute("INSERT OR IGNORE INTO images (hash, data, format, width, height, bytes, base_hash, x, y)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, image.base, image.x, image.y))
     return digest
+
+
+def _is_whole(conn: Any, digest: str) -> bool:
+    return conn.execute("SELECT 1 FROM images WHERE hash = ? AND base_hash IS NULL", (digest,)).fetchone() is not None
 
 
 def add_frame(db: sqlite_utils.Database, episode_id: int, frame: FrameIn) -> int:
@@ -191,10 +215,20 @@ def episode_events(db: sqlite_utils.Database, episode_id: int) -> list[dict[str,
 
 
 def image_bytes(db: sqlite_utils.Database, image_hash: str) -> tuple[bytes, str]:
-    row = db.conn.execute("SELECT data, format FROM images WHERE hash = ?", (image_hash,)).fetchone()
+    """The whole frame's encoded bytes and format (a region frame is composed over its base)."""
+    return _whole_bytes(db.conn, image_hash)
+
+
+def _whole_bytes(conn: Any, image_hash: str) -> tuple[bytes, str]:
+    row = conn.execute(
+        "SELECT i.data, i.format, i.x, i.y, b.data, b.format FROM images i"
+        " LEFT JOIN images b ON b.hash = i.base_hash WHERE i.hash = ?", (image_hash,)).fetchone()
     if row is None:
         raise KeyError(image_hash)
-    return bytes(row[0]), row[1]
+    data, fmt, x, y, base, base_fmt = row
+    if base is None:
+        return bytes(data), fmt
+    return patches.compose(bytes(base), bytes(data), x, y, base_fmt), base_fmt
 
 
 def get_episode(db: sqlite_utils.Database, episode_id: int) -> dict[str, Any] | None:
@@ -216,7 +250,7 @@ def delete_episode(db: sqlite_utils.Database, episode_id: int) -> None:
         hashes = [r[0] for r in conn.execute("SELECT DISTINCT image_hash FROM frames WHERE episode_id = ?", (episode_id,))]
         conn.execute("DELETE FROM jobs WHERE target = ?", (episode_id,))
         conn.execute("DELETE FROM episodes WHERE id = ?", (episode_id,))
-        _drop_unused_images(conn, hashes)
+        drop_images(conn, hashes)
 
 
 def delete_frames(db: sqlite_utils.Database, frame_ids: Sequence[int]) -> None:
@@ -225,18 +259,46 @@ def delete_frames(db: sqlite_utils.Database, frame_ids: Sequence[int]) -> None:
         marks = ",".join("?" * len(frame_ids))
         hashes = [r[0] for r in conn.execute(f"SELECT DISTINCT image_hash FROM frames WHERE id IN ({marks})", frame_ids)]
         conn.execute(f"DELETE FROM frames WHERE id IN ({marks})", frame_ids)
-        _drop_unused_images(conn, hashes)
+        drop_images(conn, hashes)
 
 
-def _drop_unused_images(conn: Any, hashes: Iterable[str]) -> None:
-    for digest in hashes:
-        conn.execute(
-            "DELETE FROM images WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM frames WHERE image_hash = ?)",
-            (digest, digest),
-        )
+def drop_images(conn: Any, hashes: Iterable[str]) -> int:
+    """Delete the images among ``hashes`` that no frame shows any more; returns how many went. A base that goes
+    first hands its region frames on: the oldest becomes a whole image and the others its region frames (or
+    whole, where they differ too much), so no frame loses pixels and no deleted pixels stay behind in a base.
+    The caller holds the transaction."""
+    gone = 0
+    wanted = list(dict.fromkeys(hashes))
+    patch_first = {h: i for i, h in enumerate(r[0] for r in conn.execute(
+        f"SELECT hash FROM images WHERE hash IN ({','.join('?' * len(wanted))}) ORDER BY base_hash IS NULL", wanted))}
+    for digest in sorted(wanted, key=lambda h: patch_first.get(h, -1)):  # region frames before their bases
+        if conn.execute("SELECT 1 FROM frames WHERE image_hash = ? LIMIT 1", (digest,)).fetchone():
+            continue
+        _hand_on(conn, digest)
+        gone += conn.execute("DELETE FROM images WHERE hash = ?", (digest,)).rowcount
+    return gone
+
+
+def _hand_on(conn: Any, base: str) -> None:
+    heirs = [r[0] for r in conn.execute("SELECT hash FROM images WHERE base_hash = ? ORDER BY rowid", (base,))]
+    if not heirs:
+        return
+    fmt = conn.execute("SELECT format FROM images WHERE hash = ?", (base,)).fetchone()[0]
+    frames = {h: patches.decode(_whole_bytes(conn, h)[0]) for h in heirs}
+    first = frames[heirs[0]]
+    for h in heirs:
+        if h == heirs[0]:
+            new = patches.Rebased(patches.encode(first, fmt, patches.COMPOSE_QUALITY), None, 0, 0)
+        else:
+            new = patches.rebase(first, heirs[0], frames[h], fmt, REGION_MAX)
+        conn.execute("UPDATE images SET data = ?, base_hash = ?, x = ?, y = ?, bytes = ? WHERE hash = ?",
+                     (new.data, new.base, new.x, new.y, len(new.data), h))
+
+
+REGION_MAX = 0.5  # a handed-on region frame stays one while it covers at most this share of the screen
 
 
 def gc_images(db: sqlite_utils.Database) -> int:
     """Delete image rows no frame refers to; returns how many."""
-    cur = db.conn.execute("DELETE FROM images WHERE hash NOT IN (SELECT image_hash FROM frames)")
-    return cur.rowcount
+    unused = [r[0] for r in db.conn.execute("SELECT hash FROM images WHERE hash NOT IN (SELECT image_hash FROM frames)")]
+    return drop_images(db.conn, unused)

@@ -296,6 +296,15 @@ def _m007_trajectory_instruction(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m008_region_frames(conn: sqlite3.Connection) -> None:
+    """Region frames (storage/patches.py): an image may be the changed part of the screen (``data``) pasted at
+    (``x``, ``y``) over a whole image (``base_hash``); NULL for a whole image, which every earlier one is."""
+    conn.execute("ALTER TABLE images ADD COLUMN base_hash TEXT")
+    conn.execute("ALTER TABLE images ADD COLUMN x INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE images ADD COLUMN y INTEGER NOT NULL DEFAULT 0")
+    conn.execute("CREATE INDEX images_base ON images(base_hash) WHERE base_hash IS NOT NULL")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
@@ -303,6 +312,7 @@ MIGRATIONS: list[Migration] = [
     ("005_description_review", _m005_description_review),
     ("006_privacy", _m006_privacy),
     ("007_trajectory_instruction", _m007_trajectory_instruction),
+    ("008_region_frames", _m008_region_frames),
 ]
 
 
