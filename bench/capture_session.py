@@ -139,6 +139,8 @@ def run_session(display: str, base_env: dict[str, str], seconds: float, code: Pa
         stored = stored_figures(home / "deskscribe.db")
         log = (home / "logs" / "capture.log").read_text(errors="replace").splitlines()
         stored["element_lookups"] = next((ln.split(": ", 1)[1] for ln in log if "element lookups" in ln), None)
+        stored["lookup_errors"] = [ln.split("element lookup failed ", 1)[1] for ln in log
+                                   if "element lookup failed " in ln][:5]
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,7 @@ class Grab:
         return self.shot.monitor.index
 
 
-@dataclass
+@dataclass(eq=False)
 class Key:
     """A stored whole frame, in memory: its sampled grid, its pixels and its encoded image."""
 
@@ -113,10 +114,20 @@ class FrameKeeper:
 
         if c.region_max <= 0 or (c.max_side and max(s.width, s.height) > c.max_side):
             return whole(), None
+        try:
+            return self._region(g, verdict, whole)
+        except Exception:  # noqa: BLE001 - a region frame is an economy: never lose the frame over it
+            log.exception("could not store a region frame: storing the whole frame")
+            return whole(), None
+
+    def _region(self, g: Grab, verdict: Verdict, whole: Callable[[], EncodedImage]) -> tuple[EncodedImage, Key | None]:
+        c, s = self.cfg, g.shot
         pixels = pixels_of(s)
         keys = [k for k in self.keys.get(g.monitor, []) if k.pixels.shape == pixels.shape]
         if keys:
             best = min(keys, key=lambda k: changed_fraction(k.grid, verdict.grid))
+            # the key in use is the last to go (least recently used first): one per app switched between
+            self.keys[g.monitor] = [*(k for k in keys if k is not best), best]
             box = changed_box(best.pixels, pixels)
             if box is None:
                 return best.image, None  # the same screen as a key: the same image

@@ -92,3 +92,14 @@ def test_a_change_over_most_of_the_screen_is_a_new_whole_frame() -> None:
     changed[: H * 3 // 4] = _screen(4)[: H * 3 // 4]
     images = _keep(CaptureConfig(image_format="jpeg"), [first, changed])
     assert [im.base for im in images] == [None, None]
+
+
+def test_a_failing_region_frame_falls_back_on_the_whole_frame(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import deskscribe.capture.keeper as keeper
+
+    def broken(a: np.ndarray, b: np.ndarray) -> None:
+        raise MemoryError("fault injected by the test")
+
+    monkeypatch.setattr(keeper, "changed_box", broken)
+    images = _keep(CaptureConfig(image_format="png"), _screens())
+    assert len(images) == 5 and all(im.base is None for im in images)
