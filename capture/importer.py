@@ -72,9 +72,16 @@ def parse_action(action: str, ts: float, keep_text: bool) -> list[EventIn]:
     action = action.strip()
     if m := re.match(r"type '(.*)'$", action, re.S):
         return _typed(m.group(1), ts, keep_text)
-    if m := re.match(r"(?:mouse )?(double )?click (left|right|middle)(?: at (\d+),\s*(\d+))?", action):
+    if m := re.match(r"(?:mouse )?(double[ _])?click (left|right|middle)(?: at (\d+),\s*(\d+))?", action):
         x, y = (int(m.group(3)), int(m.group(4))) if m.group(3) else (None, None)
         return [EventIn.of(ts, ev.Click(x, y, m.group(2), 2 if m.group(1) else 1))]
+    if re.fullmatch(r"mouse move(?: (?:to )?\d+,\s*\d+)?", action):
+        return []  # pointer moves are not actions (capture records none either)
+    if m := re.fullmatch(r"mouse drag (left|right|middle)(?: (?:from )?(\d+),\s*(\d+) to (\d+),\s*(\d+))?", action):
+        if m.group(2) is None:
+            return []  # a drag whose points were not recorded says nothing a step could use
+        x1, y1, x2, y2 = (int(m.group(i)) for i in range(2, 6))
+        return [EventIn.of(ts, ev.Drag(x1, y1, x2, y2, m.group(1)))]
     if m := re.match(r"(?:mouse )?scroll (up|down|left|right)(?: (\d+))?", action):
         n = int(m.group(2) or 1)
         dy = {"up": n, "down": -n}.get(m.group(1), 0)

@@ -76,6 +76,8 @@ def test_bad_sidecar_is_one_clear_error(db, tmp_path):
 @pytest.mark.parametrize("action,kind,details", [
     ("mouse click left", "click", {"button": "left", "count": 1}),
     ("mouse double click right at 10, 20", "click", {"button": "right", "count": 2, "x": 10, "y": 20}),
+    ("mouse double_click left", "click", {"button": "left", "count": 2}),  # ScreenAgent's wording
+    ("mouse drag left 10, 20 to 30, 40", "drag", {"x1": 10, "y1": 20, "x2": 30, "y2": 40, "button": "left"}),
     ("press Control_L+a", "shortcut", {"keys": "ctrl+a"}),
     ("press Return", "keys", {"count": 1, "special": {"enter": 1}, "ended_by": "enter"}),
     ("scroll down 3", "scroll", {"dx": 0, "dy": -3, "count": 3}),
@@ -83,6 +85,11 @@ def test_bad_sidecar_is_one_clear_error(db, tmp_path):
 def test_parse_action(action, kind, details):
     (event,) = parse_action(action, 1.0, keep_text=False)
     assert (event.kind, event.details) == (kind, details)
+
+
+@pytest.mark.parametrize("action", ["mouse move", "mouse move 10, 20", "mouse drag left"])
+def test_pointer_moves_and_drags_without_points_are_no_event_and_never_typed_text(action):
+    assert parse_action(action, 1.0, keep_text=True) == []
 
 
 # ---- bad input: each is one line, the rest of the folder and the later folders still import ----
