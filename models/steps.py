@@ -82,11 +82,11 @@ def click_step(action: Action, ch: Change) -> str:
 def typed_lines(ch: Change, after: FrameView | None, titles: set[str] = frozenset(),  # type: ignore[assignment]
                 chars: int | None = None) -> list[str]:
     """New lines that look like typed text: not a window title (of this or another window that came into
-    view), not a shell prompt (a terminal behind the window), not a lone symbol."""
+    view), not a shell prompt (a terminal behind the window), not a clock's time, not a lone symbol."""
     title = evlib.norm(after.title or "") if after is not None else ""
     lines = [line for line in ch.new_lines if len(evlib.norm(line)) >= 3 and evlib.norm(line) not in title
              and evlib.norm(line) not in titles and not evlib.command_lines([line])
-             and not evlib.PROMPT.match(line.strip())]
+             and not evlib.PROMPT.match(line.strip()) and not evlib.NOT_TYPED.match(line.strip())]
     if chars is None:
         return lines
     # keystrokes cannot type more than they are: keep the longest lines that fit the count, in screen order

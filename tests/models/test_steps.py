@@ -127,3 +127,12 @@ def test_a_save_dialog_that_closes_after_the_after_frame_still_saved():
                      events=[("keys", {"count": 13, "special": {"enter": 1}, "ended_by": "enter"})]),
               _frame(2, "shopping.txt\nFile Edit", "Mousepad", "shopping.txt - Mousepad")]
     assert steps.episode_steps(frames) == ["Saved shopping.txt from the 'Save As' dialog in Mousepad"]
+
+
+def test_a_clock_or_a_bare_prompt_that_appeared_is_not_typed_text():
+    frames = [
+        _frame(0, "Untitled 1\nFile Edit Search\n07:48", "Mousepad", "Untitled 1 - Mousepad"),
+        _frame(1, "Untitled 1\nFile Edit Search\nroot@ec16ab750329:~\n07:49\nGroceries for Sunday", "Mousepad",
+               "*Untitled 1 - Mousepad", [("keys", {"count": 20})]),
+    ]
+    assert steps.episode_steps(frames) == ["Typed 'Groceries for Sunday' in Mousepad"]
