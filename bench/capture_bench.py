@@ -150,6 +150,10 @@ def process_cpu(display: str, seconds: float, ticker: bool) -> dict[str, Any]:
 CHOOSABLE = {"JPEG q80": "jpeg", "WebP q80 method 0": "webp", "PNG level 1": "png"}
 
 
+def _label(sess: dict[str, Any]) -> str:
+    return f" ({sess['base_label']})" if sess.get("base_label") else ""
+
+
 def session_markdown(res: dict[str, Any]) -> list[str]:
     sess = res.get("session")
     if not sess:
@@ -162,7 +166,7 @@ def session_markdown(res: dict[str, Any]) -> list[str]:
              "typing, Ctrl+S, the File menu), xcalc (keys), scrolls and app switches by xdotool "
              "(bench/capture_session.py); `deskscribe capture` at the default settings (interval 2 s, "
              "debounce 0.5 s, JPEG q80). "
-             f"`before` = commit {sess.get('base', '?')}{BASE_NOTE.get(sess.get('base') or '', '')}, `after` = this "
+             f"`before` = commit {sess.get('base', '?')}{_label(sess)}, `after` = this "
              "checkout. Per hour / per 8 h figures extrapolate the bench's pace linearly: 8 hours of "
              "continuous activity at this pace, a busy day (idle time stores far less).", "",
              "| run | actions / min | CPU % of one core | frames | image MB | frames / h | MB / h | MB / 8 h | "
@@ -244,17 +248,17 @@ def default_base() -> str | None:
     return out.stdout.strip()[:12] if out.returncode == 0 and out.stdout.strip() else None
 
 
-BASE_NOTE = {"acd3747": " (whole frames only, before region frames)"}
 CALM_PACE = 3.0  # pauses three times as long: about 12 actions a minute instead of 36
 
 
-def sessions(minutes: float, base: str | None) -> dict[str, Any]:
+def sessions(minutes: float, base: str | None, base_label: str = "") -> dict[str, Any]:
     from capture_session import overlay, run_session
 
     display, env, procs = start_session_display()
     tmp = Path(tempfile.mkdtemp(prefix="deskscribe-bench-base-"))
     try:
-        out: dict[str, Any] = {"base": base, "after": run_session(display, env, minutes * 60, None),
+        out: dict[str, Any] = {"base": base, "base_label": base_label,
+                               "after": run_session(display, env, minutes * 60, None),
                                "after_calm": run_session(display, env, minutes * 60, None, pace=CALM_PACE)}
         if base:
             subprocess.run(["git", "worktree", "add", "--detach", str(tmp / "src"), base], cwd=ROOT, check=True,
@@ -276,6 +280,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=3.0, help="length of each scripted session run")
     ap.add_argument("--base", default=default_base(), help="commit to compare with ('' = none)")
+    ap.add_argument("--base-label", default="", help="what the base commit is, for the report")
     args = ap.parse_args()
     display, procs = start_display()
     try:
@@ -295,7 +300,7 @@ def main() -> None:
         for p in reversed(procs):
             p.terminate()
             p.wait()
-    res["session"] = sessions(args.minutes, args.base or None) if args.minutes > 0 else None
+    res["session"] = sessions(args.minutes, args.base or None, args.base_label) if args.minutes > 0 else None
     OUT.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (OUT / "capture_bench.json").write_text(json.dumps(res, indent=2))

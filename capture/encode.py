@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 from PIL import Image
 
 from deskscribe.storage.frames import EncodedImage
-
-_PIL_FORMAT = {"jpeg": "JPEG", "webp": "WEBP", "png": "PNG"}
+from deskscribe.storage.patches import encode
 
 
 def to_image(raw: bytes | bytearray | memoryview, width: int, height: int) -> Image.Image:
@@ -24,21 +21,9 @@ def scaled(image: Image.Image, max_side: int) -> Image.Image:
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
-def save_options(fmt: str, quality: int, webp_method: int = 0) -> dict[str, object]:
-    if fmt == "jpeg":
-        return {"quality": quality}
-    if fmt == "webp":
-        return {"quality": quality, "method": webp_method}
-    if fmt == "png":
-        return {"compress_level": 1}
-    raise ValueError(f"unknown image format {fmt!r}")
-
-
 def encode_image(image: Image.Image, fmt: str = "jpeg", quality: int = 80, max_side: int = 0) -> EncodedImage:
     image = scaled(image, max_side)
-    buf = io.BytesIO()
-    image.save(buf, _PIL_FORMAT[fmt], **save_options(fmt, quality))
-    return EncodedImage(buf.getvalue(), fmt, image.width, image.height)
+    return EncodedImage(encode(image, fmt, quality), fmt, image.width, image.height)
 
 
 def encode_raw(

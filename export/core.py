@@ -31,6 +31,7 @@ from deskscribe.export.splits import split_of, validation_episodes
 from deskscribe.export.trajectory_export import trajectory_export
 from deskscribe.export.writer import ExportSummary
 from deskscribe.storage import export_queries as q
+from deskscribe.storage.frames import image_bytes
 
 MARKER = "deskscribe-export.json"
 Progress = Callable[[int, int, str], None]
@@ -123,7 +124,7 @@ class _Run:
         self.stage = None if self.writer.media_subdir else media
         engine = ocr_engine_version()
         stored = (lambda h: q.stored_ocr_boxes(db, h, engine)) if engine else None
-        self.images = ImageProcessor(lambda h: q.image_data(db, h), media, self.report, max_side=opts.max_side,
+        self.images = ImageProcessor(lambda h: image_bytes(db, h), media, self.report, max_side=opts.max_side,
                                      redact_images=opts.redact_images, ocr=ocr, stored_ocr=stored)
         self.dedupe = pairs.Deduper()
         self.summary = ExportSummary(fmt, options)

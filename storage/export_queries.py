@@ -14,8 +14,6 @@ from typing import Any
 
 import sqlite_utils
 
-from deskscribe.storage import frames as _frames
-
 REVIEWED = ("accepted", "edited", "rejected")
 
 
@@ -118,11 +116,6 @@ def descriptions_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> d
         row["is_current"] = bool(row["is_current"])
         out[row["episode_id"]].append(row)
     return out
-
-
-def image_data(db: sqlite_utils.Database, image_hash: str) -> tuple[bytes, str]:
-    """One image's encoded bytes and format (jpeg | png | webp): the whole frame, region frames composed."""
-    return _frames.image_bytes(db, image_hash)
 
 
 def stored_ocr_boxes(db: sqlite_utils.Database, image_hash: str, engine: str) -> str | None:

@@ -268,10 +268,11 @@ def drop_images(conn: Any, hashes: Iterable[str]) -> int:
     whole, where they differ too much), so no frame loses pixels and no deleted pixels stay behind in a base.
     The caller holds the transaction."""
     gone = 0
-    wanted = list(dict.fromkeys(hashes))
-    patch_first = {h: i for i, h in enumerate(r[0] for r in conn.execute(
-        f"SELECT hash FROM images WHERE hash IN ({','.join('?' * len(wanted))}) ORDER BY base_hash IS NULL", wanted))}
-    for digest in sorted(wanted, key=lambda h: patch_first.get(h, -1)):  # region frames before their bases
+    whole: dict[str, int] = {}  # stored hash → 1 for a whole image, 0 for a region frame
+    for digest in dict.fromkeys(hashes):
+        if row := conn.execute("SELECT base_hash IS NULL FROM images WHERE hash = ?", (digest,)).fetchone():
+            whole[digest] = row[0]
+    for digest in sorted(whole, key=whole.__getitem__):  # region frames first: a base they share may go too
         if conn.execute("SELECT 1 FROM frames WHERE image_hash = ? LIMIT 1", (digest,)).fetchone():
             continue
         _hand_on(conn, digest)
@@ -284,13 +285,11 @@ def _hand_on(conn: Any, base: str) -> None:
     if not heirs:
         return
     fmt = conn.execute("SELECT format FROM images WHERE hash = ?", (base,)).fetchone()[0]
-    frames = {h: patches.decode(_whole_bytes(conn, h)[0]) for h in heirs}
-    first = frames[heirs[0]]
-    for h in heirs:
-        if h == heirs[0]:
-            new = patches.Rebased(patches.encode(first, fmt, patches.COMPOSE_QUALITY), None, 0, 0)
-        else:
-            new = patches.rebase(first, heirs[0], frames[h], fmt, REGION_MAX)
+    frames = [patches.decode(_whole_bytes(conn, h)[0]) for h in heirs]  # all read before any is rewritten
+    first = frames[0]
+    rewritten = [patches.Rebased(patches.encode(first, fmt, patches.COMPOSE_QUALITY), None, 0, 0)]
+    rewritten += [patches.rebase(first, heirs[0], frame, fmt, REGION_MAX) for frame in frames[1:]]
+    for h, new in zip(heirs, rewritten, strict=True):
         conn.execute("UPDATE images SET data = ?, base_hash = ?, x = ?, y = ?, bytes = ? WHERE hash = ?",
                      (new.data, new.base, new.x, new.y, len(new.data), h))
 

@@ -49,11 +49,22 @@ def changed_box(a: np.ndarray, b: np.ndarray) -> Box | None:
     return Box(x0, y0, x1, y1)
 
 
-def encode(image: Image.Image, fmt: str, quality: int) -> bytes:
-    buf = io.BytesIO()
-    options: dict[str, object] = {"compress_level": 1} if fmt == "png" else {"quality": quality}
+def save_options(fmt: str, quality: int) -> dict[str, object]:
+    """Pillow's options for a stored image: the quality for JPEG and WebP (WebP at its fastest method, 0),
+    the fastest compression for PNG."""
+    if fmt == "jpeg":
+        return {"quality": quality}
     if fmt == "webp":
-        options["method"] = 0
+        return {"quality": quality, "method": 0}
+    if fmt == "png":
+        return {"compress_level": 1}
+    raise ValueError(f"unknown image format {fmt!r}")
+
+
+def encode(image: Image.Image, fmt: str, quality: int) -> bytes:
+    """``image`` encoded as a stored image is (capture's frames, region frames, composed frames)."""
+    options = save_options(fmt, quality)
+    buf = io.BytesIO()
     image.save(buf, _PIL[fmt], **options)
     return buf.getvalue()
 
@@ -63,16 +74,12 @@ def decode(data: bytes) -> Image.Image:
     return image.convert("RGB")
 
 
-def compose_image(base: bytes, patch: bytes, x: int, y: int) -> Image.Image:
-    """The whole frame: the base with the patch pasted at (x, y)."""
+def compose(base: bytes, patch: bytes, x: int, y: int, fmt: str) -> bytes:
+    """The whole frame: the base with the patch pasted at (x, y), encoded in the base's format (the same bytes
+    every time for the same inputs)."""
     image = decode(base)
     image.paste(decode(patch), (x, y))
-    return image
-
-
-def compose(base: bytes, patch: bytes, x: int, y: int, fmt: str) -> bytes:
-    """The whole frame, encoded in the base's format (the same bytes every time for the same inputs)."""
-    return encode(compose_image(base, patch, x, y), fmt, COMPOSE_QUALITY)
+    return encode(image, fmt, COMPOSE_QUALITY)
 
 
 class Rebased(NamedTuple):
