@@ -20,8 +20,9 @@ from typing import Any
 from deskscribe.models.facts import FrameView, app_from_text, app_from_title, app_name, ocr_title
 from deskscribe.storage import events as ev
 
-# A shell prompt followed by a command: "user@host:~/demo$ ls -la", "$ ls", "# apt update".
-PROMPT = re.compile(r"^(?:\S*@\S*:)[^$#\s]*\s?[$#]\s?(?P<cmd>\S.*)?$|^[$#>]\s?(?P<bare>\S.*)?$")
+# A shell prompt followed by a command: "user@host:~/demo$ ls -la", "$ ls", "# apt update"; OCR often loses
+# the colon ("root@vm/work/main#mkdir -p trip").
+PROMPT = re.compile(r"^\S*@[^\s$#]*\s?[$#]\s?(?P<cmd>\S.*)?$|^[$#>]\s?(?P<bare>\S.*)?$")
 # What changes on screen without typing: a bare prompt (its "$"/"#" lost by OCR), a clock's time of day.
 NOT_TYPED = re.compile(r"^\S+@[\w.-]+:\S*\s?[$#]?$|^\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?$")
 # A file name a person would say: "meeting.txt", "notes.md", "photo.xcf".

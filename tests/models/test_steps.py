@@ -136,3 +136,13 @@ def test_a_clock_or_a_bare_prompt_that_appeared_is_not_typed_text():
                "*Untitled 1 - Mousepad", [("keys", {"count": 20})]),
     ]
     assert steps.episode_steps(frames) == ["Typed 'Groceries for Sunday' in Mousepad"]
+
+
+def test_a_command_is_found_when_ocr_lost_the_prompt_colon():
+    """Live capture on Xvfb: RapidOCR read 'root@vm:/work/main#' as 'root@vm/work/main#'."""
+    frames = [
+        _frame(0, "root@vm/work/main#"),
+        _frame(1, "root@vm/work/main#mkdir -p trip && cd trip\nroot@vm/work/main/trip#",
+               events=[("keys", {"count": 24, "special": {"enter": 1}, "ended_by": "enter"})]),
+    ]
+    assert steps.episode_steps(frames) == ["Ran `mkdir -p trip && cd trip` in the terminal"]
