@@ -8,7 +8,7 @@
    real capture process receives as input (pynput over RECORD), exactly as it would receive a person's.
 2. `deskscribe capture` runs with the default settings the whole time, in a fresh data folder.
 3. The captured database is described once per mode on a copy of it (`run_batch` with the default models:
-   RapidOCR captions + SmolLM2-135M), each in its own process: ``sequential`` (caption, then the model, one
+   OCR captions + SmolLM2-135M), each in its own process: ``sequential`` (caption, then the model, one
    episode at a time) and ``overlap`` (the model of episode N while N+1 is captioned, models/pipeline.py).
 4. While each describe runs, a second `deskscribe capture` records the same desktop (a clock-like xterm
    changes every second); its CPU use and frames stored are compared with a baseline period with no describe.
@@ -268,8 +268,8 @@ def markdown(res: dict[str, Any]) -> str:
         f"Conditions: {B.conditions_line(c)}. Xvfb {SIZE[0]}×{SIZE[1]}, openbox; a scripted person (seed "
         f"{res['seed']}) worked {day['seconds'] / 60:.1f} min in two xterms (shell, vim), xedit and xcalc through "
         f"xdotool ({', '.join(f'{k} ×{v}' for k, v in sorted(day['activities'].items()))}); `deskscribe capture` "
-        "at the default settings (2 s interval, JPEG q80, native size). Describe: default models (RapidOCR "
-        "captions, SmolLM2-135M Q4_1), `models.n_threads = 0` (all cores), cold caption cache, each mode on its "
+        "at the default settings (2 s interval, JPEG q80, native size). Describe: default models (OCR captions "
+        f"by `{res.get('ocr_engine', '?')}`, SmolLM2-135M Q4_1), `models.n_threads = 0` (all cores), cold caption cache, each mode on its "
         "own copy of the database in its own process. Command: "
         f"`python bench/day_bench.py --minutes {res['minutes']} --seed {res['seed']}"
         + (f" --episodes {res['episodes_arg']}" if res.get("episodes_arg") else "")
@@ -333,8 +333,12 @@ def main() -> None:
     ap.add_argument("--from-kept", action="store_true",
                     help="skip capturing: describe the database an earlier run kept in --keep")
     args = ap.parse_args()
+    from deskscribe.config import Config
+    from deskscribe.ocr import engine_key
+
     res: dict[str, Any] = {"conditions": B.conditions(screen=f"{SIZE[0]}x{SIZE[1]}"), "minutes": args.minutes,
-                           "seed": args.seed, "side_by_side": args.side_by_side, "episodes_arg": args.episodes}
+                           "seed": args.seed, "side_by_side": args.side_by_side, "episodes_arg": args.episodes,
+                           "ocr_engine": engine_key(Config().models.ocr_engine)}
     with tempfile.TemporaryDirectory(prefix="deskscribe-day-") as tmp, B.XSession(SIZE) as x:
         work = Path(tmp)
         open_desktop(x, work)

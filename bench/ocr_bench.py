@@ -1,28 +1,27 @@
 """OCR benchmark: word accuracy on rendered UI text, and change-only OCR against full passes.
 
-    .venv/bin/python bench/ocr_bench.py [--part all|words|dev|xvfb] [--dev-frames 16] [--no-tesseract]
+    .venv/bin/python bench/ocr_bench.py [--part all|words|dev|xvfb] [--dev-frames 16]
 
 1. Words (bench/ocr_textset.py: 16 rendered screens, menus/terminal/editor/dialog text, 11-18 px, DejaVu Sans
-   and Mono, light and dark): word recall/precision and merged words of RapidOCR's raw text ("before"), of the
-   same pass with deskscribe.ocr.split_merged ("after"), and of Debian's tesseract when installed; seconds per
-   screen of each, measured in the same run, interleaved screen by screen.
-2. Change-only OCR (models/ocr_diff.py) on the dev set (ScreenAgent frames, in episode order) and on scripted
-   Xvfb sessions (xterm + mousepad driven by xdotool): for every frame after the first of an episode, the
-   change-only text against a full pass of the same frame (line-level agreement: F1 of the multisets of
-   lines, compared without whitespace), and OCR seconds per frame of both, interleaved frame by frame.
+   and Mono, light and dark): word recall/precision and merged words of each reader — RapidOCR's raw text
+   (the first landing), RapidOCR with deskscribe.ocr.split_merged, and Tesseract in process (the default
+   engine) — and seconds per screen of each, measured in the same run, interleaved screen by screen.
+2. Change-only OCR (models/ocr_diff.py) with each engine on the dev set (ScreenAgent frames, in episode order)
+   and on scripted Xvfb sessions (xterm + mousepad driven by xdotool): for every frame after the first of an
+   episode, the change-only text against a full pass of the same frame (line-level agreement: F1 of the
+   multisets of lines, compared without whitespace), and OCR seconds per frame of both, interleaved frame by
+   frame.
 Writes bench/results/ocr_bench.json and .md with the conditions (cores, load, versions).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -35,47 +34,38 @@ sys.path.insert(0, str(Path(__file__).parent))
 import ocr_textset  # noqa: E402
 import ocr_xvfb  # noqa: E402
 from deskscribe.models.ocr_diff import read_changed  # noqa: E402
-from deskscribe.ocr import OcrEngine, engine_key, split_merged  # noqa: E402
+from deskscribe.ocr import ENGINES, OcrEngine, engine_key  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SHARED = Path(os.environ.get("DESKSCRIBE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 DEV = SHARED / "data" / "screenagent-dev"
 
 
-def tesseract_lines(img: Image.Image) -> list[str]:
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    out = subprocess.run(["tesseract", "stdin", "stdout", "--psm", "3"], input=buf.getvalue(), capture_output=True,
-                         check=True)
-    return [line for line in out.stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+# (key, label, engine, split_words): the readers compared on the rendered-text set
+READERS = [("rapidocr_raw", "RapidOCR raw (the first landing)", "rapidocr", False),
+           ("rapidocr_split", "RapidOCR + split_merged", "rapidocr", True),
+           ("tesseract", "Tesseract 5 in process (tesserocr; the default engine)", "tesseract", True)]
 
 
-def bench_words(engine: OcrEngine, use_tesseract: bool) -> dict:
+def bench_words() -> dict:
+    engines = {key: OcrEngine(engine, split_words=split) for key, _label, engine, split in READERS}
+    for engine in engines.values():  # load the models before timing
+        engine.read(Image.new("RGB", (64, 32), "white"))
     rows = []
     for name, img, truth in ocr_textset.screens():
-        t0 = time.perf_counter()
-        raw = [b.text for b in engine.read(img)]
-        t1 = time.perf_counter()
-        split = [split_merged(t) for t in raw]
-        t2 = time.perf_counter()
-        row = {"screen": name, "rapidocr_s": t1 - t0, "split_s": t2 - t1,
-               "before": ocr_textset.word_scores(truth, raw), "after": ocr_textset.word_scores(truth, split)}
-        if use_tesseract:
-            t3 = time.perf_counter()
-            row["tesseract"] = ocr_textset.word_scores(truth, tesseract_lines(img))
-            row["tesseract_s"] = time.perf_counter() - t3
+        row: dict = {"screen": name}
+        for key, engine in engines.items():
+            t0 = time.perf_counter()
+            lines = [b.text for b in engine.read(img)]
+            row[key] = {**ocr_textset.word_scores(truth, lines), "s": time.perf_counter() - t0}
         rows.append(row)
-    out = {"screens": rows}
-    for key in ("before", "after", "tesseract"):
-        if key in rows[0]:
-            hits = sum(r[key]["hits"] for r in rows)
-            out[key] = {"recall": hits / sum(r[key]["truth_words"] for r in rows),
-                        "precision": hits / max(1, sum(r[key]["ocr_words"] for r in rows)),
-                        "merged": sum(r[key]["merged"] for r in rows)}
-    out["rapidocr_s_per_screen"] = statistics.mean(r["rapidocr_s"] for r in rows)
-    out["split_s_per_screen"] = statistics.mean(r["split_s"] for r in rows)
-    if use_tesseract:
-        out["tesseract_s_per_screen"] = statistics.mean(r["tesseract_s"] for r in rows)
+    out: dict = {"screens": rows, "readers": {}}
+    for key, label, _engine, _split in READERS:
+        hits = sum(r[key]["hits"] for r in rows)
+        out["readers"][key] = {"label": label, "recall": hits / sum(r[key]["truth_words"] for r in rows),
+                               "precision": hits / max(1, sum(r[key]["ocr_words"] for r in rows)),
+                               "merged": sum(r[key]["merged"] for r in rows),
+                               "s_per_screen": statistics.mean(r[key]["s"] for r in rows)}
     return out
 
 
@@ -158,10 +148,9 @@ def conditions() -> dict:
     import importlib.metadata as md
 
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cores": os.cpu_count(),
-            "loadavg_start": os.getloadavg(), "python": platform.python_version(), "engine_key": engine_key(),
-            "onnxruntime": md.version("onnxruntime"), "wordninja": md.version("wordninja"),
-            "tesseract": (subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout
-                          .splitlines() or ["?"])[0] if shutil.which("tesseract") else None}
+            "loadavg_start": os.getloadavg(), "python": platform.python_version(),
+            "engine_keys": {e: engine_key(e) for e in ENGINES},
+            "onnxruntime": md.version("onnxruntime"), "wordninja": md.version("wordninja")}
 
 
 def markdown(res: dict) -> str:
@@ -170,9 +159,9 @@ def markdown(res: dict) -> str:
              "part, on a shared machine: compare the ratios inside a part):", ""]
     for part, c in res["conditions"].items():
         lines.append(f"- {part}: {c['date']}, {c['cores']} cores, load average {c['loadavg_start'][0]:.1f} at start / "
-                     f"{c.get('loadavg_end', [float('nan')])[0]:.1f} at end; engine key `{c['engine_key']}`, "
-                     f"onnxruntime {c['onnxruntime']}, wordninja {c['wordninja']}, tesseract: "
-                     f"{c['tesseract'] or 'not installed'}")
+                     f"{c.get('loadavg_end', [float('nan')])[0]:.1f} at end; engine keys "
+                     + ", ".join(f"`{k}`" for k in c["engine_keys"].values())
+                     + f"; onnxruntime {c['onnxruntime']}, wordninja {c['wordninja']}")
     lines.append("")
     if w:
         lines += _words_table(w)
@@ -184,16 +173,10 @@ def _words_table(w: dict) -> list[str]:
     lines = [
         "## Words kept apart (16 rendered screens, bench/ocr_textset.py)", "",
         "| reader | word recall | word precision | merged words | seconds per screen |", "|---|---|---|---|---|",
-        f"| RapidOCR raw (before) | {w['before']['recall']:.3f} | {w['before']['precision']:.3f} | "
-        f"{w['before']['merged']} | {w['rapidocr_s_per_screen']:.2f} |",
-        f"| RapidOCR + split_merged (after, the default) | {w['after']['recall']:.3f} | "
-        f"{w['after']['precision']:.3f} | {w['after']['merged']} | "
-        f"{w['rapidocr_s_per_screen'] + w['split_s_per_screen']:.2f} |",
     ]
-    if "tesseract" in w:
-        t = w["tesseract"]
-        lines.append(f"| tesseract (Debian, --psm 3) | {t['recall']:.3f} | {t['precision']:.3f} | {t['merged']} | "
-                     f"{w['tesseract_s_per_screen']:.2f} |")
+    for r in w["readers"].values():
+        lines.append(f"| {r['label']} | {r['recall']:.3f} | {r['precision']:.3f} | {r['merged']} | "
+                     f"{r['s_per_screen']:.2f} |")
     lines += ["", "Word recall: share of the truth words that the reader produced as separate words (case and "
               "surrounding punctuation ignored). Merged words: output words that are not truth words but start "
               "with two truth words run together.", ""]
@@ -228,20 +211,22 @@ def main() -> None:
     ap.add_argument("--dev-frames", type=int, default=16, help="dev-set frames (whole episodes, in order)")
     ap.add_argument("--part", choices=("all", "words", "dev", "xvfb"), default="all",
                     help="run one part and keep the others' last results in the JSON")
-    ap.add_argument("--no-tesseract", action="store_true")
     args = ap.parse_args()
     path = RESULTS / "ocr_bench.json"
     res: dict = {"conditions": {args.part: conditions()}, "changes": {}}
     if args.part in ("all", "words"):
-        raw = OcrEngine(split_words=False)
-        res["words"] = bench_words(raw, not args.no_tesseract and shutil.which("tesseract") is not None)
-    engine = OcrEngine()
+        res["words"] = bench_words()
+    engines = [OcrEngine(e) for e in ENGINES]
     if args.part in ("all", "dev"):
-        res["changes"]["dev set"] = bench_changes(engine, dev_episodes(args.dev_frames)) if DEV.exists() else \
-            {"skipped": f"no dev set at {DEV}"}
+        dev = dev_episodes(args.dev_frames) if DEV.exists() else None
+        for engine in engines:
+            res["changes"][f"dev set, {engine.engine}"] = bench_changes(engine, dev) if dev else \
+                {"skipped": f"no dev set at {DEV}"}
     if args.part in ("all", "xvfb"):
-        res["changes"]["scripted Xvfb"] = bench_changes(engine, ocr_xvfb.sessions()) if shutil.which("Xvfb") else \
-            {"skipped": "Xvfb is not installed"}
+        sessions = ocr_xvfb.sessions() if shutil.which("Xvfb") else None
+        for engine in engines:
+            res["changes"][f"scripted Xvfb, {engine.engine}"] = bench_changes(engine, sessions) if sessions else \
+                {"skipped": "Xvfb is not installed"}
     res["conditions"][args.part]["loadavg_end"] = os.getloadavg()
     if args.part != "all" and path.exists():  # keep the other parts' latest results (read now: parts may overlap)
         old = json.loads(path.read_text())
@@ -249,6 +234,7 @@ def main() -> None:
         old.setdefault("changes", {}).update(res["changes"])
         if "words" in res:
             old["words"] = res["words"]
+        old["changes"] = {k: v for k, v in old["changes"].items() if "," in k}  # results from before engines
         res = old
     RESULTS.mkdir(exist_ok=True)
     path.write_text(json.dumps(res, indent=1))

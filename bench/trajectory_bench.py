@@ -141,7 +141,7 @@ Machine: {results['machine']}; load average at start {results['loadavg']}. `hf` 
 
 - trajectories MB/s = bytes of `data/trajectories/*.parquet` (embedded before-frame images) per second of the
   whole export (which also writes the sft/captions pairs and the `episodes` config).
-- With image redaction on, every distinct frame is OCR'd (RapidOCR) at least once: that bounds the rate.
+- With image redaction on, every distinct frame is OCR'd (the configured engine) at least once: that bounds the rate.
   Redaction off is measured only to show what building and writing cost; the CLI never turns it off.
 """
 

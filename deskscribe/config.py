@@ -16,6 +16,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import tomli_w
 
+from deskscribe import ocr as ocr_engines  # names only: the engines import lazily
 from deskscribe import paths
 from deskscribe.errors import ConfigError
 from deskscribe.fileio import write_atomic
@@ -81,6 +82,7 @@ class RetentionConfig:
 @dataclass
 class ModelsConfig:
     captioner: str = "ocr"  # a name in models/registry.py CAPTIONERS: ocr | vlm
+    ocr_engine: str = "tesseract"  # deskscribe/ocr.py ENGINES: tesseract | rapidocr (describe and export)
     vlm_model: str = ""  # preset name or path to a GGUF
     vlm_mmproj: str = ""  # path to the mmproj GGUF (presets bring their own)
     vlm_handler: str = "auto"  # auto or a name in models/registry.py VLM_HANDLERS
@@ -118,6 +120,7 @@ class Config:
 _CHOICES = {
     ("capture", "image_format"): {"jpeg", "webp", "png"},
     ("models", "captioner"): set(model_registry.CAPTIONERS),
+    ("models", "ocr_engine"): set(ocr_engines.ENGINES),
     ("models", "backend"): set(model_registry.BACKENDS),
     ("models", "vlm_handler"): {"auto", *model_registry.VLM_HANDLERS},
 }

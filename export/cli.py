@@ -60,12 +60,13 @@ class _Bar(progress.Bar):
 def export_cmd(fmt: str, out_dir: Path, include_unreviewed: bool, max_images: int, max_side: int,
                val_fraction: float, seed: int, allow_flagged: bool, force: bool, license_: str,
                mark_actions: bool, progress_mode: str) -> None:
+    from deskscribe.config import load
     from deskscribe.export.core import ExportOptions, export
     from deskscribe.storage.db import open_user_db as open_db
 
     opts = ExportOptions(include_unreviewed=include_unreviewed, max_images=max_images, max_side=max_side,
                          val_fraction=val_fraction, seed=seed, allow_flagged=allow_flagged, force=force,
-                         license=license_, mark_actions=mark_actions)
+                         license=license_, mark_actions=mark_actions, ocr_engine=load().models.ocr_engine)
     bar = _Bar() if progress_mode == "bar" else None
     report = bar if bar else (_json_progress if progress_mode == "json" else None)
     db = open_db(readonly=True)

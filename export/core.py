@@ -30,6 +30,7 @@ from deskscribe.export.scan import scan_output
 from deskscribe.export.splits import split_of, validation_episodes
 from deskscribe.export.trajectory_export import trajectory_export
 from deskscribe.export.writer import ExportSummary
+from deskscribe.ocr import DEFAULT_ENGINE
 from deskscribe.storage import export_queries as q
 from deskscribe.storage.frames import image_bytes
 
@@ -51,6 +52,7 @@ class ExportOptions:
     batch_size: int = 64
     license: str = "other"
     mark_actions: bool = False  # trajectories: also a copy of each before-frame with the action point drawn
+    ocr_engine: str = DEFAULT_ENGINE  # models.ocr_engine: redaction reads pixels with describe's engine
 
 
 @dataclass
@@ -122,10 +124,11 @@ class _Run:
         media = tmp / (self.writer.media_subdir or ".stage")
         media.mkdir(parents=True, exist_ok=True)
         self.stage = None if self.writer.media_subdir else media
-        engine = ocr_engine_version()
+        engine = ocr_engine_version(opts.ocr_engine)
         stored = (lambda h: q.stored_ocr_boxes(db, h, engine)) if engine else None
         self.images = ImageProcessor(lambda h: image_bytes(db, h), media, self.report, max_side=opts.max_side,
-                                     redact_images=opts.redact_images, ocr=ocr, stored_ocr=stored)
+                                     redact_images=opts.redact_images,
+                                     ocr=ocr or OcrEngine(opts.ocr_engine), stored_ocr=stored)
         self.dedupe = pairs.Deduper()
         self.summary = ExportSummary(fmt, options)
         self.traj = trajectory_export(db, fmt, tmp, self.writer, options, self.images, self.red)

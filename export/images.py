@@ -32,8 +32,8 @@ from PIL import Image, ImageDraw
 
 from deskscribe.errors import ExportError
 from deskscribe.export.redact import Report, find_secrets
+from deskscribe.ocr import DEFAULT_ENGINE, decode_boxes, engine_key
 from deskscribe.ocr import OcrEngine as OcrReader
-from deskscribe.ocr import decode_boxes, engine_key
 
 _EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 _B64ISH = re.compile(r"^[A-Za-z0-9+/=]{16,}$")
@@ -138,9 +138,9 @@ def _jpeg_tables(img: Image.Image) -> dict[str, Any] | None:
     return {"qtables": img.quantization, "subsampling": JpegImagePlugin.get_sampling(img)}
 
 
-def ocr_engine_version() -> str | None:
+def ocr_engine_version(engine: str = DEFAULT_ENGINE) -> str | None:
     """The OCR engine key (version + options): stored OCR boxes are reused only when made under this key."""
-    return engine_key()
+    return engine_key(engine)
 
 
 def stored_lines(blob: str, size: tuple[int, int]) -> OcrLines | None:

@@ -108,7 +108,7 @@ longer side.
 Text (window titles, captions, OCR text, descriptions, events) was scanned with detect-secrets' plugins
 and deskscribe's own patterns (e-mail, card numbers, private keys, passwords in URLs, key=value secrets)
 and for personal data (phone numbers, IBANs, US SSNs, national ids with checksums); each hit was replaced
-by `[REDACTED:kind]`, key-like hits as whole tokens. Every exported image was OCR'd (RapidOCR), lines
+by `[REDACTED:kind]`, key-like hits as whole tokens. Every exported image was OCR'd (the describe stage's engine), lines
 matching the same detectors were blacked out, and it was written as a new file without metadata. The
 finished output was read back (text, Parquet cells, image metadata, OCR of every image) and found clean.
 redaction_report.json lists what was found where (never the values). Street addresses and names are not

@@ -35,7 +35,7 @@ def list_cmd() -> None:
     if cfg.captioner == "vlm":
         click.echo(f"captioner:  vlm {cfg.vlm_model}" + (f" + {cfg.vlm_mmproj}" if cfg.vlm_mmproj else ""))
     else:
-        click.echo("captioner:  ocr (RapidOCR + window titles)")
+        click.echo(f"captioner:  ocr ({cfg.ocr_engine} + window titles)")
     click.echo(f"models folder: {paths.models_dir()}")
 
 

@@ -127,6 +127,30 @@ def context_error(exc: Exception, n_ctx: int) -> ModelError | None:
     return None
 
 
+def shared_prefix(llm: Any, messages: list[dict[str, Any]]) -> list[int] | None:
+    """The tokens of the chat prompt before the last message's own text: what every prompt that differs
+    only in that text shares. None when the model has no chat template or the messages are not plain text."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template or len(messages) < 2 or not all(isinstance(m.get("content"), str) for m in messages):
+        return None
+    model = llm._model  # noqa: SLF001 - the token texts the library itself gives its formatter
+    eos, bos = llm.token_eos(), llm.token_bos()
+    fmt = Jinja2ChatFormatter(template=template, eos_token=model.token_get_text(eos) if eos != -1 else "",
+                              bos_token=model.token_get_text(bos) if bos != -1 else "")
+    try:
+        real = fmt(messages=messages).prompt  # type: ignore[arg-type]
+        other = fmt(messages=[*messages[:-1], {**messages[-1], "content": "\x1f"}]).prompt  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a template this formatter cannot render: no prefix cache
+        return None
+    n = next((i for i, (a, b) in enumerate(zip(real, other)) if a != b), min(len(real), len(other)))
+    tokens = llm.tokenize(real[:n].encode("utf-8"), special=True)
+    # the cut may fall inside a token: drop the last one, so what is kept is a prefix of the real prompt's tokens
+    tokens = tokens[:-1]
+    return tokens if len(tokens) >= 16 else None
+
+
 class LlamaCppTextModel:
     """A GGUF chat model run by llama.cpp in this process."""
 
@@ -152,6 +176,7 @@ class LlamaCppTextModel:
             },
         )
         self._llm: Any = None
+        self._prefix: list[int] | None = None  # the tokens whose cache the context holds (see _start)
         self.last_usage: dict[str, int] = {}
 
     def _model(self) -> Any:
@@ -168,8 +193,7 @@ class LlamaCppTextModel:
     ) -> str:
         """Chat completion; the same messages always give the same answer (state reset, fixed seed)."""
         llm = self._model()
-        # A reused prompt cache changed answers at temperature 0 (FIELD_NOTES): start from a clean state.
-        llm.reset()
+        self._start(llm, messages)
         llm.set_seed(self.cfg.seed)
         kwargs: dict[str, Any] = {
             "temperature": self.cfg.temperature,
@@ -189,11 +213,31 @@ class LlamaCppTextModel:
         self.last_usage = dict(out.get("usage") or {})
         return out["choices"][0]["message"].get("content") or ""
 
+    def _start(self, llm: Any, messages: list[dict[str, Any]]) -> None:
+        """Put the context at the start of the answer to ``messages``, reusing the shared prefix's cache.
+
+        Every describe prompt opens with the same system text and worked examples (over half its tokens).
+        That prefix is evaluated alone, once, and kept; each call keeps those cached tokens and llama.cpp
+        evaluates only the rest. The prefix is always evaluated the same way (alone, from a clean state), so
+        the same messages give the same answer whatever was asked before — a cache reused from an arbitrary
+        earlier prompt changed answers at temperature 0 (FIELD_NOTES).
+        """
+        prefix = shared_prefix(llm, messages)
+        if prefix and prefix == self._prefix and llm.n_tokens >= len(prefix):
+            llm.n_tokens = len(prefix)  # llama.cpp drops the cache after it at the next eval
+            return
+        llm.reset()
+        self._prefix = None
+        if prefix:
+            llm.eval(prefix)
+            self._prefix = prefix
+
     def close(self) -> None:
         """Free the weights and context now rather than at garbage collection."""
         if self._llm is not None:
             self._llm.close()
             self._llm = None
+        self._prefix = None
 
     def __enter__(self) -> LlamaCppTextModel:
         return self

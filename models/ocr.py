@@ -1,6 +1,7 @@
-"""The default frame captioner: RapidOCR text plus the frame's app and window title.
+"""The default frame captioner: OCR text (Tesseract by default, or RapidOCR) plus the frame's app and window
+title.
 
-Works offline (the PP-OCRv4 ONNX models ship inside the rapidocr-onnxruntime wheel). The caption is short and
+Works offline (Debian's English Tesseract data; RapidOCR's ONNX models ship inside its wheel). The caption is short and
 condensed — the window title, the top-of-screen menu/title lines, then the rest of the visible text,
 de-duplicated and capped — because it goes into a small model's prompt; the full OCR text (one line per text
 box, in reading order) is returned beside it for search, facts and export. Pixels are read through the one
@@ -17,7 +18,7 @@ from typing import Any
 from deskscribe.errors import ModelError
 from deskscribe.models.base import ModelInfo
 from deskscribe.models.ocr_diff import read_changed
-from deskscribe.ocr import OcrEngine, TextBox, decode_boxes, encode_boxes, engine_key, engine_version
+from deskscribe.ocr import DEFAULT_ENGINE, OcrEngine, TextBox, decode_boxes, encode_boxes, engine_key, engine_version
 
 CAPTION_VERSION = "ocr-caption-v1"
 MIN_SCORE = 0.6
@@ -99,25 +100,28 @@ def _decode(image: bytes) -> Any:
         raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
 
 
-def boxes_json(boxes: list[TextBox], width: int, height: int) -> str:
+def boxes_json(boxes: list[TextBox], width: int, height: int, engine: str = DEFAULT_ENGINE) -> str:
     """Every OCR box, unfiltered, at full resolution: the one encoding (deskscribe.ocr.encode_boxes)."""
-    return encode_boxes(boxes, width, height)
+    return encode_boxes(boxes, width, height, engine=engine)
 
 
 class OcrCaptioner:
-    """Captioner (see models.base.Captioner) built on RapidOCR; the engine is created once, at first use."""
+    """Captioner (see models.base.Captioner) built on the OCR engine; the engine is created once, at first use."""
 
     def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS,
-                 change_only: bool = True, threads: int = 0) -> None:
-        self._engine = OcrEngine(threads=threads)
+                 change_only: bool = True, threads: int = 0, engine: str = DEFAULT_ENGINE) -> None:
+        self._engine = OcrEngine(engine, threads=threads)
+        self.engine = engine
         self.change_only = change_only
         self.min_score = min_score
         self.max_chars = max_chars
         self.info = ModelInfo(
             backend="ocr",
-            model=f"rapidocr-onnxruntime-{engine_version() or 'unknown'} PP-OCRv4",
+            model=(engine_version(engine) or "tesseract (not installed)") if engine == "tesseract" else
+            f"rapidocr-onnxruntime-{engine_version(engine) or 'unknown'} PP-OCRv4",
             sha256=None,
-            params={"min_score": min_score, "max_chars": max_chars, "caption": CAPTION_VERSION, "ocr": engine_key()},
+            params={"min_score": min_score, "max_chars": max_chars, "caption": CAPTION_VERSION,
+                    "ocr": engine_key(engine)},
         )
 
     def _ocr(self, image: bytes) -> tuple[list[TextBox], int, int]:
@@ -151,15 +155,14 @@ class OcrCaptioner:
             boxes, carried = diff.boxes, diff.carried
         ocr_text = "\n".join(b.text for b in reading_order(boxes) if b.score >= self.min_score)
         caption = condense(boxes, height, app=app, title=title, limit=self.max_chars)
-        return caption, ocr_text, encode_boxes(boxes, width, height, carried=carried)
+        return caption, ocr_text, encode_boxes(boxes, width, height, carried=carried, engine=self.engine)
 
-    @staticmethod
-    def _previous(previous: tuple[bytes, str] | None) -> tuple[Any, list[TextBox]] | None:
+    def _previous(self, previous: tuple[bytes, str] | None) -> tuple[Any, list[TextBox]] | None:
         """The previous frame's pixels and lines, when its boxes came from this engine key."""
         if previous is None:
             return None
         decoded = decode_boxes(previous[1])
-        if decoded is None or json.loads(previous[1]).get("engine") != engine_key():
+        if decoded is None or json.loads(previous[1]).get("engine") != engine_key(self.engine):
             return None
         rgb = _decode(previous[0])
         if (rgb.shape[1], rgb.shape[0]) != decoded[:2]:

@@ -30,7 +30,7 @@ class Entry(Generic[T]):
 def _ocr_captioner(cfg: ModelsConfig) -> Captioner:
     from deskscribe.models.ocr import OcrCaptioner
 
-    return OcrCaptioner(threads=cfg.n_threads)
+    return OcrCaptioner(threads=cfg.n_threads, engine=cfg.ocr_engine)
 
 
 def _vlm_captioner(cfg: ModelsConfig) -> Captioner:
@@ -55,7 +55,8 @@ def _openai_text(cfg: ModelsConfig) -> TextModel:
 CAPTIONERS: dict[str, Entry[Captioner]] = {
     e.name: e
     for e in [
-        Entry("ocr", "RapidOCR text of the screen plus the window title (the default; CPU, offline)", _ocr_captioner),
+        Entry("ocr", "OCR text of the screen (models.ocr_engine) plus the window title (the default; CPU, offline)",
+              _ocr_captioner),
         Entry("vlm", "a vision-language model (models.vlm_model + vlm_mmproj) describes each frame", _vlm_captioner),
     ]
 }

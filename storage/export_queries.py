@@ -121,8 +121,8 @@ def descriptions_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> d
 def stored_ocr_boxes(db: sqlite_utils.Database, image_hash: str, engine: str) -> str | None:
     """The describe stage's full OCR result for an image (captions.ocr_boxes JSON), or None.
 
-    Only a result from the same RapidOCR version as ``engine`` is returned: another version may read the
-    pixels differently, and export must see exactly what a fresh OCR pass would see.
+    Only a result from the same OCR engine key as ``engine`` (engine, version, options) is returned: another
+    engine or version may read the pixels differently, and export must see exactly what a fresh OCR pass would see.
     """
     try:
         row = db.conn.execute(

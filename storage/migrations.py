@@ -161,8 +161,8 @@ def _m001_initial(conn: sqlite3.Connection) -> None:
 def _m002_caption_ocr_boxes(conn: sqlite3.Connection) -> None:
     """Keep the describe stage's full OCR result, so export can check pixels without OCRing them again.
 
-    JSON: {"w": …, "h": …, "engine": "<rapidocr-onnxruntime version>", "boxes": [[text, x, y, w, h, score], …]}
-    with every box RapidOCR returned, at the stored image's full resolution; NULL for VLM captions and for
+    JSON: {"w": …, "h": …, "engine": "<OCR engine key>", "boxes": [[text, x, y, w, h, score], …]}
+    with every box the OCR engine returned, at the stored image's full resolution; NULL for VLM captions and for
     captions written before this migration.
     """
     conn.execute("ALTER TABLE captions ADD COLUMN ocr_boxes TEXT")

@@ -119,13 +119,15 @@ def test_the_probe_sees_a_native_connection(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
-def test_the_ocr_engine_turns_telemetry_off(tmp_path: Path) -> None:
-    """onnxruntime's native client, loaded through deskscribe.ocr and used for longer than its upload interval."""
-    code = textwrap.dedent("""
+@pytest.mark.parametrize("engine", ["tesseract", "rapidocr"])
+def test_the_ocr_engines_make_no_network_calls(tmp_path: Path, engine: str) -> None:
+    """Each engine used for longer than onnxruntime's telemetry upload interval (RapidOCR loads onnxruntime,
+    whose native client deskscribe.ocr turns off); Tesseract has no network code at all."""
+    code = textwrap.dedent(f"""
         import time
         from PIL import Image
         from deskscribe.ocr import OcrEngine
-        engine = OcrEngine()
+        engine = OcrEngine({engine!r})
         start = time.monotonic()
         while time.monotonic() - start < 12:  # the client uploads every ~5 s while the process lives
             engine.read(Image.new("RGB", (256, 64), "white"))

@@ -262,7 +262,7 @@ def score(session: Session, episodes: list[dict[str, Any]]) -> dict[str, Any]:
 
 def markdown(r: dict[str, Any]) -> str:
     lines = ["# Live describe benchmark (scripted Xvfb sessions, capture defaults: typed text not stored)", "",
-             f"Machine: {r['machine']}. Models: default offline (RapidOCR captions + {r['text_model']}).",
+             f"Machine: {r['machine']}. Models: default offline (OCR captions by {r.get('ocr_engine', '?')} + {r['text_model']}).",
              "Facts per session are written beside its script in bench/live_sessions/sessions.py.", "",
              "| session | tuned on | length | episodes | fact recall | failed jobs | degenerate steps | "
              "named-but-absent | flagged for review | LLM s per call |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -324,7 +324,10 @@ def main() -> None:
         out["score"] = score(session, out["describe"]["episodes"])
         results.append(out)
         print(json.dumps({session.name: out["score"]}))
+    from deskscribe.ocr import engine_key
+
     r = {"sessions": results, "text_model": args.summarizer or Config().models.summarizer,
+         "ocr_engine": engine_key(Config().models.ocr_engine),
          "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.out}.json").write_text(json.dumps(r, indent=2))

@@ -55,6 +55,33 @@ def test_default_preset_answers_schema_json_deterministically(smollm2, smollm2_p
 
 
 @pytest.mark.model
+def test_the_shared_prompt_prefix_is_evaluated_once_and_answers_stay_the_same(smollm2, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Prompts that differ only in their last message reuse the cached system text and examples; the answer to
+    a prompt is the same whatever was asked before, and the same as a fresh model's."""
+    from deskscribe.models import prompt as promptlib
+    from deskscribe.models.facts import Facts
+
+    def ask(steps: list[str]) -> list[dict[str, str]]:
+        return promptlib.build_task_messages(Facts(apps=["Mousepad"], titles=["notes.txt - Mousepad"]), steps, [])
+
+    a = ask(["Typed 'Invite Dana and Luis' in Mousepad", "Pressed Ctrl+S (save) in Mousepad"])
+    b = ask(["Ran `ls -la` in the terminal"])
+    first = smollm2.complete(a, schema=promptlib.TASK_SCHEMA, max_tokens=48)
+    llm = smollm2._model()
+    prefix = backends.shared_prefix(llm, a)
+    assert prefix is not None and prefix == backends.shared_prefix(llm, b) and len(prefix) > 100
+    assert list(llm.input_ids[: len(prefix)]) == prefix  # a prefix of the tokens llama.cpp really evaluated
+    resets: list[int] = []
+    reset = llm.reset
+    monkeypatch.setattr(llm, "reset", lambda: (resets.append(1), reset())[1])  # a spy on the real model
+    smollm2.complete(b, schema=promptlib.TASK_SCHEMA, max_tokens=48)
+    assert smollm2.complete(a, schema=promptlib.TASK_SCHEMA, max_tokens=48) == first
+    assert resets == [] and smollm2._prefix == prefix  # the prefix's cache was kept, not evaluated again
+    with open_text_model(ModelsConfig()) as fresh:
+        assert fresh.complete(a, schema=promptlib.TASK_SCHEMA, max_tokens=48) == first
+
+
+@pytest.mark.model
 def test_plain_completion_and_token_count(smollm2) -> None:
     text = smollm2.complete([{"role": "user", "content": "Say hello."}], max_tokens=8)
     assert isinstance(text, str) and text.strip()

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from deskscribe.errors import ModelError
 from deskscribe.export.images import OcrEngine as ExportOcr
 from deskscribe.export.images import stored_lines
 from deskscribe.models.ocr import OcrCaptioner
 from deskscribe.models.ocr_diff import cell_regions, changed_cells, grow_regions, read_changed
-from deskscribe.ocr import OcrEngine, TextBox, decode_boxes, encode_boxes, engine_key, split_merged
+from deskscribe.ocr import ENGINES, OcrEngine, TextBox, decode_boxes, encode_boxes, engine_key, split_merged
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LINES = ["Budget review moved to Friday 10am", "Invite Dana and Luis to the meeting", "File Edit View Help"]
@@ -35,9 +36,10 @@ def _png(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture(scope="module")
-def engine() -> OcrEngine:
-    return OcrEngine()
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> OcrEngine:
+    """Each engine, real: Tesseract (the default) and RapidOCR."""
+    return OcrEngine(request.param)
 
 
 def test_split_merged_splits_prose_and_leaves_tokens_whole() -> None:
@@ -64,11 +66,29 @@ def test_box_encoding_round_trips_with_the_engine_key() -> None:
 def test_describe_and_export_see_the_same_boxes(engine: OcrEngine) -> None:
     """What describe stores (captions.ocr_boxes) is what export's fresh pass reads from the same pixels."""
     img = _screen(LINES)
-    _caption, _text, blob = OcrCaptioner().caption_with_boxes(_png(img), app="mousepad", title="notes")
-    fresh = ExportOcr()(img)
+    _caption, _text, blob = OcrCaptioner(engine=engine.engine).caption_with_boxes(_png(img), app="mousepad",
+                                                                                   title="notes")
+    assert json.loads(blob)["engine"] == engine_key(engine.engine)
+    fresh = ExportOcr(engine.engine)(img)
     assert stored_lines(blob, img.size) == fresh
     assert any("Budget review moved" in text for _box, text in fresh)  # words kept apart
     assert [b.text for b in engine.read(img)] == [t for _b, t in fresh]
+
+
+def test_engines_have_their_own_keys_and_say_what_is_missing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import deskscribe.ocr as ocr
+
+    assert engine_key("tesseract") != engine_key("rapidocr") and engine_key() == engine_key("tesseract")
+    with pytest.raises(ModelError, match="unknown models.ocr_engine 'easyocr'"):
+        OcrEngine("easyocr")
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    monkeypatch.setattr(ocr, "TESSDATA_DIRS", ())
+    assert engine_key("tesseract") is None
+    with pytest.raises(ModelError, match="apt install tesseract-ocr-eng"):
+        OcrEngine("tesseract").read(_screen(["Hello"]))
+    (tmp_path / "eng.traineddata").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="cannot load"):
+        OcrEngine("tesseract").read(_screen(["Hello"]))
 
 
 def test_changed_cells_and_regions_find_the_edit() -> None:
