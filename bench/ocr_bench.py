@@ -47,12 +47,12 @@ READERS = [("rapidocr_raw", "RapidOCR raw (the first landing)", "rapidocr", Fals
            ("tesseract", "Tesseract 5 in process (tesserocr; the default engine)", "tesseract", True)]
 
 
-def bench_words() -> dict:
+def bench_words(screens: list[tuple[str, Image.Image, list[str]]]) -> dict:
     engines = {key: OcrEngine(engine, split_words=split) for key, _label, engine, split in READERS}
     for engine in engines.values():  # load the models before timing
         engine.read(Image.new("RGB", (64, 32), "white"))
     rows = []
-    for name, img, truth in ocr_textset.screens():
+    for name, img, truth in screens:
         row: dict = {"screen": name}
         for key, engine in engines.items():
             t0 = time.perf_counter()
@@ -164,14 +164,18 @@ def markdown(res: dict) -> str:
                      + f"; onnxruntime {c['onnxruntime']}, wordninja {c['wordninja']}")
     lines.append("")
     if w:
-        lines += _words_table(w)
+        lines += _words_table(w, f"Words kept apart ({len(w['screens'])} rendered screens, bench/ocr_textset.py)")
+    if res.get("words_xvfb", {}).get("screens"):
+        x = res["words_xvfb"]
+        lines += _words_table(x, f"Words on real screens ({len(x['screens'])} frames of the scripted Xvfb sessions "
+                              "below whose text is known: mousepad after each typed line, xterm after 7 commands)")
     lines += _changes_table(res["changes"])
     return "\n".join(lines) + "\n"
 
 
-def _words_table(w: dict) -> list[str]:
+def _words_table(w: dict, title: str) -> list[str]:
     lines = [
-        "## Words kept apart (16 rendered screens, bench/ocr_textset.py)", "",
+        f"## {title}", "",
         "| reader | word recall | word precision | merged words | seconds per screen |", "|---|---|---|---|---|",
     ]
     for r in w["readers"].values():
@@ -214,8 +218,11 @@ def main() -> None:
     args = ap.parse_args()
     path = RESULTS / "ocr_bench.json"
     res: dict = {"conditions": {args.part: conditions()}, "changes": {}}
+    sessions = ocr_xvfb.sessions() if args.part in ("all", "words", "xvfb") and shutil.which("Xvfb") else None
     if args.part in ("all", "words"):
-        res["words"] = bench_words()
+        res["words"] = bench_words(list(ocr_textset.screens()))
+        if sessions:
+            res["words_xvfb"] = bench_words(ocr_xvfb.known_text(sessions))
     engines = [OcrEngine(e) for e in ENGINES]
     if args.part in ("all", "dev"):
         dev = dev_episodes(args.dev_frames) if DEV.exists() else None
@@ -223,7 +230,6 @@ def main() -> None:
             res["changes"][f"dev set, {engine.engine}"] = bench_changes(engine, dev) if dev else \
                 {"skipped": f"no dev set at {DEV}"}
     if args.part in ("all", "xvfb"):
-        sessions = ocr_xvfb.sessions() if shutil.which("Xvfb") else None
         for engine in engines:
             res["changes"][f"scripted Xvfb, {engine.engine}"] = bench_changes(engine, sessions) if sessions else \
                 {"skipped": "Xvfb is not installed"}
@@ -232,8 +238,9 @@ def main() -> None:
         old = json.loads(path.read_text())
         old.setdefault("conditions", {}).update(res["conditions"])
         old.setdefault("changes", {}).update(res["changes"])
-        if "words" in res:
-            old["words"] = res["words"]
+        for key in ("words", "words_xvfb"):
+            if key in res:
+                old[key] = res[key]
         old["changes"] = {k: v for k, v in old["changes"].items() if "," in k}  # results from before engines
         res = old
     RESULTS.mkdir(exist_ok=True)

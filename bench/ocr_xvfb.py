@@ -117,3 +117,15 @@ def sessions() -> list[list[np.ndarray]]:
         editor_steps = [typed(line) for line in EDITOR_LINES] + [lambda: _xdo(env, "key", "ctrl+s")]
         editor = _session(env, ["mousepad", "--disable-server"], "Mousepad", editor_steps)
     return [term, editor]
+
+
+def known_text(sessions: list[list[np.ndarray]]) -> list[tuple[str, Image.Image, list[str]]]:
+    """Frames of :func:`sessions` whose text is known, with the lines they show: the editor after each typed line
+    (its menu bar and the lines so far) and the terminal after its seventh command (commands 2-7 and the two
+    outputs that are text; the first command's first key can be lost while the window takes focus)."""
+    term, editor = sessions
+    out = [(f"mousepad-{k}", Image.fromarray(editor[k]), ["File Edit Search View Document Help", *EDITOR_LINES[:k]])
+           for k in range(1, len(EDITOR_LINES) + 1)]
+    out.append(("xterm-7", Image.fromarray(term[7]),
+                [*XTERM_COMMANDS[1:7], "quarterly report draft", "Budget review moved to Friday"]))
+    return out
