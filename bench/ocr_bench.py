@@ -4,8 +4,8 @@
 
 1. Words (bench/ocr_textset.py: 16 rendered screens, menus/terminal/editor/dialog text, 11-18 px, DejaVu Sans
    and Mono, light and dark): word recall/precision and merged words of each reader — RapidOCR's raw text
-   (the first landing), RapidOCR with deskscribe.ocr.split_merged, and Tesseract in process (the default
-   engine) — and seconds per screen of each, measured in the same run, interleaved screen by screen.
+   (the first landing), RapidOCR with deskscribe.ocr.split_merged, and RapidOCR's detector with Tesseract reading each line (the default
+   engine, hybrid) — and seconds per screen of each, measured in the same run, interleaved screen by screen.
 2. Change-only OCR (models/ocr_diff.py) with each engine on the dev set (ScreenAgent frames, in episode order)
    and on scripted Xvfb sessions (xterm + mousepad driven by xdotool): for every frame after the first of an
    episode, the change-only text against a full pass of the same frame (line-level agreement: F1 of the
@@ -44,7 +44,7 @@ DEV = SHARED / "data" / "screenagent-dev"
 # (key, label, engine, split_words): the readers compared on the rendered-text set
 READERS = [("rapidocr_raw", "RapidOCR raw (the first landing)", "rapidocr", False),
            ("rapidocr_split", "RapidOCR + split_merged", "rapidocr", True),
-           ("tesseract", "Tesseract 5 in process (tesserocr; the default engine)", "tesseract", True)]
+           ("hybrid", "RapidOCR's detector + Tesseract 5 per line (the default engine)", "hybrid", True)]
 
 
 def bench_words(screens: list[tuple[str, Image.Image, list[str]]]) -> dict:

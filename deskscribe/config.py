@@ -82,7 +82,7 @@ class RetentionConfig:
 @dataclass
 class ModelsConfig:
     captioner: str = "ocr"  # a name in models/registry.py CAPTIONERS: ocr | vlm
-    ocr_engine: str = "tesseract"  # deskscribe/ocr.py ENGINES: tesseract | rapidocr (describe and export)
+    ocr_engine: str = "hybrid"  # deskscribe/ocr.py ENGINES: hybrid | rapidocr (describe and export)
     vlm_model: str = ""  # preset name or path to a GGUF
     vlm_mmproj: str = ""  # path to the mmproj GGUF (presets bring their own)
     vlm_handler: str = "auto"  # auto or a name in models/registry.py VLM_HANDLERS

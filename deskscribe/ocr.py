@@ -7,11 +7,14 @@ stored boxes are trusted only under the same key. It lives in the root package b
 and the layer rule keeps models and export from importing each other.
 
 Two engines (``models.ocr_engine``), picked by measurement (bench/results/ocr_bench.md):
-- ``tesseract`` (the default): Tesseract 5's LSTM recogniser in this process (tesserocr, whose wheel
-  bundles libtesseract) with Debian's English data (``tesseract-ocr-eng``). It keeps English words apart
-  and is several times faster than RapidOCR on 2 cores.
-- ``rapidocr``: RapidOCR's PP-OCRv4 ONNX models (inside the wheel). Its Chinese-trained recogniser drops
-  the spaces between English words, which :func:`split_merged` puts back.
+- ``hybrid`` (the default): RapidOCR's text detector finds the lines (it finds them on any background:
+  wallpapers, dark themes, coloured bars), Tesseract 5's LSTM recogniser reads each one, in this process
+  (tesserocr, whose wheel bundles libtesseract; Debian's English data, ``tesseract-ocr-eng``). Tesseract
+  keeps English words apart and reads a line several times faster than RapidOCR's recogniser on 2 cores.
+  Tesseract's own page layout was measured too: it found no text at all on a Windows desktop (light text on
+  a blue wallpaper) and split ``ls -la`` columns, so only its recogniser is used.
+- ``rapidocr``: RapidOCR's PP-OCRv4 detector and recogniser (inside the wheel). Its Chinese-trained
+  recogniser drops the spaces between English words, which :func:`split_merged` puts back.
 
 No egress: onnxruntime's native library (1.32 on Linux) ships Microsoft 1DS telemetry that resolves and
 posts to a collector every few seconds and keeps a store under ~/.cache/Microsoft; its
@@ -39,18 +42,19 @@ from typing import Any
 
 from deskscribe.errors import ModelError
 
-ENGINES = ("tesseract", "rapidocr")
-DEFAULT_ENGINE = "tesseract"
+ENGINES = ("hybrid", "rapidocr")
+DEFAULT_ENGINE = "hybrid"
 RAPID_PACKAGE = "rapidocr-onnxruntime"
 # use_cls=False: screen text is upright, and the angle classifier costs time and can flip short lines.
 CALL_OPTIONS: dict[str, Any] = {"use_cls": False}
 SPLIT_VERSION = "split-v1"  # merged English words split back apart (split_merged); part of the key
 MIN_RUN = 7  # letter runs shorter than this are left alone: short merges are rare, short words common
 TESS_LANG = "eng"
-TESS_PSM = 3  # fully automatic page segmentation (no OSD): a screen has columns, menus and dialogs
-# Screen text is small (11-13 px) and often touches a border; read at 1.5× it is found whole. Measured on
-# scripted Xvfb screens with known text (bench/ocr_bench.py): word recall 0.71 at 1× and 0.99 at 1.5×.
+TESS_PSM = 7  # each detected box is one text line
+# Screen text is small (11-13 px) and often touches a border: read at 1.5× (Tesseract's page mode, on
+# scripted Xvfb screens with known text: word recall 0.71 at 1×, 0.99 at 1.5×), in grey, with a margin.
 TESS_SCALE = 1.5
+TESS_MARGIN = 2  # px (at the read scale) around each detected box
 # Where Debian/Ubuntu (4.x and 5.x), Fedora and Homebrew put the language data, after $TESSDATA_PREFIX.
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                  "/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata")
@@ -118,9 +122,12 @@ def engine_key(engine: str = DEFAULT_ENGINE) -> str | None:
     version = engine_version(engine)
     if version is None:
         return None
-    if engine == "tesseract":
-        return f"{version};psm={TESS_PSM};scale={TESS_SCALE}"
     opts = ",".join(f"{k}={int(v) if isinstance(v, bool) else v}" for k, v in sorted(CALL_OPTIONS.items()))
+    if engine == "hybrid":
+        rapid = engine_version("rapidocr")
+        if rapid is None:
+            return None
+        return f"det=rapidocr-{rapid};rec={version};psm={TESS_PSM};scale={TESS_SCALE};m={TESS_MARGIN}"
     return f"{version};{opts};{SPLIT_VERSION}"
 
 
@@ -194,59 +201,13 @@ def _quiet_leptonica() -> None:
             ctypes.CDLL(lib).setMsgSeverity(6)  # L_SEVERITY_NONE
 
 
-ROW_GAP = 2.0  # line heights: segments of one visual row closer than this are one line
-
-
-def _tsv_lines(tsv: str) -> list[TextBox]:
-    """Tesseract's TSV (one row per word, with its block, paragraph and line numbers) as text lines.
-
-    Tesseract's layout analysis splits aligned columns (``ls -la`` output, a menu bar and its Help) into
-    blocks, and splits them differently on a crop than on the whole screen; so its lines are joined again
-    into the visual rows a person reads: segments on one baseline less than ``ROW_GAP`` heights apart.
-    """
-    segments: dict[tuple[str, str, str], list[list[str]]] = {}
-    for row in tsv.splitlines():
-        cols = row.split("\t")
-        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
-            continue
-        segments.setdefault((cols[2], cols[3], cols[4]), []).append(cols)
-    parts: list[tuple[TextBox, list[float]]] = []
-    for words in segments.values():
-        x0 = min(int(w[6]) for w in words)
-        y0 = min(int(w[7]) for w in words)
-        x1 = max(int(w[6]) + int(w[8]) for w in words)
-        y1 = max(int(w[7]) + int(w[9]) for w in words)
-        conf = [float(w[10]) / 100 for w in words if float(w[10]) >= 0]
-        text = " ".join(w[11].strip() for w in words)
-        parts.append((TextBox(text, x0, y0, x1 - x0, y1 - y0, 0.0), conf))
-    rows: list[list[tuple[TextBox, list[float]]]] = []
-    for part in sorted(parts, key=lambda p: p[0].x):
-        box = part[0]
-        for row in rows:
-            last = row[-1][0]
-            same_line = abs((box.y + box.h / 2) - (last.y + last.h / 2)) <= min(box.h, last.h) / 2
-            if same_line and 0 <= box.x - (last.x + last.w) <= ROW_GAP * max(box.h, last.h):
-                row.append(part)
-                break
-        else:
-            rows.append([part])
-    out = []
-    for row in sorted(rows, key=lambda r: (r[0][0].y, r[0][0].x)):
-        boxes = [b for b, _c in row]
-        conf = [c for _b, cs in row for c in cs]
-        x0, y0 = min(b.x for b in boxes), min(b.y for b in boxes)
-        x1, y1 = max(b.x + b.w for b in boxes), max(b.y + b.h for b in boxes)
-        out.append(TextBox(" ".join(b.text for b in boxes), x0, y0, x1 - x0, y1 - y0,
-                           sum(conf) / len(conf) if conf else 0.0))
-    return out
-
-
 class OcrEngine:
     """The configured engine with the one set of options; its models load once, at first use."""
 
     def __init__(self, engine: str = DEFAULT_ENGINE, *, split_words: bool = True, threads: int = 0) -> None:
         self.engine = check_engine(engine)
-        self._engine: Any = None
+        self._engine: Any = None  # RapidOCR (both engines use its detector)
+        self._tess: Any = None  # tesserocr's API (hybrid)
         self.split_words = split_words  # False only to measure RapidOCR's raw text (bench/ocr_bench.py)
         self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
 
@@ -265,7 +226,7 @@ class OcrEngine:
         return self._engine
 
     def _tesseract(self) -> Any:
-        if self._engine is None:
+        if self._tess is None:
             try:
                 import tesserocr
             except ImportError as exc:
@@ -277,11 +238,10 @@ class OcrEngine:
                                  "tesseract-ocr-eng (or set TESSDATA_PREFIX, or models.ocr_engine = \"rapidocr\")")
             _quiet_leptonica()
             try:
-                self._engine = tesserocr.PyTessBaseAPI(path=str(folder) + os.sep, lang=TESS_LANG,
-                                                       psm=TESS_PSM)
+                self._tess = tesserocr.PyTessBaseAPI(path=str(folder) + os.sep, lang=TESS_LANG, psm=TESS_PSM)
             except RuntimeError as exc:
                 raise ModelError(f"Tesseract cannot load {folder}/{TESS_LANG}.traineddata ({exc})") from exc
-        return self._engine
+        return self._tess
 
     def read(self, image: Any) -> list[TextBox]:
         """Every text line the engine finds (in its order) in a PIL image, an RGB array or encoded bytes."""
@@ -296,10 +256,8 @@ class OcrEngine:
                 raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
         elif isinstance(image, Image.Image):
             image = np.asarray(image.convert("RGB"))
-        if self.engine == "tesseract":
-            return self._read_tesseract(image)
         # RapidOCR reads arrays as BGR (OpenCV order)
-        return self._read_array(np.ascontiguousarray(image[:, :, ::-1]))
+        return self._read_array(np.ascontiguousarray(image[:, :, ::-1]), image)
 
     def read_region(self, rgb: Any) -> list[TextBox]:
         """OCR a crop (an RGB array) at its own scale, as it is seen inside the full frame.
@@ -311,27 +269,18 @@ class OcrEngine:
         """
         import numpy as np
 
-        if self.engine == "tesseract":
-            return self._read_tesseract(np.asarray(rgb))
         det = self._rapid().text_det
         saved = det.limit_type
         det.limit_type = "max"
         try:
-            return self._read_array(np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1]))
+            return self._read_array(np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1]), np.asarray(rgb))
         finally:
             det.limit_type = saved
 
-    def _read_tesseract(self, rgb: Any) -> list[TextBox]:
-        from PIL import Image
-
-        api = self._tesseract()
-        img = Image.fromarray(rgb).convert("RGB")
-        img = img.resize((round(img.width * TESS_SCALE), round(img.height * TESS_SCALE)), Image.Resampling.LANCZOS)
-        api.SetImage(img)
-        return [TextBox(b.text, round(b.x / TESS_SCALE), round(b.y / TESS_SCALE), round(b.w / TESS_SCALE),
-                        round(b.h / TESS_SCALE), b.score) for b in _tsv_lines(api.GetTSVText(0))]
-
-    def _read_array(self, bgr: Any) -> list[TextBox]:
+    def _read_array(self, bgr: Any, rgb: Any) -> list[TextBox]:
+        if self.engine == "hybrid":
+            boxes, _ = self._rapid()(bgr, use_cls=False, use_rec=False)
+            return self._recognise(rgb, boxes or [])
         result, _ = self._rapid()(bgr, **CALL_OPTIONS)
         out = []
         for points, text, score in result or []:
@@ -342,11 +291,39 @@ class OcrEngine:
                                int(max(ys) - min(ys)), float(score)))
         return out
 
+    def _recognise(self, rgb: Any, boxes: list[Any]) -> list[TextBox]:
+        """Tesseract's reading of each detected box (corner points), on the grey image at ``TESS_SCALE``."""
+        from PIL import Image
+
+        if not len(boxes):
+            return []
+        api = self._tesseract()
+        img = Image.fromarray(rgb).convert("L")
+        img = img.resize((round(img.width * TESS_SCALE), round(img.height * TESS_SCALE)), Image.Resampling.LANCZOS)
+        api.SetImage(img)
+        out = []
+        for points in boxes:
+            xs = [float(p[0]) for p in points]
+            ys = [float(p[1]) for p in points]
+            x0, y0 = max(0, int(min(xs) * TESS_SCALE) - TESS_MARGIN), max(0, int(min(ys) * TESS_SCALE) - TESS_MARGIN)
+            x1 = min(img.width, int(max(xs) * TESS_SCALE) + TESS_MARGIN)
+            y1 = min(img.height, int(max(ys) * TESS_SCALE) + TESS_MARGIN)
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            api.SetRectangle(x0, y0, x1 - x0, y1 - y0)
+            text = " ".join(api.GetUTF8Text().split())
+            if not text:
+                continue
+            out.append(TextBox(text, int(min(xs)), int(min(ys)), int(max(xs) - min(xs)), int(max(ys) - min(ys)),
+                               api.MeanTextConf() / 100))
+        return out
+
     __call__ = read
 
     def close(self) -> None:
-        if self.engine == "tesseract" and self._engine is not None:
-            self._engine.End()
+        if self._tess is not None:
+            self._tess.End()
+        self._tess = None
         self._engine = None
 
 

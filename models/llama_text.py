@@ -140,8 +140,10 @@ def shared_prefix(llm: Any, messages: list[dict[str, Any]]) -> list[int] | None:
     fmt = Jinja2ChatFormatter(template=template, eos_token=model.token_get_text(eos) if eos != -1 else "",
                               bos_token=model.token_get_text(bos) if bos != -1 else "")
     try:
-        real = fmt(messages=messages).prompt  # type: ignore[arg-type]
-        other = fmt(messages=[*messages[:-1], {**messages[-1], "content": "\x1f"}]).prompt  # type: ignore[arg-type]
+        last: Any = {**messages[-1], "content": "\x1f"}
+        chat: Any = messages
+        real = fmt(messages=chat).prompt
+        other = fmt(messages=[*chat[:-1], last]).prompt
     except Exception:  # noqa: BLE001 - a template this formatter cannot render: no prefix cache
         return None
     n = next((i for i, (a, b) in enumerate(zip(real, other)) if a != b), min(len(real), len(other)))

@@ -1,5 +1,5 @@
-"""The default frame captioner: OCR text (Tesseract by default, or RapidOCR) plus the frame's app and window
-title.
+"""The default frame captioner: OCR text (RapidOCR's detector + Tesseract by default, or RapidOCR) plus the
+frame's app and window title.
 
 Works offline (Debian's English Tesseract data; RapidOCR's ONNX models ship inside its wheel). The caption is short and
 condensed — the window title, the top-of-screen menu/title lines, then the rest of the visible text,
@@ -117,8 +117,8 @@ class OcrCaptioner:
         self.max_chars = max_chars
         self.info = ModelInfo(
             backend="ocr",
-            model=(engine_version(engine) or "tesseract (not installed)") if engine == "tesseract" else
-            f"rapidocr-onnxruntime-{engine_version(engine) or 'unknown'} PP-OCRv4",
+            model=f"rapidocr-{engine_version('rapidocr') or '?'} detector + {engine_version(engine) or 'tesseract'}"
+            if engine == "hybrid" else f"rapidocr-onnxruntime-{engine_version(engine) or 'unknown'} PP-OCRv4",
             sha256=None,
             params={"min_score": min_score, "max_chars": max_chars, "caption": CAPTION_VERSION,
                     "ocr": engine_key(engine)},

@@ -43,7 +43,7 @@ def test_real_frame_caption_holds_visible_text(screenagent):
     assert "brightness-contrast" in _squash(caption)
     assert "hue-saturation" in _squash(ocr_text) and "gimp" in _squash(ocr_text)
     assert len(caption) <= cap.max_chars
-    assert cap.info.backend == "ocr" and cap.info.model.startswith("tesseract-5.")
+    assert cap.info.backend == "ocr" and "detector + tesseract-5." in cap.info.model
 
 
 def test_condense_orders_dedupes_and_caps():
@@ -115,7 +115,7 @@ def test_describe_stores_every_ocr_box_once(db):
     row = db.conn.execute("SELECT text, ocr_text, ocr_boxes FROM captions WHERE image_hash = ?", (h,)).fetchone()
     boxes = json.loads(row[2])
     assert (boxes["w"], boxes["h"]) == (480, 120)
-    assert boxes["engine"] == engine_key() and engine_key().startswith("tesseract-")
+    assert boxes["engine"] == engine_key() and engine_key().startswith("det=rapidocr-")
     assert any("quarterly" in _squash(b[0]) for b in boxes["boxes"]) and all(len(b) == 6 for b in boxes["boxes"])
     assert (row[0], row[1]) == (view.caption, view.ocr_text)
     assert (view.caption, view.ocr_text) == OcrCaptioner().caption(buf.getvalue(), app="gedit", title="r")

@@ -38,7 +38,7 @@ def _png(img: Image.Image) -> bytes:
 
 @pytest.fixture(scope="module", params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> OcrEngine:
-    """Each engine, real: Tesseract (the default) and RapidOCR."""
+    """Each engine, real: RapidOCR's detector + Tesseract (the default), and RapidOCR."""
     return OcrEngine(request.param)
 
 
@@ -75,40 +75,20 @@ def test_describe_and_export_see_the_same_boxes(engine: OcrEngine) -> None:
     assert [b.text for b in engine.read(img)] == [t for _b, t in fresh]
 
 
-def test_tesseract_segments_of_one_row_are_one_line() -> None:
-    """Tesseract's blocks split aligned columns (ls -la output) and a menu bar's Help; a row is read as one line,
-    columns far apart stay apart."""
-    from deskscribe.ocr import _tsv_lines
-
-    def word(block: int, line: int, x: int, y: int, w: int, text: str, conf: float = 90.0) -> str:
-        return "\t".join(map(str, [5, 1, block, 1, line, 1, x, y, w, 12, conf, text]))
-
-    tsv = "\n".join([
-        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
-        word(1, 1, 4, 120, 60, "drwx------"), word(1, 1, 70, 120, 20, "4"), word(2, 1, 100, 121, 40, "root"),
-        word(3, 1, 150, 120, 30, "4096", 70.0),  # gaps under two line heights: one row
-        word(1, 2, 4, 140, 60, "total"), word(4, 1, 600, 140, 40, "Help"),  # 536 px away: its own line
-        word(5, 1, 4, 160, 30, " ", -1),  # an empty word is no text
-    ])
-    lines = _tsv_lines(tsv)
-    assert [b.text for b in lines] == ["drwx------ 4 root 4096", "total", "Help"]
-    assert (lines[0].x, lines[0].w, lines[0].h) == (4, 176, 13) and round(lines[0].score, 3) == 0.85
-
-
 def test_engines_have_their_own_keys_and_say_what_is_missing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import deskscribe.ocr as ocr
 
-    assert engine_key("tesseract") != engine_key("rapidocr") and engine_key() == engine_key("tesseract")
+    assert engine_key("hybrid") != engine_key("rapidocr") and engine_key() == engine_key("hybrid")
     with pytest.raises(ModelError, match="unknown models.ocr_engine 'easyocr'"):
         OcrEngine("easyocr")
     monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
     monkeypatch.setattr(ocr, "TESSDATA_DIRS", ())
-    assert engine_key("tesseract") is None
+    assert engine_key("hybrid") is None
     with pytest.raises(ModelError, match="apt install tesseract-ocr-eng"):
-        OcrEngine("tesseract").read(_screen(["Hello"]))
+        OcrEngine("hybrid").read(_screen(["Hello"]))
     (tmp_path / "eng.traineddata").write_bytes(b"not a model")
     with pytest.raises(ModelError, match="cannot load"):
-        OcrEngine("tesseract").read(_screen(["Hello"]))
+        OcrEngine("hybrid").read(_screen(["Hello"]))
 
 
 def test_changed_cells_and_regions_find_the_edit() -> None:
