@@ -33,6 +33,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 import ocr_textset  # noqa: E402
 import ocr_xvfb  # noqa: E402
+from deskscribe.models.ocr import MIN_SCORE  # noqa: E402
+from deskscribe.models.ocr import _useful as useful  # noqa: E402
 from deskscribe.models.ocr_diff import read_changed  # noqa: E402
 from deskscribe.ocr import ENGINES, OcrEngine, engine_key  # noqa: E402
 
@@ -92,6 +94,11 @@ def visual_rows(boxes: list) -> list[str]:
     return [" ".join(x.text for x in sorted(row, key=lambda b: b.x)) for row in rows]
 
 
+def kept_text(boxes: list) -> list[str]:
+    """The lines describe keeps as a frame's text (its ocr_text): confident boxes with a letter or digit."""
+    return [b.text for b in boxes if b.score >= MIN_SCORE and useful(b.text)]
+
+
 def bench_changes(engine: OcrEngine, episodes: list[list[np.ndarray]]) -> dict:
     """Full pass vs change-only on every frame, chained as describe does (each frame from the last result)."""
     frames = []
@@ -111,6 +118,7 @@ def bench_changes(engine: OcrEngine, episodes: list[list[np.ndarray]]) -> dict:
             frames.append({"index": i, "full_s": full_s, "change_s": change_s, "first": prev is None,
                            "full_pass": full_pass, "regions": n_regions,
                            "agreement": line_agreement([b.text for b in full], [b.text for b in lines]),
+                           "text_agreement": line_agreement(kept_text(full), kept_text(lines)),
                            "row_agreement": line_agreement(visual_rows(full), visual_rows(lines))})
             prev, prev_lines = rgb, lines
     later = [f for f in frames if not f["first"]]
@@ -121,6 +129,8 @@ def bench_changes(engine: OcrEngine, episodes: list[list[np.ndarray]]) -> dict:
         "later_full_passes": sum(f["full_pass"] for f in later),
         "agreement_mean": statistics.mean(f["agreement"] for f in later) if later else None,
         "agreement_min": min((f["agreement"] for f in later), default=None),
+        "text_agreement_mean": statistics.mean(f["text_agreement"] for f in later) if later else None,
+        "text_agreement_min": min((f["text_agreement"] for f in later), default=None),
         "row_agreement_mean": statistics.mean(f["row_agreement"] for f in later) if later else None,
         "row_agreement_min": min((f["row_agreement"] for f in later), default=None),
         "full_s_per_frame": full_s / len(frames), "change_s_per_frame": change_s / len(frames),
@@ -189,21 +199,26 @@ def _words_table(w: dict, title: str) -> list[str]:
 
 def _changes_table(changes: dict) -> list[str]:
     lines = ["## Change-only OCR vs a full pass", "",
-             "| frames | episodes | later frames (of them full passes) | box agreement mean / min | "
-             "row agreement mean / min | full s/frame | change-only s/frame | speed-up (all / later frames) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| frames | episodes | later frames (of them full passes) | text agreement mean / min | "
+             "box agreement mean / min | row agreement mean / min | full s/frame | change-only s/frame | "
+             "speed-up (all / later frames) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, r in changes.items():
         if not r.get("frames"):
-            lines.append(f"| {name}: {r.get('skipped', 'not run')} | | | | | | | |")
+            lines.append(f"| {name}: {r.get('skipped', 'not run')} | | | | | | | | |")
             continue
         lines.append(f"| {name} ({r['frames']}) | {r['episodes']} | {r['later_frames']} ({r['later_full_passes']}) | "
-                     f"{r['agreement_mean']:.3f} / {r['agreement_min']:.3f} | "
+                     + (f"{r['text_agreement_mean']:.3f} / {r['text_agreement_min']:.3f} | "
+                        if "text_agreement_mean" in r else "– | ")
+                     + f"{r['agreement_mean']:.3f} / {r['agreement_min']:.3f} | "
                      f"{r['row_agreement_mean']:.3f} / {r['row_agreement_min']:.3f} | {r['full_s_per_frame']:.2f} | "
                      f"{r['change_s_per_frame']:.2f} | {r['speedup_all_frames']:.2f}× / "
                      f"{r['speedup_later_frames']:.2f}× |")
     lines += ["", "Each frame is OCR'd twice in the same run: a full pass and change-only from the previous frame "
               "and its change-only lines (chained, as `deskscribe describe` does). The first frame of an episode "
-              "is a full pass in both. Box agreement: F1 of the two multisets of the detector's text boxes (without "
+              "is a full pass in both. Text agreement: F1 of the two multisets of the lines describe keeps as the frame's "
+              "text (confidence ≥ 0.6, a letter or digit; without whitespace and case). "
+              "Box agreement: the same over every box the detector returned, icons read as text included (without "
               "whitespace and case). Row agreement: the same F1 over visual rows (boxes whose vertical centres lie "
               "within half a box height, joined left to right), which does not count a row split into boxes "
               "differently on a crop as a difference."]
