@@ -134,7 +134,21 @@ def pair_events(frames: list[FrameView], events_on: str = "after") -> list[Actio
                 app = app_name(event.to_app)
             actions.append(Action(event, before, after, app, float(row.get("ts") or frame.ts), frame.id,
                                   _next_title(frames, by_id, after)))
+    _end_bursts_at_their_action(sorted(actions, key=lambda a: a.ts))
     return merge_bursts(actions)
+
+
+def _end_bursts_at_their_action(actions: list[Action]) -> None:
+    """A burst of typing ended by an action (Ctrl+S) shows its text on the screen just before that action, not
+    after it: capture can link the burst to the frame the action produced (the Save As dialog), so the burst's
+    after frame becomes the action's before frame when that one lies between the burst's two frames."""
+    for action, nxt in zip(actions, actions[1:]):
+        event = action.event
+        if not (isinstance(event, ev.Keys) and event.ended_by == "action"):
+            continue
+        before, after, mid = action.before, action.after, nxt.before
+        if before is not None and after is not None and mid is not None and before.ts < mid.ts < after.ts:
+            action.after = mid
 
 
 def _next_title(frames: list[FrameView], by_id: dict[int, int], after: FrameView | None) -> str | None:

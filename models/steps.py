@@ -87,6 +87,7 @@ def typed_lines(ch: Change, after: FrameView | None, titles: set[str] = frozense
     lines = [line for line in ch.new_lines if len(evlib.norm(line)) >= 3 and evlib.norm(line) not in title
              and evlib.norm(line) not in titles and not evlib.command_lines([line])
              and not evlib.PROMPT.match(line.strip()) and not evlib.NOT_TYPED.match(line.strip())]
+    lines = [_uncaret(line) for line in lines]
     if chars is None:
         return lines
     # keystrokes cannot type more than they are: keep the longest lines that fit the count, in screen order
@@ -97,6 +98,11 @@ def typed_lines(ch: Change, after: FrameView | None, titles: set[str] = frozense
             kept.append(line)
             room -= len(evlib.norm(line))
     return [ln for ln in lines if ln in kept]
+
+
+def _uncaret(line: str) -> str:
+    """A typed line without the text cursor OCR read as a bar at its start or end ("|Shopping list")."""
+    return line.strip().strip("|").strip() or line
 
 
 def _run_commands(ch: Change, after: FrameView | None, alone: bool) -> list[str]:

@@ -75,6 +75,27 @@ def test_describe_and_export_see_the_same_boxes(engine: OcrEngine) -> None:
     assert [b.text for b in engine.read(img)] == [t for _b, t in fresh]
 
 
+@pytest.mark.model
+def test_the_default_engine_reads_light_text_on_a_wallpaper_and_a_dark_terminal() -> None:
+    """What Tesseract's own page layout could not: light text on a blue gradient (a desktop's icon labels and
+    watermark: it found no text at all) and a terminal's light-on-dark monospace, words kept apart."""
+    wall = Image.new("RGB", (900, 300))
+    draw = ImageDraw.Draw(wall)
+    for x in range(900):
+        draw.line([(x, 0), (x, 300)], fill=(0, 90 + x // 12, 200 + x // 30))
+    draw.text((520, 200), "Activate Windows", fill=(230, 240, 255), font=ImageFont.truetype(FONT, 20))
+    draw.text((30, 60), "Recycle Bin", fill="white", font=ImageFont.truetype(FONT, 13))
+    term = Image.new("RGB", (900, 120), (30, 10, 36))
+    mono = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 14)
+    ImageDraw.Draw(term).text((8, 40), "root@vm:~/demo# echo 'quarterly report draft' > notes.txt", fill=(238, 238, 236),
+                              font=mono)
+    engine = OcrEngine("hybrid")
+    texts = [b.text for b in engine.read(wall)]
+    assert any("Activate Windows" in t for t in texts) and any("Recycle Bin" in t for t in texts), texts
+    line = " ".join(b.text for b in engine.read(term))  # the detector may cut the row at the quote
+    assert "quarterly report draft" in line and "notes.txt" in line and "echo" in line.split(), line
+
+
 def test_engines_have_their_own_keys_and_say_what_is_missing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import deskscribe.ocr as ocr
 

@@ -146,3 +146,21 @@ def test_a_command_is_found_when_ocr_lost_the_prompt_colon():
                events=[("keys", {"count": 24, "special": {"enter": 1}, "ended_by": "enter"})]),
     ]
     assert steps.episode_steps(frames) == ["Ran `mkdir -p trip && cd trip` in the terminal"]
+
+
+def test_typing_ended_by_a_shortcut_is_read_before_the_shortcut_took_effect():
+    """Live capture linked a burst ended by Ctrl+S to the Save As dialog the shortcut opened: the typed line is
+    on the frame before the shortcut, not on the dialog (seen on a live Xvfb session)."""
+    frames = [
+        _frame(0, "*Untitled 1\nShopping list", "Mousepad", "*Untitled 1 - Mousepad"),
+        _frame(1, "*Untitled 1\nShopping list\n|apples, bread and milk", "Mousepad", "*Untitled 1 - Mousepad"),
+        _frame(2, "Save As\nName:\nHome\nDesktop", "Mousepad", "Save As"),
+    ]
+    frames[0].events = [{"kind": "keys", "details": {"count": 22, "ended_by": "action"}, "ts": 0.2,
+                         "before_frame_id": 0, "after_frame_id": 2}]
+    frames[1].events = [{"kind": "shortcut", "details": {"keys": "ctrl+s"}, "ts": 1.1,
+                         "before_frame_id": 1, "after_frame_id": 2}]
+    assert steps.episode_steps(frames) == [
+        "Typed 'apples, bread and milk' in Mousepad",
+        "Pressed Ctrl+S (save) in Mousepad, which opened 'Save As'",
+    ]
