@@ -55,6 +55,8 @@ TESS_PSM = 7  # each detected box is one text line
 # scripted Xvfb screens with known text: word recall 0.71 at 1×, 0.99 at 1.5×), in grey, with a margin.
 TESS_SCALE = 1.5
 TESS_MARGIN = 2  # px (at the read scale) around each detected box
+EDGE_SCAN = 5  # px (at the read scale) at each side of a box searched for a window border (see _inner)
+EDGE_COVER = 0.85  # a column this much darker or lighter than the box's background from top to bottom is a line
 # Where Debian/Ubuntu (4.x and 5.x), Fedora and Homebrew put the language data, after $TESSDATA_PREFIX.
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                  "/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata")
@@ -127,7 +129,7 @@ def engine_key(engine: str = DEFAULT_ENGINE) -> str | None:
         rapid = engine_version("rapidocr")
         if rapid is None:
             return None
-        return f"det=rapidocr-{rapid};rec={version};psm={TESS_PSM};scale={TESS_SCALE};m={TESS_MARGIN}"
+        return f"det=rapidocr-{rapid};rec={version};psm={TESS_PSM};scale={TESS_SCALE};m={TESS_MARGIN};edge=1"
     return f"{version};{opts};{SPLIT_VERSION}"
 
 
@@ -199,6 +201,23 @@ def _quiet_leptonica() -> None:
             glob.glob(str(site / ".dylibs" / "libleptonica*.dylib")):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(lib).setMsgSeverity(6)  # L_SEVERITY_NONE
+
+
+def _inner(rows: Any, x0: int, x1: int) -> tuple[int, int]:
+    """The box's columns without a window border or frame line at either side: the detector's box around text
+    that touches a border takes the border in, and Tesseract reads that line as a character ("[Invite Dana",
+    "|Agenda", "Japples"). A column that differs from the box's background in nearly every row is a line, not a
+    glyph (a box is taller than its letters)."""
+    import numpy as np
+
+    if rows.shape[0] < 4 or x1 - x0 < 4 * EDGE_SCAN:
+        return x0, x1
+    band = rows[:, x0:x1].astype(np.int16)
+    background = int(np.median(band))
+    inked = (np.abs(band - background) > 48).mean(axis=0) >= EDGE_COVER
+    left = next((i + 1 for i in range(EDGE_SCAN - 1, -1, -1) if inked[i]), 0)
+    right = next((i + 1 for i in range(EDGE_SCAN - 1, -1, -1) if inked[-1 - i]), 0)
+    return x0 + left, x1 - right
 
 
 class OcrEngine:
@@ -293,6 +312,7 @@ class OcrEngine:
 
     def _recognise(self, rgb: Any, boxes: list[Any]) -> list[TextBox]:
         """Tesseract's reading of each detected box (corner points), on the grey image at ``TESS_SCALE``."""
+        import numpy as np
         from PIL import Image
 
         if not len(boxes):
@@ -301,6 +321,7 @@ class OcrEngine:
         img = Image.fromarray(rgb).convert("L")
         img = img.resize((round(img.width * TESS_SCALE), round(img.height * TESS_SCALE)), Image.Resampling.LANCZOS)
         api.SetImage(img)
+        grey = np.asarray(img)
         out = []
         for points in boxes:
             xs = [float(p[0]) for p in points]
@@ -308,6 +329,7 @@ class OcrEngine:
             x0, y0 = max(0, int(min(xs) * TESS_SCALE) - TESS_MARGIN), max(0, int(min(ys) * TESS_SCALE) - TESS_MARGIN)
             x1 = min(img.width, int(max(xs) * TESS_SCALE) + TESS_MARGIN)
             y1 = min(img.height, int(max(ys) * TESS_SCALE) + TESS_MARGIN)
+            x0, x1 = _inner(grey[y0:y1], x0, x1)
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
             api.SetRectangle(x0, y0, x1 - x0, y1 - y0)

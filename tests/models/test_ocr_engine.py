@@ -96,6 +96,21 @@ def test_the_default_engine_reads_light_text_on_a_wallpaper_and_a_dark_terminal(
     assert "quarterly report draft" in line and "notes.txt" in line and "echo" in line.split(), line
 
 
+def test_a_window_border_at_a_box_edge_is_cut_off_and_glyphs_are_not() -> None:
+    """A detected box around text touching a window border takes the border in ("[Invite Dana"): a column dark
+    from top to bottom is a line and is left out; a letter's stroke (shorter than the box) is kept."""
+    from deskscribe.ocr import _inner
+
+    rows = np.full((30, 200), 250, np.uint8)
+    rows[:, 1] = 40  # the border: every row
+    rows[6:24, 8:10] = 20  # the first letter's stem: 60 % of the rows
+    rows[6:24, 150:152] = 20
+    assert _inner(rows, 0, 200) == (2, 200)
+    rows[:, 197:199] = 60  # a frame line at the right as well
+    assert _inner(rows, 0, 200) == (2, 197)
+    assert _inner(rows[:, :12], 0, 12) == (0, 12)  # too narrow to tell
+
+
 def test_engines_have_their_own_keys_and_say_what_is_missing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import deskscribe.ocr as ocr
 
