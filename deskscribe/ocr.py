@@ -55,7 +55,7 @@ TESS_PSM = 7  # each detected box is one text line
 # scripted Xvfb screens with known text: word recall 0.71 at 1×, 0.99 at 1.5×), in grey, with a margin.
 TESS_SCALE = 1.5
 TESS_MARGIN = 2  # px (at the read scale) around each detected box
-EDGE_SCAN = 5  # px (at the read scale) at each side of a box searched for a window border (see _inner)
+EDGE_SCAN = 8  # px (at the read scale) at each side of a box searched for a window border (see _inner)
 EDGE_COVER = 0.85  # a column this much darker or lighter than the box's background from top to bottom is a line
 # Where Debian/Ubuntu (4.x and 5.x), Fedora and Homebrew put the language data, after $TESSDATA_PREFIX.
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
@@ -129,7 +129,7 @@ def engine_key(engine: str = DEFAULT_ENGINE) -> str | None:
         rapid = engine_version("rapidocr")
         if rapid is None:
             return None
-        return f"det=rapidocr-{rapid};rec={version};psm={TESS_PSM};scale={TESS_SCALE};m={TESS_MARGIN};edge=1"
+        return f"det=rapidocr-{rapid};rec={version};psm={TESS_PSM};scale={TESS_SCALE};m={TESS_MARGIN};edge={EDGE_SCAN}"
     return f"{version};{opts};{SPLIT_VERSION}"
 
 

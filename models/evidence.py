@@ -22,9 +22,10 @@ from deskscribe.storage import events as ev
 
 # A shell prompt followed by a command: "user@host:~/demo$ ls -la", "$ ls", "# apt update"; OCR often loses
 # the colon ("root@vm/work/main#mkdir -p trip").
-PROMPT = re.compile(r"^\S*@[^\s$#]*\s?[$#]\s?(?P<cmd>\S.*)?$|^[$#>]\s?(?P<bare>\S.*)?$")
+# A shell prompt and its command; OCR may put a space after the colon ("root@vm: ~# ls").
+PROMPT = re.compile(r"^\S*@[^\s$#]*(?:\s[^\s$#@]+)?\s?[$#]\s?(?P<cmd>\S.*)?$|^[$#>]\s?(?P<bare>\S.*)?$")
 # What changes on screen without typing: a bare prompt (its "$"/"#" lost by OCR), a clock's time of day.
-NOT_TYPED = re.compile(r"^\S+@[\w.-]+:\S*\s?[$#]?$|^\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?$")
+NOT_TYPED = re.compile(r"^\S+@[\w.-]+:\s?\S*\s?[$#]?$|^\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?$")
 # A file name a person would say: "meeting.txt", "notes.md", "photo.xcf".
 FILE_NAME = re.compile(r"\b[\w][\w.-]*\.(?:[a-z][a-z0-9]{0,4})\b", re.I)
 

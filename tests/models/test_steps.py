@@ -164,3 +164,13 @@ def test_typing_ended_by_a_shortcut_is_read_before_the_shortcut_took_effect():
         "Typed 'apples, bread and milk' in Mousepad",
         "Pressed Ctrl+S (save) in Mousepad, which opened 'Save As'",
     ]
+
+
+def test_a_command_is_found_when_ocr_put_a_space_after_the_prompt_colon():
+    """Live capture on Xvfb, hybrid OCR: 'root@vm:~# mv backup.txt archive/' read as 'root@vm: ~# mv …'."""
+    frames = [
+        _frame(0, "root@vm: ~#"),
+        _frame(1, "root@vm: ~# mv backup.txt archive/\nroot@vm: ~#",
+               events=[("keys", {"count": 22, "special": {"enter": 1}, "ended_by": "enter"})]),
+    ]
+    assert steps.episode_steps(frames) == ["Ran `mv backup.txt archive/` in the terminal"]
