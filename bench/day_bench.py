@@ -309,7 +309,7 @@ def markdown(res: dict[str, Any]) -> str:
     lines += ["", "OCR seconds are per captioned frame (change-only OCR, the default: the first frame of an "
               "episode is read whole, each later one only where it changed, models/ocr_diff.py). "
               "`sequential`: caption an episode, then run the model on it, then the next. `overlap` "
-              "(the default on 2+ cores): the model of episode N runs in a worker thread at background priority "
+              "(the default with 4+ threads; not on these 2 cores): the model of episode N runs in a worker thread at background priority "
               "(nice 19) while episode N+1 is captioned with the full thread budget (models/pipeline.py), so "
               "OCR + LLM seconds can exceed the wall time.", ""]
     if res.get("capture_conditions"):

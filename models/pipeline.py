@@ -34,7 +34,8 @@ P = TypeVar("P")  # what the caption stage prepared for the model
 R = TypeVar("R")  # the model's answer
 
 
-OVERLAP_MIN_THREADS = 4  # on 2 cores the overlap was slower than sequential in every day bench (155 vs 144 s)
+# On 2 cores the overlap was slower than sequential in every day bench (322 vs 307 s, 165 vs 156 s).
+OVERLAP_MIN_THREADS = 4
 
 
 def should_overlap(budget: int, cpus: int) -> bool:
