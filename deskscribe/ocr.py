@@ -124,12 +124,12 @@ def engine_key(engine: str = DEFAULT_ENGINE) -> str | None:
     version = engine_version(engine)
     if version is None:
         return None
-    opts = ",".join(f"{k}={int(v) if isinstance(v, bool) else v}" for k, v in sorted(CALL_OPTIONS.items()))
     if engine == "hybrid":
         rapid = engine_version("rapidocr")
         if rapid is None:
             return None
         return f"det=rapidocr-{rapid};rec={version};psm={TESS_PSM};scale={TESS_SCALE};m={TESS_MARGIN};edge={EDGE_SCAN}"
+    opts = ",".join(f"{k}={int(v) if isinstance(v, bool) else v}" for k, v in sorted(CALL_OPTIONS.items()))
     return f"{version};{opts};{SPLIT_VERSION}"
 
 
@@ -229,10 +229,6 @@ class OcrEngine:
         self._tess: Any = None  # tesserocr's API (hybrid)
         self.split_words = split_words  # False only to measure RapidOCR's raw text (bench/ocr_bench.py)
         self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
-
-    @property
-    def key(self) -> str | None:
-        return engine_key(self.engine)
 
     def _rapid(self) -> Any:
         if self._engine is None:

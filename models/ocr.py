@@ -100,11 +100,6 @@ def _decode(image: bytes) -> Any:
         raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
 
 
-def boxes_json(boxes: list[TextBox], width: int, height: int, engine: str = DEFAULT_ENGINE) -> str:
-    """Every OCR box, unfiltered, at full resolution: the one encoding (deskscribe.ocr.encode_boxes)."""
-    return encode_boxes(boxes, width, height, engine=engine)
-
-
 class OcrCaptioner:
     """Captioner (see models.base.Captioner) built on the OCR engine; the engine is created once, at first use."""
 
@@ -140,7 +135,7 @@ class OcrCaptioner:
 
     def caption_with_boxes(self, image: bytes, *, app: str | None = None, title: str | None = None,
                            previous: tuple[bytes, str] | None = None) -> tuple[str, str, str]:
-        """Caption, OCR text and the full OCR result as JSON (:func:`boxes_json`), from one OCR pass.
+        """Caption, OCR text and the full OCR result as JSON (:func:`deskscribe.ocr.encode_boxes`), from one pass.
 
         ``previous``: the episode's previous frame (encoded image, its boxes JSON). Then only what changed
         since is OCR'd and the other lines are carried over (models/ocr_diff.py); the JSON lists them.
