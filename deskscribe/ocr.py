@@ -25,6 +25,7 @@ Tesseract makes no network calls.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import functools
@@ -54,9 +55,20 @@ TESS_PSM = 7  # each detected box is one text line
 # Screen text is small (11-13 px) and often touches a border: read at 1.5× (Tesseract's page mode, on
 # scripted Xvfb screens with known text: word recall 0.71 at 1×, 0.99 at 1.5×), in grey, with a margin.
 TESS_SCALE = 1.5
-TESS_MARGIN = 2  # px (at the read scale) around each detected box
+TESS_MARGIN = 2  # px (at the read scale) above and below each line's ink
+TESS_MARGIN_X = 4  # px (at the read scale) before and after it
+TESS_PAD = 6  # px (read scale) of the line's own background put around it: the room Tesseract needs, no neighbour
+LINE_CACHE = 4096  # Tesseract readings kept, by the line's pixels (see OcrEngine._recognise)
+ROW_GAP = 1.0  # boxes of one row closer than this many line heights are one line (see merge_rows)
 EDGE_SCAN = 8  # px (at the read scale) at each side of a box searched for a window border (see _inner)
 EDGE_COVER = 0.85  # a column this much darker or lighter than the box's background from top to bottom is a line
+# The hybrid's detector pass (see OcrEngine._detect): RapidOCR's own limits on the image it reads (a short side
+# under 736 px is scaled up, a long side over 2000 px down), but padded to the network's stride instead of
+# stretched to it, so a crop aligned to the stride is read exactly as that part of the whole frame is.
+DET_MIN_SIDE = 736
+DET_MAX_SIDE = 2000
+DET_STRIDE = 32
+DET_VERSION = "pad32"  # part of the key
 # Where Debian/Ubuntu (4.x and 5.x), Fedora and Homebrew put the language data, after $TESSDATA_PREFIX.
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                  "/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata")
@@ -128,7 +140,8 @@ def engine_key(engine: str = DEFAULT_ENGINE) -> str | None:
         rapid = engine_version("rapidocr")
         if rapid is None:
             return None
-        return f"det=rapidocr-{rapid};rec={version};psm={TESS_PSM};scale={TESS_SCALE};m={TESS_MARGIN};edge={EDGE_SCAN}"
+        return (f"det=rapidocr-{rapid}+{DET_VERSION};rec={version};psm={TESS_PSM};scale={TESS_SCALE};"
+                f"m={TESS_MARGIN},{TESS_MARGIN_X},{TESS_PAD};edge={EDGE_SCAN};rows={ROW_GAP};ink")
     opts = ",".join(f"{k}={int(v) if isinstance(v, bool) else v}" for k, v in sorted(CALL_OPTIONS.items()))
     return f"{version};{opts};{SPLIT_VERSION}"
 
@@ -220,13 +233,97 @@ def _inner(rows: Any, x0: int, x1: int) -> tuple[int, int]:
     return x0 + left, x1 - right
 
 
+def det_scale(width: int, height: int) -> float:
+    """The scale the hybrid's detector reads a frame of this size at (RapidOCR's limits, see DET_MIN_SIDE)."""
+    if max(width, height) > DET_MAX_SIDE:
+        return DET_MAX_SIDE / max(width, height)
+    if min(width, height) < DET_MIN_SIDE:
+        return DET_MIN_SIDE / min(width, height)
+    return 1.0
+
+
+def _centre_in(points: Any, box: tuple[int, int, int, int]) -> bool:
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    return box[0] <= cx < box[2] and box[1] <= cy < box[3]
+
+
+
+
+def _rect(points: Any) -> tuple[float, float, float, float]:
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+def merge_rows(rects: list[Rect], gap: float = ROW_GAP) -> list[Rect]:
+    """Boxes of one visual row less than ``gap`` line heights apart, as one line, top to bottom.
+
+    The detector splits a row into boxes by what surrounds it ("File Edit" + "Search" on one frame, the whole
+    menu bar on the next; an ``ls -la`` row in two or three pieces), so the same unchanged row would be read as
+    different lines from frame to frame, and on a crop differently than on the whole screen. Words and menu
+    items of one row are less than a line height apart; columns of a table usually more.
+    """
+    out: list[list[float]] = []
+    for r in sorted(rects, key=lambda r: r[0]):
+        for o in out:
+            h = min(r[3] - r[1], o[3] - o[1])
+            cy, oy = (r[1] + r[3]) / 2, (o[1] + o[3]) / 2
+            if abs(cy - oy) <= h / 2 and r[0] - o[2] <= gap * h and r[2] > o[0]:
+                o[0], o[1], o[2], o[3] = min(o[0], r[0]), min(o[1], r[1]), max(o[2], r[2]), max(o[3], r[3])
+                break
+        else:
+            out.append(list(r))
+    return [(o[0], o[1], o[2], o[3]) for o in sorted(out, key=lambda o: (o[1], o[0]))]
+
+
+def _ink(grey: Any, rect: Rect) -> tuple[int, int, int, int] | None:
+    """The part of a detected box that holds its line's ink: the run of inked rows around the box's middle, and
+    the inked columns over those rows; None for a box with no ink. The detector's box around the same pixels
+    moves by a pixel or two with what surrounds it, and Tesseract reads a slightly different box differently
+    ("demo’" and "demo!"); the ink does not move."""
+    import numpy as np
+
+    h, w = grey.shape
+    x0, y0 = max(0, int(rect[0])), max(0, int(rect[1]))
+    x1, y1 = min(w, int(np.ceil(rect[2])) + 1), min(h, int(np.ceil(rect[3])) + 1)
+    band = grey[y0:y1, x0:x1].astype(np.int16)
+    if band.size == 0:
+        return None
+    bg = int(np.median(band))
+    ink = np.abs(band - bg) > 48
+    rows = ink.any(axis=1)
+    if not rows.any():
+        return None
+    mid = (y1 - y0) // 2
+    if not rows[mid]:
+        near = np.flatnonzero(rows)
+        mid = int(near[np.argmin(np.abs(near - mid))])
+    top = mid
+    while top > 0 and rows[top - 1]:
+        top -= 1
+    bot = mid
+    while bot < len(rows) - 1 and rows[bot + 1]:
+        bot += 1
+    cols = np.flatnonzero(ink[top:bot + 1].any(axis=0))
+    return x0 + int(cols[0]), y0 + top, x0 + int(cols[-1]) + 1, y0 + bot + 1
+
+
 class OcrEngine:
     """The configured engine with the one set of options; its models load once, at first use."""
 
-    def __init__(self, engine: str = DEFAULT_ENGINE, *, split_words: bool = True, threads: int = 0) -> None:
+    def __init__(self, engine: str = DEFAULT_ENGINE, *, split_words: bool = True, threads: int = 0,
+                 line_cache: int = LINE_CACHE) -> None:
         self.engine = check_engine(engine)
         self._engine: Any = None  # RapidOCR (both engines use its detector)
         self._tess: Any = None  # tesserocr's API (hybrid)
+        self.line_cache = line_cache  # readings kept by their pixels; 0: read every line (bench/ocr_bench.py)
+        self.hits = self.misses = 0  # line readings taken from the cache / read by Tesseract
+        self._lines: collections.OrderedDict[bytes, tuple[str, float]] = collections.OrderedDict()
         self.split_words = split_words  # False only to measure RapidOCR's raw text (bench/ocr_bench.py)
         self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
 
@@ -274,28 +371,40 @@ class OcrEngine:
         # RapidOCR reads arrays as BGR (OpenCV order)
         return self._read_array(np.ascontiguousarray(image[:, :, ::-1]), image)
 
-    def read_region(self, rgb: Any) -> list[TextBox]:
-        """OCR a crop (an RGB array) at its own scale, as it is seen inside the full frame.
+    def read_region(self, rgb: Any, keep: tuple[int, int, int, int] | None = None,
+                    frame: tuple[int, int] | None = None) -> list[TextBox]:
+        """OCR a crop (an RGB array) of a frame as it is seen inside the whole frame.
 
-        RapidOCR's detector default (``limit_type="min"``, 736) scales any image whose short side is under
-        736 px up to 736 px: a full 1024×768 frame is read at its own scale, but a 60 px tall crop would be
-        blown up twelvefold. For crops the limit applies to the long side instead, so they are read at frame
-        scale. Tesseract reads every image at its own scale.
+        ``keep`` (x0, y0, x1, y1 in the crop): only the lines whose centre lies inside are read and returned —
+        the rest of the crop is context for the detector. ``frame`` (width, height): the whole frame's size,
+        whose detector scale the crop is read at. For the hybrid engine a crop whose origin in the frame is a
+        multiple of :data:`DET_STRIDE` is then read exactly as the whole frame's pass reads it, away from the
+        crop's edges. RapidOCR's own pass (the ``rapidocr`` engine) scales a short image up to 736 px; for
+        crops its limit applies to the long side instead, so they are read near frame scale.
         """
         import numpy as np
 
+        rgb = np.asarray(rgb)
+        h, w = rgb.shape[:2]
+        keep = keep or (0, 0, w, h)
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        if self.engine == "hybrid":
+            fw, fh = frame or (w, h)
+            boxes = [b for b in self._detect(bgr, det_scale(fw, fh)) if _centre_in(b, keep)]
+            return self._recognise(rgb, boxes)
         det = self._rapid().text_det
         saved = det.limit_type
         det.limit_type = "max"
         try:
-            return self._read_array(np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1]), np.asarray(rgb))
+            lines = self._read_array(bgr, rgb)
         finally:
             det.limit_type = saved
+        return [b for b in lines if keep[0] <= b.x + b.w / 2 < keep[2] and keep[1] <= b.y + b.h / 2 < keep[3]]
 
     def _read_array(self, bgr: Any, rgb: Any) -> list[TextBox]:
         if self.engine == "hybrid":
-            boxes, _ = self._rapid()(bgr, use_cls=False, use_rec=False)
-            return self._recognise(rgb, boxes or [])
+            h, w = bgr.shape[:2]
+            return self._recognise(rgb, self._detect(bgr, det_scale(w, h)))
         result, _ = self._rapid()(bgr, **CALL_OPTIONS)
         out = []
         for points, text, score in result or []:
@@ -306,8 +415,37 @@ class OcrEngine:
                                int(max(ys) - min(ys)), float(score)))
         return out
 
+    def _detect(self, bgr: Any, scale: float) -> list[Any]:
+        """RapidOCR's DB text detector on a BGR image at ``scale``: each line's corner points, in reading order.
+
+        RapidOCR's own pass stretches the image to a multiple of the network's stride (1080 rows become 1088);
+        here it is padded instead (edge pixels repeated), so every pixel keeps its place on the stride grid.
+        """
+        import cv2
+        import numpy as np
+
+        rapid = self._rapid()
+        det = rapid.text_det
+        h, w = bgr.shape[:2]
+        img = bgr if scale == 1 else cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))))
+        sh, sw = img.shape[:2]
+        ph, pw = -(-sh // DET_STRIDE) * DET_STRIDE, -(-sw // DET_STRIDE) * DET_STRIDE
+        if (ph, pw) != (sh, sw):
+            img = cv2.copyMakeBorder(img, 0, ph - sh, 0, pw - sw, cv2.BORDER_REPLICATE)
+        x = ((img.astype(np.float32) / 255.0 - np.asarray(det.mean)) / np.asarray(det.std)).transpose(2, 0, 1)
+        preds = det.infer(x[None].astype(np.float32))[0]
+        boxes, _scores = det.postprocess_op(preds, (ph / scale, pw / scale))
+        if not len(boxes):
+            return []
+        boxes = det.filter_tag_det_res(boxes, (h, w))
+        return list(rapid.sorted_boxes(boxes)) if len(boxes) else []
+
     def _recognise(self, rgb: Any, boxes: list[Any]) -> list[TextBox]:
-        """Tesseract's reading of each detected box (corner points), on the grey image at ``TESS_SCALE``."""
+        """Tesseract's reading of each line: the detected boxes (corner points) joined into rows
+        (:func:`merge_rows`), each cut to its ink (:func:`_ink`), read on the grey image at ``TESS_SCALE``.
+        A line's box is its ink's. The same pixels give the same reading, so a line whose pixels were read
+        before (an unchanged menu bar, a terminal line that scrolled up) is taken from the last ``LINE_CACHE``
+        readings instead of being read again."""
         import numpy as np
         from PIL import Image
 
@@ -315,25 +453,38 @@ class OcrEngine:
             return []
         api = self._tesseract()
         img = Image.fromarray(rgb).convert("L")
+        grey1 = np.asarray(img)
         img = img.resize((round(img.width * TESS_SCALE), round(img.height * TESS_SCALE)), Image.Resampling.LANCZOS)
-        api.SetImage(img)
         grey = np.asarray(img)
         out = []
-        for points in boxes:
-            xs = [float(p[0]) for p in points]
-            ys = [float(p[1]) for p in points]
-            x0, y0 = max(0, int(min(xs) * TESS_SCALE) - TESS_MARGIN), max(0, int(min(ys) * TESS_SCALE) - TESS_MARGIN)
-            x1 = min(img.width, int(max(xs) * TESS_SCALE) + TESS_MARGIN)
-            y1 = min(img.height, int(max(ys) * TESS_SCALE) + TESS_MARGIN)
-            x0, x1 = _inner(grey[y0:y1], x0, x1)
+        for rect in merge_rows([_rect(p) for p in boxes]):
+            # a border is told from a glyph on the detector's box, which is taller than its letters
+            sx0, sx1 = max(0, int(rect[0] * TESS_SCALE)), min(img.width, int(rect[2] * TESS_SCALE) + 1)
+            sx0, sx1 = _inner(grey[max(0, int(rect[1] * TESS_SCALE)):int(rect[3] * TESS_SCALE) + 1], sx0, sx1)
+            ink = _ink(grey1, (sx0 / TESS_SCALE, rect[1], sx1 / TESS_SCALE, rect[3]))
+            if ink is None:
+                continue
+            rx0, ry0, rx1, ry1 = ink
+            x0, y0 = max(0, int(rx0 * TESS_SCALE) - TESS_MARGIN_X), max(0, int(ry0 * TESS_SCALE) - TESS_MARGIN)
+            x1 = min(img.width, int(rx1 * TESS_SCALE) + TESS_MARGIN_X)
+            y1 = min(img.height, int(ry1 * TESS_SCALE) + TESS_MARGIN)
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
-            api.SetRectangle(x0, y0, x1 - x0, y1 - y0)
-            text = " ".join(api.GetUTF8Text().split())
-            if not text:
-                continue
-            out.append(TextBox(text, int(min(xs)), int(min(ys)), int(max(xs) - min(xs)), int(max(ys) - min(ys)),
-                               api.MeanTextConf() / 100))
+            pixels = grey[y0:y1, x0:x1]
+            key = hashlib.blake2b(bytes(str(pixels.shape), "ascii") + pixels.tobytes(), digest_size=16).digest()
+            read = self._lines.get(key)
+            if read is None:
+                api.SetImage(Image.fromarray(np.pad(pixels, TESS_PAD, constant_values=int(np.median(pixels)))))
+                read = " ".join(api.GetUTF8Text().split()), api.MeanTextConf() / 100
+                self._lines[key] = read
+                self.misses += 1
+                if len(self._lines) > self.line_cache:
+                    self._lines.popitem(last=False)
+            else:
+                self._lines.move_to_end(key)
+                self.hits += 1
+            if read[0]:
+                out.append(TextBox(read[0], int(rx0), int(ry0), int(rx1 - rx0), int(ry1 - ry0), read[1]))
         return out
 
     __call__ = read
@@ -343,6 +494,7 @@ class OcrEngine:
             self._tess.End()
         self._tess = None
         self._engine = None
+        self._lines.clear()
 
 
 def encode_boxes(boxes: list[TextBox], width: int, height: int, *, carried: list[int] | None = None,

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deskscribe.ocr import OcrEngine, TextBox
+from deskscribe.ocr import DET_STRIDE, OcrEngine, TextBox
 
 CELL = 16  # grid cell, px
 CELL_DIFF = 6.0  # mean absolute difference (0-255) above which a cell counts as changed (JPEG noise is ~1-3)
 EDGE = 2  # px a changed region is padded by before it is grown over the lines it crosses
 PAD = 8  # px of context around each region when it is read (the detector needs a margin); lines read there
 # whose centre lies outside the region are the neighbours' (carried), and are dropped
+STRIDE = DET_STRIDE  # crops start on the detector's stride grid of the whole frame (see OcrEngine.read_region)
 FULL_FRACTION = 0.5  # above this share of changed cells, a full pass is cheaper than regions
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
@@ -112,18 +113,6 @@ def grow_regions(regions: list[Box], lines: list[TextBox], size: tuple[int, int]
     return out
 
 
-def _with_margin(img: np.ndarray, region: Box, crop: Box) -> np.ndarray:
-    """The crop, its margin outside the region painted in the region's edge colour (the median of its border):
-    the detector gets room around the text without the cut-off glyphs of the neighbouring lines."""
-    x0, y0, x1, y1 = region
-    inner = img[y0:y1, x0:x1]
-    border = np.concatenate([inner[0], inner[-1], inner[:, 0], inner[:, -1]]).reshape(-1, img.shape[2])
-    out = np.empty((crop[3] - crop[1], crop[2] - crop[0], img.shape[2]), img.dtype)
-    out[:] = np.median(border, axis=0).astype(img.dtype)
-    out[y0 - crop[1]:y1 - crop[1], x0 - crop[0]:x1 - crop[0]] = inner
-    return out
-
-
 def read_changed(engine: OcrEngine, prev: np.ndarray, prev_lines: list[TextBox], cur: np.ndarray) -> DiffResult:
     """The text lines of ``cur`` given the previous frame and its lines, OCR'ing only what changed."""
     if prev.shape != cur.shape:
@@ -139,10 +128,18 @@ def read_changed(engine: OcrEngine, prev: np.ndarray, prev_lines: list[TextBox],
     kept = [b for b in prev_lines if not any(_crosses(r, (b.x, b.y, b.x + b.w, b.y + b.h)) for r in regions)]
     fresh: list[TextBox] = []
     for r in regions:
-        x0, y0, x1, y1 = max(0, r[0] - PAD), max(0, r[1] - PAD), min(w, r[2] + PAD), min(h, r[3] + PAD)
-        for b in engine.read_region(_with_margin(cur, r, (x0, y0, x1, y1))):
-            cx, cy = b.x + x0 + b.w / 2, b.y + y0 + b.h / 2
-            if r[0] <= cx < r[2] and r[1] <= cy < r[3]:
-                fresh.append(TextBox(b.text, b.x + x0, b.y + y0, b.w, b.h, b.score))
+        x0, y0, x1, y1 = _aligned(r, (w, h))
+        keep = (r[0] - x0, r[1] - y0, r[2] - x0, r[3] - y0)
+        for b in engine.read_region(cur[y0:y1, x0:x1], keep, (w, h)):
+            fresh.append(TextBox(b.text, b.x + x0, b.y + y0, b.w, b.h, b.score))
     boxes = kept + fresh
     return DiffResult(boxes, list(range(len(kept))), regions, False)
+
+
+def _aligned(region: Box, size: tuple[int, int], pad: int = PAD, stride: int = STRIDE) -> Box:
+    """The region with ``pad`` px of context, widened to the detector's stride grid of the whole frame."""
+    w, h = size
+    x0, y0 = max(0, region[0] - pad) // stride * stride, max(0, region[1] - pad) // stride * stride
+    x1 = min(w, -(-(region[2] + pad) // stride) * stride)
+    y1 = min(h, -(-(region[3] + pad) // stride) * stride)
+    return x0, y0, x1, y1

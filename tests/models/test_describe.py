@@ -107,11 +107,11 @@ def test_a_bad_answer_is_retried_once_then_the_task_comes_from_the_steps_flagged
     assert not model.closed  # models passed in belong to the caller
 
 
-def test_an_answer_naming_what_did_not_happen_is_retried_then_flagged(db):
+def test_an_answer_naming_what_did_not_happen_is_flagged_without_asking_again(db):
     ep = _synthetic_episode(db, ["Invoice"])
     model = GarbageTextModel(bad=0, did="Saved report.pdf in Lisbon with 20,000 euros.")
     res = pipeline.run_batch(db, Config(), text=model, captioner=OcrCaptioner())
-    assert res.done == [ep] and model.calls == 2
+    assert res.done == [ep] and model.calls == 1  # a rejected answer is not asked again (RETRY_UNFOUNDED)
     desc = store.current_description(db, ep)
     assert "does not show" in desc["review_reason"] and "report.pdf" in desc["review_reason"]
     assert "report.pdf" not in desc["summary"] and "Lisbon" not in desc["summary"]

@@ -111,6 +111,44 @@ def test_a_window_border_at_a_box_edge_is_cut_off_and_glyphs_are_not() -> None:
     assert _inner(rows[:, :12], 0, 12) == (0, 12)  # too narrow to tell
 
 
+def test_boxes_of_one_row_are_one_line_and_columns_stay_apart() -> None:
+    from deskscribe.ocr import merge_rows
+
+    menu = [(200, 10, 250, 30), (10, 10, 50, 30), (62, 11, 110, 29), (125, 10, 180, 30)]  # gaps under a line height
+    table = [(10, 50, 90, 70), (300, 50, 380, 70)]  # columns far apart
+    below = [(10, 72, 200, 92)]  # the next row: not merged with the one above
+    assert merge_rows(menu + table + below) == [(10, 10, 250, 30), (10, 50, 90, 70), (300, 50, 380, 70),
+                                                  (10, 72, 200, 92)]
+
+
+def test_a_line_is_cut_to_its_ink_whatever_box_the_detector_drew() -> None:
+    """The detector's box around the same line moves by a pixel or two with what surrounds it; the ink does not,
+    and a neighbouring line's ink inside a loose box is left out."""
+    from deskscribe.ocr import _ink
+
+    grey = np.full((60, 200), 255, np.uint8)
+    grey[20:32, 15:120:4] = 0  # the line: strokes from x 15 to 119, rows 20 to 31
+    grey[20:32, 119] = 0
+    grey[36:48, 15:90:3] = 0  # the next line, 4 px below
+    for box in ((12, 17, 124, 34), (10, 15, 130, 35.5), (14.5, 18, 122, 37)):
+        assert _ink(grey, box) == (15, 20, 120, 32)
+    assert _ink(grey, (150, 5, 190, 15)) is None  # nothing there
+
+
+@pytest.mark.model
+def test_a_line_read_before_is_not_read_again_and_reads_the_same() -> None:
+    engine = OcrEngine("hybrid")
+    first = engine.read(_screen(LINES))
+    misses = engine.misses
+    assert misses >= len(LINES) and engine.hits == 0
+    moved = engine.read(_screen(["Something new on top", *LINES]))  # the same lines, 60 px lower
+    assert engine.misses == misses + 1 and engine.hits == len(LINES)
+    assert [b.text for b in moved[1:]] == [b.text for b in first]
+    uncached = OcrEngine("hybrid", line_cache=0)
+    assert [b.text for b in uncached.read(_screen(["Something new on top", *LINES]))] == [b.text for b in moved]
+    assert uncached.hits == 0
+
+
 def test_engines_have_their_own_keys_and_say_what_is_missing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import deskscribe.ocr as ocr
 
