@@ -44,7 +44,9 @@ from deskscribe.storage.locks import FileLock, LockBusy
 log = logging.getLogger(__name__)
 
 JOB_KIND = "describe"
-MAX_TOKENS = 120
+# An answer is two sentences in JSON: the longer worked example is 45 tokens. One the model has not finished by
+# MAX_TOKENS is not what was asked (SmolLM2-135M's rambles run to ~100 tokens, 0.015-0.02 s each on 2 cores).
+MAX_TOKENS = 80
 MAX_STEPS = 16
 # An answer the check rejects is not asked again: on the dev set the second answer passed for 0 of 14 such
 # episodes (bench/results/describe_bench.md, stop 16) while the retry took nearly half the model time of a
@@ -215,6 +217,9 @@ class Describer:
             finally:
                 self.timers.llm_s += time.perf_counter() - start
                 self.timers.llm_calls += 1
+            if int((getattr(model, "last_usage", None) or {}).get("completion_tokens", 0)) >= MAX_TOKENS:
+                problem = f"the model's answer ran past {MAX_TOKENS} tokens (one sentence each was asked)"
+                break  # a rambling answer rambles again when asked again
             try:
                 did, instruction = promptlib.parse_task(raw)
             except promptlib.InvalidOutput as exc:

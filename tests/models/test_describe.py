@@ -44,16 +44,20 @@ def _synthetic_episode(db, words: list[str], ts: float = 1000.0) -> int:
 class GarbageTextModel:
     """Test double of models.base.TextModel that answers garbage for the first ``bad`` calls, then valid JSON."""
 
-    def __init__(self, bad: int, did: str = "Edited notes.txt in gedit.") -> None:
+    def __init__(self, bad: int, did: str = "Edited notes.txt in gedit.", cut: bool = False) -> None:
         from deskscribe.models.base import ModelInfo
 
         self.info = ModelInfo(backend="test", model="garbage", params={"n_ctx": 2048})
-        self.bad, self.did = bad, did
+        self.bad, self.did, self.cut = bad, did, cut
         self.calls = 0
         self.closed = False
+        self.last_usage: dict[str, int] = {}
 
     def complete(self, messages, *, schema=None, max_tokens=256):  # type: ignore[no-untyped-def]
         self.calls += 1
+        self.last_usage = {"completion_tokens": max_tokens if self.cut else 20}
+        if self.cut:
+            return '{"did": "Clicked and clicked and clicked and clicked'  # stopped at max_tokens
         if self.calls <= self.bad:
             return "the the the the the the the the" if self.calls % 2 else "{not json"
         return json.dumps({"did": self.did, "instruction": "Edit the notes in gedit."})
@@ -115,6 +119,16 @@ def test_an_answer_naming_what_did_not_happen_is_flagged_without_asking_again(db
     desc = store.current_description(db, ep)
     assert "does not show" in desc["review_reason"] and "report.pdf" in desc["review_reason"]
     assert "report.pdf" not in desc["summary"] and "Lisbon" not in desc["summary"]
+
+
+def test_an_answer_cut_off_at_max_tokens_is_flagged_without_asking_again(db):
+    ep = _synthetic_episode(db, ["Invoice"])
+    model = GarbageTextModel(bad=0, cut=True)
+    res = pipeline.run_batch(db, Config(), text=model, captioner=OcrCaptioner())
+    assert res.done == [ep] and model.calls == 1
+    desc = store.current_description(db, ep)
+    assert f"ran past {pipeline.MAX_TOKENS} tokens" in desc["review_reason"]
+    assert desc["summary"].startswith("Clicked") and desc["steps"]
 
 
 def test_crash_mid_batch_resumes_and_describes_each_episode_once(db):
