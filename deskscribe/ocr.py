@@ -465,8 +465,9 @@ class OcrEngine:
             if ink is None:
                 continue
             rx0, ry0, rx1, ry1 = ink
-            x0, y0 = max(0, int(rx0 * TESS_SCALE) - TESS_MARGIN_X), max(0, int(ry0 * TESS_SCALE) - TESS_MARGIN)
-            x1 = min(img.width, int(rx1 * TESS_SCALE) + TESS_MARGIN_X)
+            # the margin stays inside the border cut (a border just outside the ink is read as '[' or '|')
+            x0, y0 = max(sx0, int(rx0 * TESS_SCALE) - TESS_MARGIN_X), max(0, int(ry0 * TESS_SCALE) - TESS_MARGIN)
+            x1 = min(sx1, int(rx1 * TESS_SCALE) + TESS_MARGIN_X)
             y1 = min(img.height, int(ry1 * TESS_SCALE) + TESS_MARGIN)
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
