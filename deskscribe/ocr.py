@@ -458,17 +458,19 @@ class OcrEngine:
         grey = np.asarray(img)
         out = []
         for rect in merge_rows([_rect(p) for p in boxes]):
-            # a border is told from a glyph on the detector's box, which is taller than its letters
-            sx0, sx1 = max(0, int(rect[0] * TESS_SCALE)), min(img.width, int(rect[2] * TESS_SCALE) + 1)
-            sx0, sx1 = _inner(grey[max(0, int(rect[1] * TESS_SCALE)):int(rect[3] * TESS_SCALE) + 1], sx0, sx1)
-            ink = _ink(grey1, (sx0 / TESS_SCALE, rect[1], sx1 / TESS_SCALE, rect[3]))
+            ink = _ink(grey1, rect)
             if ink is None:
                 continue
+            window = self._window(grey, ink)
+            if window[0] > max(0, int(ink[0] * TESS_SCALE) - TESS_MARGIN_X) or \
+                    window[2] < min(grey.shape[1], int(ink[2] * TESS_SCALE) + TESS_MARGIN_X):
+                # a window border was the box's first or last ink: the line's own ink lies inside it
+                ink = _ink(grey1, (float(np.ceil(window[0] / TESS_SCALE)), ink[1], window[2] / TESS_SCALE, ink[3] - 1))
+                if ink is None:
+                    continue
+                window = self._window(grey, ink, within=(window[0], window[2]))
             rx0, ry0, rx1, ry1 = ink
-            # the margin stays inside the border cut (a border just outside the ink is read as '[' or '|')
-            x0, y0 = max(sx0, int(rx0 * TESS_SCALE) - TESS_MARGIN_X), max(0, int(ry0 * TESS_SCALE) - TESS_MARGIN)
-            x1 = min(sx1, int(rx1 * TESS_SCALE) + TESS_MARGIN_X)
-            y1 = min(img.height, int(ry1 * TESS_SCALE) + TESS_MARGIN)
+            x0, y0, x1, y1 = window
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
             pixels = grey[y0:y1, x0:x1]
@@ -487,6 +489,22 @@ class OcrEngine:
             if read[0]:
                 out.append(TextBox(read[0], int(rx0), int(ry0), int(rx1 - rx0), int(ry1 - ry0), read[1]))
         return out
+
+    @staticmethod
+    def _window(grey: Any, ink: tuple[int, int, int, int],
+                within: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
+        """The part of the read-scale image Tesseract reads for a line: its ink and a margin, without a window
+        border at either end. A border is told from a glyph over rows half a line above and below the ink,
+        where a border still runs and a letter does not; it is looked for in the pixels, not the detector's box
+        (which moves with what surrounds the line), so the same line gives the same window on every frame."""
+        h, w = grey.shape
+        x0, x1 = max(0, int(ink[0] * TESS_SCALE) - TESS_MARGIN_X), min(w, int(ink[2] * TESS_SCALE) + TESS_MARGIN_X)
+        y0, y1 = max(0, int(ink[1] * TESS_SCALE) - TESS_MARGIN), min(h, int(ink[3] * TESS_SCALE) + TESS_MARGIN)
+        if within is not None:
+            return max(x0, within[0]), y0, min(x1, within[1]), y1
+        reach = (y1 - y0) // 2
+        x0, x1 = _inner(grey[max(0, y0 - reach):min(h, y1 + reach)], x0, x1)
+        return x0, y0, x1, y1
 
     __call__ = read
 

@@ -135,6 +135,26 @@ def test_a_line_is_cut_to_its_ink_whatever_box_the_detector_drew() -> None:
     assert _ink(grey, (150, 5, 190, 15)) is None  # nothing there
 
 
+def test_a_border_is_cut_from_the_window_tesseract_reads_and_the_text_is_kept() -> None:
+    """Live Mousepad: the text area's border runs down the window 4 px before the text; a detector box that
+    takes it in makes the line's ink start at the border, and Tesseract read it as '[' ("[Invite Dana"). The
+    border runs on above and below the line, a letter does not: the window starts after it."""
+    from deskscribe.ocr import TESS_SCALE, OcrEngine, _ink
+
+    grey = np.full((90, 300), 255, np.uint8)
+    grey[:, 15] = 88  # the border, all the way down
+    grey[30:42, 20:200:3] = 0  # the line's letters from x 20
+    grey[30:42, 20] = 0  # a stem as tall as the line ("I")
+    big = np.repeat(np.repeat(grey, 3, axis=0), 3, axis=1)[::2, ::2]  # at the read scale (1.5×)
+    assert TESS_SCALE == 1.5
+    ink = _ink(grey, (14, 26, 205, 46))
+    assert ink is not None and ink[0] == 15  # the border is the box's first ink
+    x0, _y0, x1, _y1 = OcrEngine._window(big, ink)
+    assert 15 * 1.5 < x0 <= 20 * 1.5 and x1 >= 198 * 1.5  # the border is out, the first letter in
+    x0, _y0, _x1, _y1 = OcrEngine._window(big, _ink(grey, (17, 26, 205, 46)))  # a box without the border
+    assert 15 * 1.5 < x0 <= 20 * 1.5
+
+
 @pytest.mark.model
 def test_a_line_read_before_is_not_read_again_and_reads_the_same() -> None:
     engine = OcrEngine("hybrid")
