@@ -1,6 +1,6 @@
 """A day, simulated: scripted work on a real X desktop, captured by `deskscribe capture`, then described.
 
-    .venv/bin/python bench/day_bench.py [--minutes 7] [--seed 1] [--modes sequential,overlap]
+    .venv/bin/python bench/day_bench.py [--minutes 7] [--seed 1] [--modes sequential,overlap,evidence]
 
 1. Xvfb 1920x1080 + openbox with two xterms (a shell, vim), xedit and xcalc. A scripted person works for
    ``--minutes``: types shell commands and reads their output, writes text in vim and xedit, pages through a
@@ -9,7 +9,8 @@
 2. `deskscribe capture` runs with the default settings the whole time, in a fresh data folder.
 3. The captured database is described once per mode on a copy of it (`run_batch` with the default models:
    OCR captions + SmolLM2-135M), each in its own process: ``sequential`` (caption, then the model, one
-   episode at a time) and ``overlap`` (the model of episode N while N+1 is captioned, models/pipeline.py).
+   episode at a time), ``overlap`` (the model of episode N while N+1 is captioned, models/pipeline.py) and
+   ``evidence`` (``describe.compose = "evidence"``: the task written from the steps, no text model).
 4. While each describe runs, a second `deskscribe capture` records the same desktop (a clock-like xterm
    changes every second); its CPU use and frames stored are compared with a baseline period with no describe.
 
@@ -184,7 +185,8 @@ def describe_child(db_path: str, mode: str, first: int, last: int) -> None:
     c0, t0 = time.process_time(), time.perf_counter()
     episodes = [r[0] for r in db.conn.execute("SELECT id FROM episodes WHERE id BETWEEN ? AND ? ORDER BY id",
                                                (first, last))]
-    res = run_batch(db, Config(), episodes, overlap=mode == "overlap")
+    res = run_batch(db, Config(), episodes, overlap=mode == "overlap",
+                    compose="evidence" if mode == "evidence" else "model")
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     t = res.timers
     print(json.dumps({"mode": mode, "wall_s": wall, "cpu_s": cpu, "episodes": res.total, "done": len(res.done),
@@ -311,7 +313,8 @@ def markdown(res: dict[str, Any]) -> str:
               "`sequential`: caption an episode, then run the model on it, then the next. `overlap` "
               "(the default with 4+ threads; not on these 2 cores): the model of episode N runs in a worker thread at background priority "
               "(nice 19) while episode N+1 is captioned with the full thread budget (models/pipeline.py), so "
-              "OCR + LLM seconds can exceed the wall time.", ""]
+              "OCR + LLM seconds can exceed the wall time. `evidence` (`describe.compose = \"evidence\"`): "
+              "captioned as in `sequential`, the task written from the evidence steps, no text model.", ""]
     if res.get("capture_conditions"):
         lines += [f"The day was captured earlier ({B.conditions_line(res['capture_conditions'])}) and kept; "
                   "describe ran in this run.", ""]
@@ -322,7 +325,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=7.0)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--modes", default="sequential,overlap")
+    ap.add_argument("--modes", default="sequential,overlap,evidence")
     ap.add_argument("--baseline-s", type=float, default=40.0)
     ap.add_argument("--keep", type=Path, default=Path("/tmp/deskscribe-day-keep"),
                     help="where the captured database and its figures are kept")

@@ -105,6 +105,7 @@ class DescribeConfig:
     idle_processing: bool = False
     idle_after_s: float = 300.0
     max_prompt_frames: int = 12
+    compose: str = "model"  # or "evidence" (models/registry.py COMPOSERS)
 
 
 @dataclass
@@ -123,6 +124,7 @@ _CHOICES = {
     ("models", "ocr_engine"): set(ocr_engines.ENGINES),
     ("models", "backend"): set(model_registry.BACKENDS),
     ("models", "vlm_handler"): {"auto", *model_registry.VLM_HANDLERS},
+    ("describe", "compose"): set(model_registry.COMPOSERS),
 }
 _POSITIVE = {
     ("capture", "interval_s"), ("capture", "debounce_s"), ("capture", "idle_s"),

@@ -32,6 +32,7 @@ from deskscribe.models import evidence as evlib
 from deskscribe.models import facts as factlib
 from deskscribe.models import marks, pipeline
 from deskscribe.models import prompt as promptlib
+from deskscribe.models import registry as model_registry
 from deskscribe.models import steps as steplib
 from deskscribe.models.base import Captioner, TextModel
 from deskscribe.storage import descriptions as store
@@ -53,9 +54,9 @@ MAX_STEPS = 16
 # day (bench/results/day_bench.md). An answer that cannot be read is asked again, with the problem stated.
 RETRY_UNFOUNDED = False
 GROUNDING = 0.5  # least share of an answer's content words that the steps, apps and titles contain
-# model: the model writes the task (did + instruction) from the evidence steps, checked against the evidence;
-# evidence: the task is written from the steps with no model call (a baseline for the benchmark)
-COMPOSE_MODES = ("model", "evidence")
+# describe.compose: "model" (the model writes the task, did + instruction, checked against the evidence) or
+# "evidence" (the task is written from the steps with no model call)
+COMPOSE_MODES = tuple(model_registry.COMPOSERS)
 Progress = Callable[[int, int, int | None, str], None]
 
 
@@ -349,7 +350,7 @@ def run_batch(
     progress: Progress | None = None,
     text: TextModel | None = None,
     captioner: Captioner | None = None,
-    compose: str = "model",
+    compose: str | None = None,
     overlap: bool | None = None,
 ) -> BatchResult:
     """Describe the backlog (or ``episodes``); opens the configured models unless given, closes what it opened.
@@ -374,7 +375,7 @@ def run_batch(
             if text is None:
                 text = open_text(cfg)
                 owned.append(text)
-            describer = Describer(db, cfg, text, captioner, compose)
+            describer = Describer(db, cfg, text, captioner, compose or cfg.describe.compose)
             todo = _queue(db, describer, episodes, retry_failed)
             result.total = len(todo)
             result.timers = describer.timers

@@ -52,6 +52,11 @@ def _openai_text(cfg: ModelsConfig) -> TextModel:
     return OpenAITextModel(cfg)
 
 
+# Who writes an episode's task (describe.compose): the text model, checked against the evidence, or the
+# evidence steps themselves with no model call.
+COMPOSERS = {"model": "the text model writes the task, checked against the evidence (the default)",
+             "evidence": "the task is written from the evidence steps; no text model runs"}
+
 CAPTIONERS: dict[str, Entry[Captioner]] = {
     e.name: e
     for e in [

@@ -30,6 +30,7 @@ def test_user_values_merge_over_defaults(tmp_path):
     ("[privacy]\nexclude_titles = ['(unclosed']", "privacy.exclude_titles has a bad pattern"),
     ("[models]\nbackend = 'openai'", "models.server_url must be set"),
     ("[models]\ncaptioner = 'magic'", "models.captioner must be one of"),
+    ("[describe]\ncompose = 'llm'", "describe.compose must be one of"),
     ("[capture]\nstore_typed_text = 1", "capture.store_typed_text must be true or false"),
     ("[capture]\ninterval_s = nan", "capture.interval_s must be a finite number (got nan)"),
     ("[capture]\ninterval_s = inf", "capture.interval_s must be a finite number (got inf)"),

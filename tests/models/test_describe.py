@@ -131,6 +131,19 @@ def test_an_answer_cut_off_at_max_tokens_is_flagged_without_asking_again(db):
     assert desc["summary"].startswith("Clicked") and desc["steps"]
 
 
+def test_compose_evidence_writes_the_task_from_the_steps_without_the_model(db):
+    ep = _synthetic_episode(db, ["Invoice"])
+    cfg = Config()
+    cfg.describe.compose = "evidence"
+    model = GarbageTextModel(bad=0)
+    res = pipeline.run_batch(db, cfg, text=model, captioner=OcrCaptioner())
+    assert res.done == [ep] and model.calls == 0 and res.timers.llm_calls == 0
+    desc = store.current_description(db, ep)
+    assert desc["review_reason"] is None and desc["summary"].startswith("Clicked") and desc["steps"]
+    run = store.get_model_run(db, desc["model_run_id"])
+    assert run["params"]["compose"] == "evidence"
+
+
 def test_crash_mid_batch_resumes_and_describes_each_episode_once(db):
     eps = [_synthetic_episode(db, [w], ts=1000 * (i + 1)) for i, w in enumerate(["Alpha", "Beta", "Gamma"])]
     model = GarbageTextModel(bad=0)
