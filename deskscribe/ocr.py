@@ -249,15 +249,13 @@ def _centre_in(points: Any, box: tuple[int, int, int, int]) -> bool:
     return box[0] <= cx < box[2] and box[1] <= cy < box[3]
 
 
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
-def _rect(points: Any) -> tuple[float, float, float, float]:
+def _rect(points: Any) -> Rect:
     xs = [float(p[0]) for p in points]
     ys = [float(p[1]) for p in points]
     return min(xs), min(ys), max(xs), max(ys)
-
-
-Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
 def merge_rows(rects: list[Rect], gap: float = ROW_GAP) -> list[Rect]:
