@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from .conftest import poll, write_config, xdo
+from .conftest import focus, poll, write_config
 
 pytestmark = pytest.mark.x11
 
@@ -57,7 +57,7 @@ def test_every_path_is_private_whatever_the_umask(umask_022, xdisplay, xterm, st
     assert first.returncode == 0, first.stderr
     assert first.stderr.count("readable by others: made 2 paths private") == 1, first.stderr
 
-    xdo("windowactivate", "--sync", xterm("deskscribe perms", "cat", "80x24+0+0"))
+    focus(xterm("deskscribe perms", "cat", "80x24+0+0"))
     proc = start_capture("--duration", "60")
     poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title = 'deskscribe perms'"), what="a frame")
     running = {p.relative_to(deskscribe_home).as_posix() for p in deskscribe_home.rglob("*")}

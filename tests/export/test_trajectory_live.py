@@ -22,6 +22,7 @@ from deskscribe.storage.db import open_db
 
 from ..capture.conftest import (  # noqa: F401 (fixtures)
     capdb,
+    focus,
     poll,
     start_capture,
     write_config,
@@ -75,7 +76,7 @@ def test_live_session_exports_grounded_click_steps(xdisplay, xterm, start_captur
     write_config(deskscribe_home, {"capture": {"store_typed_text": True}})
     alpha = xterm("traj alpha", "cat", "100x30+0+0")
     vault = xterm("my password vault", "cat", "60x10+650+450", wm_class="Vault")
-    xdo("windowactivate", "--sync", alpha)
+    focus(alpha)  # the vault, mapped last, can still take the focus from a bare windowactivate
     proc = start_capture("--duration", "600")
     poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title = 'traj alpha'"),
          what="an alpha frame", timeout=SLOW)
@@ -191,7 +192,7 @@ def test_live_mousepad_clicks_lie_inside_their_elements(xdisplay, start_capture,
         wid = poll(lambda: subprocess.run(search, capture_output=True, text=True).stdout.split()[:1],
                    what="the mousepad window", timeout=SLOW)[0]
         xdo("windowmove", "--sync", wid, "0", "0")
-        xdo("windowactivate", "--sync", wid)
+        focus(wid)
         _published(dbus_session, monkeypatch, MOUSEPAD_CLICKS)
         proc = start_capture("--duration", "600", env=dbus_session)
         poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title LIKE '%notes.txt%'"),
