@@ -10,7 +10,8 @@
 3. The captured database is described once per mode on a copy of it (`run_batch` with the default models:
    OCR captions + SmolLM2-135M), each in its own process: ``sequential`` (caption, then the model, one
    episode at a time), ``overlap`` (the model of episode N while N+1 is captioned, models/pipeline.py) and
-   ``evidence`` (``describe.compose = "evidence"``: the task written from the steps, no text model).
+   ``evidence`` (``describe.compose = "evidence"``: the task written from the steps, no text model; what the
+   default, "auto", does with the bundled model).
 4. While each describe runs, a second `deskscribe capture` records the same desktop (a clock-like xterm
    changes every second); its CPU use and frames stored are compared with a baseline period with no describe.
 
@@ -189,7 +190,9 @@ def describe_child(db_path: str, mode: str, first: int, last: int) -> None:
                     compose="evidence" if mode == "evidence" else "model")
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     t = res.timers
+    flagged = db.conn.execute("SELECT count(*) FROM descriptions WHERE review_reason IS NOT NULL").fetchone()[0]
     print(json.dumps({"mode": mode, "wall_s": wall, "cpu_s": cpu, "episodes": res.total, "done": len(res.done),
+                      "flagged": flagged,
                       "failed": len(res.failed), "ocr_s": t.ocr_s, "llm_s": t.llm_s, "captions": t.captions,
                       "cache_hits": t.cache_hits, "llm_calls": t.llm_calls, "pid_threads_budget": os.cpu_count()}))
 
@@ -286,8 +289,9 @@ def markdown(res: dict[str, Any]) -> str:
         f"| capture CPU % (of one core) while the person worked | {day['capture_cpu_percent']:.1f} | |",
         "",
         f"| describe mode | wall s | describe s per hour of capture (target ≤ {TARGET_S_PER_HOUR}) | CPU s per hour "
-        "| cores it got (CPU s ÷ wall s) | OCR s per frame | LLM s per episode | episodes done / failed |",
-        "|---|---|---|---|---|---|---|---|",
+        "| cores it got (CPU s ÷ wall s) | OCR s per frame | LLM s per episode | episodes done / failed | "
+        "model's task rejected by the check (flagged) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     sp = res["span"]
     dh = sp["capture_s"] / 3600  # the capture time the described episodes stand for
@@ -301,7 +305,7 @@ def markdown(res: dict[str, Any]) -> str:
         verdict = "meets" if d["wall_s"] / dh <= TARGET_S_PER_HOUR else "MISSES"
         lines.append(f"| {d['mode']} | {d['wall_s']:.0f} | **{d['wall_s'] / dh:.0f}** ({verdict}) | "
                      f"{d['cpu_s'] / dh:.0f} | {d['cpu_s'] / d['wall_s']:.2f} | {ocr:.2f} | {llm:.2f} | "
-                     f"{d['done']} / {d['failed']} |")
+                     f"{d['done']} / {d['failed']} | {d.get('flagged', '–')} |")
     lines += ["", "Capture beside describe (a second `deskscribe capture` on the same desktop, an xterm clock "
               "changing every second):", "",
               "| while | seconds | capture CPU % | frames stored per minute |", "|---|---|---|---|"]
@@ -314,7 +318,9 @@ def markdown(res: dict[str, Any]) -> str:
               "(the default with 4+ threads; not on these 2 cores): the model of episode N runs in a worker thread at background priority "
               "(nice 19) while episode N+1 is captioned with the full thread budget (models/pipeline.py), so "
               "OCR + LLM seconds can exceed the wall time. `evidence` (`describe.compose = \"evidence\"`): "
-              "captioned as in `sequential`, the task written from the evidence steps, no text model.", ""]
+              "captioned as in `sequential`, the task written from the evidence steps, no text model — what "
+              "the default, `describe.compose = \"auto\"`, does with the bundled SmolLM2-135M (a model the "
+              "person chooses writes the task, as in `sequential`).", ""]
     if res.get("capture_conditions"):
         lines += [f"The day was captured earlier ({B.conditions_line(res['capture_conditions'])}) and kept; "
                   "describe ran in this run.", ""]

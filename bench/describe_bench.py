@@ -4,12 +4,14 @@
 
 Imports every screenagent-dev episode into a fresh data folder (with the recorded typed text: the dev set's
 actions stand in for input that capture would record with capture.store_typed_text on), runs
-`describe` with the default offline models (OCR captions + SmolLM2-135M), then:
+`describe` with the default offline models (OCR captions + SmolLM2-135M) and the model composing each task
+(``describe.compose = "model"``; the default, "auto", has the steps write it for the bundled model), then:
 - overhead = wall time of the batch ÷ time inside model calls (OCR + LLM), target ≤ 1.05;
 - OCR s/frame, LLM s/episode; a no-op re-run; a re-describe with compose=evidence (the task written from the
   steps, no model; captions cached);
 - quality: predictions JSONL scored by shared/tools/score_descriptions.py (key-entity recall, verb match), with
-  the model composing the task (the default) with and without typed text, and the evidence-only baseline;
+  the model composing the task with and without typed text, and the evidence-only task (what the default does
+  with the bundled model) with and without typed text;
   how many drafts were flagged for review (the model's answer unusable or unfounded).
 Writes bench/out/describe_bench.{json,md}.
 """
@@ -83,6 +85,7 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
         import_folder(db, folder, keep_typed_text=True)
     frames = db.conn.execute("SELECT count(*) FROM frames").fetchone()[0]
     cfg = Config()
+    cfg.describe.compose = "model"  # SmolLM2 writes each task (the default, "auto", would not: see below)
     first, wall = timed_batch(db, cfg)
     t = first.timers
     OUT.mkdir(parents=True, exist_ok=True)
@@ -103,10 +106,17 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     private_quality = {}
     if predictions(db, OUT / "describe_predictions_no_typed_text.jsonl"):
         private_quality = score(shared, OUT / "describe_predictions_no_typed_text.jsonl")
+    default_res, default_wall = timed_batch(db, Config())  # what a user gets: "auto" (the steps write the task)
+    default_quality = {}
+    if predictions(db, OUT / "describe_predictions_default.jsonl"):
+        default_quality = score(shared, OUT / "describe_predictions_default.jsonl")
     db.conn.close()
     shutil.rmtree(home, ignore_errors=True)
     return {
         "quality_no_typed_text": {k: v for k, v in private_quality.items() if k != "report"},
+        "quality_default": {k: v for k, v in default_quality.items() if k != "report"},
+        "default_compose": default_res.compose, "default_llm_calls": default_res.timers.llm_calls,
+        "default_redescribe_s": default_wall,
         "episodes": len(folders), "frames": frames, "failed": first.failed, "flagged": flagged,
         "failed_no_typed_text": private.failed, "flagged_no_typed_text": private_flagged,
         "score_report_no_typed_text": private_quality.get("report", ""),
@@ -126,7 +136,7 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
 
 
 def markdown(r: dict[str, object]) -> str:
-    q, qm, qp = r["quality_hybrid"], r["quality_model"], r["quality_no_typed_text"]
+    q, qm, qp, qd = r["quality_hybrid"], r["quality_model"], r["quality_no_typed_text"], r["quality_default"]
     lines = [
         "# describe benchmark (screenagent-dev, default offline models: OCR captions + SmolLM2-135M)", "",
         f"Prompt {r['prompt_version']}.",
@@ -149,6 +159,9 @@ def markdown(r: dict[str, object]) -> str:
         f"{qp.get('verb_match')} |",  # type: ignore[union-attr]
         f"| evidence only (task written from the steps, no model), typed text kept | {qm.get('recall')} | "  # type: ignore[union-attr]
         f"{qm.get('verb_match')} |",  # type: ignore[union-attr]
+        f"| the default (`describe.compose = \"auto\"`: {r['default_compose']} for the bundled model, "
+        f"{r['default_llm_calls']} model calls), typed text not stored | {qd.get('recall')} | "  # type: ignore[union-attr]
+        f"{qd.get('verb_match')} |",  # type: ignore[union-attr]
         "", f"Drafts flagged for review (model answer unusable or naming what the episode does not show, so the "
         f"task was written from the steps): {r['flagged']} of {r['episodes']} with typed text, "
         f"{r['flagged_no_typed_text']} of {r['episodes']} without; failed jobs without typed text: "

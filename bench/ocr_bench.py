@@ -99,18 +99,21 @@ def kept_text(boxes: list) -> list[str]:
     return [b.text for b in boxes if b.score >= MIN_SCORE and useful(b.text)]
 
 
-def bench_changes(name: str, episodes: list[list[np.ndarray]]) -> dict:
+def bench_changes(name: str, episodes: list[list[np.ndarray]],
+                  truth: dict[tuple[int, int], list[str]] | None = None) -> dict:
     """Full pass vs change-only on every frame, chained as describe does (each frame from the last result).
 
     Each side has its own engine: an engine keeps the lines it has read (by their pixels), and one side must not
     hand its readings to another. The full pass is timed twice: reading every line (what a full pass costs) and
-    with the engine's line cache (describe with change-only OCR off)."""
+    with the engine's line cache (describe with change-only OCR off). ``truth``: the lines known to be on some
+    frames, (episode, frame) → lines; both readings of those frames are also scored against them."""
     engine, whole, cached = OcrEngine(name), OcrEngine(name, line_cache=0), OcrEngine(name)
     blank = np.full((64, 64, 3), 255, np.uint8)
     for e in (engine, whole, cached):  # load the models before timing
         e.read(blank)
     frames = []
-    for ep in episodes:
+    scored: dict[str, Counter] = {"full": Counter(), "change": Counter()}
+    for e, ep in enumerate(episodes):
         prev = prev_lines = None
         for i, rgb in enumerate(ep):
             t0 = time.perf_counter()
@@ -133,6 +136,11 @@ def bench_changes(name: str, episodes: list[list[np.ndarray]]) -> dict:
                            "agreement": line_agreement([b.text for b in full], [b.text for b in lines]),
                            "text_agreement": line_agreement(kept_text(full), kept_text(lines)),
                            "row_agreement": line_agreement(visual_rows(full), visual_rows(lines))})
+            if truth and (e, i) in truth:
+                for side, boxes in (("full", full), ("change", lines)):
+                    s = ocr_textset.word_scores(truth[(e, i)], [b.text for b in boxes])
+                    scored[side].update({k: s[k] for k in ("hits", "truth_words", "ocr_words")})
+                frames[-1]["truth"] = True
             prev, prev_lines = rgb, lines
     later = [f for f in frames if not f["first"]]
     full_s = sum(f["full_s"] for f in frames)
@@ -151,6 +159,10 @@ def bench_changes(name: str, episodes: list[list[np.ndarray]]) -> dict:
         "speedup_all_frames": full_s / change_s if change_s else None,
         "speedup_later_frames": sum(f["full_s"] for f in later) / sum(f["change_s"] for f in later) if later else None,
         "frames_detail": frames,
+        **({"truth_frames": sum(1 for f in frames if f.get("truth")),
+            **{f"truth_recall_{side}": c["hits"] / c["truth_words"] for side, c in scored.items()},
+            **{f"truth_precision_{side}": c["hits"] / max(1, c["ocr_words"]) for side, c in scored.items()}}
+           if scored["full"]["truth_words"] else {}),
     }
 
 
@@ -239,6 +251,16 @@ def _changes_table(changes: dict) -> list[str]:
               "whitespace and case). Row agreement: the same F1 over visual rows (boxes whose vertical centres lie "
               "within half a box height, joined left to right), which does not count a row split into boxes "
               "differently on a crop as a difference."]
+    known = {name: r for name, r in changes.items() if r.get("truth_frames")}
+    if known:
+        lines += ["", "Against the text known to be on the screen (the frames of the scripted sessions whose lines are "
+                  "known, as in \"Words on real screens\"; each read in its place in the chain):", "",
+                  "| frames | frames with known text | word recall: full / change-only | "
+                  "word precision: full / change-only |", "|---|---|---|---|"]
+        for name, r in known.items():
+            lines.append(f"| {name} | {r['truth_frames']} | {r['truth_recall_full']:.3f} / "
+                         f"{r['truth_recall_change']:.3f} | {r['truth_precision_full']:.3f} / "
+                         f"{r['truth_precision_change']:.3f} |")
     return lines
 
 
@@ -262,7 +284,8 @@ def main() -> None:
                 {"skipped": f"no dev set at {DEV}"}
     if args.part in ("all", "xvfb"):
         for name in ENGINES:
-            res["changes"][f"scripted Xvfb, {name}"] = bench_changes(name, sessions) if sessions else \
+            known = {(s, i): lines for _name, s, i, lines in ocr_xvfb.known_frames()}
+            res["changes"][f"scripted Xvfb, {name}"] = bench_changes(name, sessions, known) if sessions else \
                 {"skipped": "Xvfb is not installed"}
     res["conditions"][args.part]["loadavg_end"] = os.getloadavg()
     if args.part != "all" and path.exists():  # keep the other parts' latest results (read now: parts may overlap)

@@ -119,13 +119,16 @@ def sessions() -> list[list[np.ndarray]]:
     return [term, editor]
 
 
-def known_text(sessions: list[list[np.ndarray]]) -> list[tuple[str, Image.Image, list[str]]]:
-    """Frames of :func:`sessions` whose text is known, with the lines they show: the editor after each typed line
-    (its menu bar and the lines so far) and the terminal after its seventh command (commands 2-7 and the two
-    outputs that are text; the first command's first key can be lost while the window takes focus)."""
-    term, editor = sessions
-    out = [(f"mousepad-{k}", Image.fromarray(editor[k]), ["File Edit Search View Document Help", *EDITOR_LINES[:k]])
+def known_frames() -> list[tuple[str, int, int, list[str]]]:
+    """(name, session, frame, lines) of the frames of :func:`sessions` whose text is known: the editor after each
+    typed line (its menu bar and the lines so far) and the terminal after its seventh command (commands 2-7 and
+    the two outputs that are text; the first command's first key can be lost while the window takes focus)."""
+    out = [(f"mousepad-{k}", 1, k, ["File Edit Search View Document Help", *EDITOR_LINES[:k]])
            for k in range(1, len(EDITOR_LINES) + 1)]
-    out.append(("xterm-7", Image.fromarray(term[7]),
-                [*XTERM_COMMANDS[1:7], "quarterly report draft", "Budget review moved to Friday"]))
+    out.append(("xterm-7", 0, 7, [*XTERM_COMMANDS[1:7], "quarterly report draft", "Budget review moved to Friday"]))
     return out
+
+
+def known_text(sessions: list[list[np.ndarray]]) -> list[tuple[str, Image.Image, list[str]]]:
+    """The frames of :func:`known_frames` as images, with their lines."""
+    return [(name, Image.fromarray(sessions[s][i]), lines) for name, s, i, lines in known_frames()]

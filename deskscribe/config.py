@@ -105,7 +105,7 @@ class DescribeConfig:
     idle_processing: bool = False
     idle_after_s: float = 300.0
     max_prompt_frames: int = 12
-    compose: str = "model"  # or "evidence" (models/registry.py COMPOSERS)
+    compose: str = "auto"  # or "model" or "evidence" (models/registry.py COMPOSERS)
 
 
 @dataclass

@@ -54,8 +54,8 @@ MAX_STEPS = 16
 # day (bench/results/day_bench.md). An answer that cannot be read is asked again, with the problem stated.
 RETRY_UNFOUNDED = False
 GROUNDING = 0.5  # least share of an answer's content words that the steps, apps and titles contain
-# describe.compose: "model" (the model writes the task, did + instruction, checked against the evidence) or
-# "evidence" (the task is written from the steps with no model call)
+# describe.compose: "model" (the model writes the task, did + instruction, checked against the evidence),
+# "evidence" (the task is written from the steps with no model call) or "auto" (see resolve_compose)
 COMPOSE_MODES = tuple(model_registry.COMPOSERS)
 Progress = Callable[[int, int, int | None, str], None]
 
@@ -86,11 +86,14 @@ class BatchResult:
     failed: dict[int, str] = field(default_factory=dict)
     timers: Timers = field(default_factory=Timers)
     wall_s: float = 0.0
+    compose: str = ""  # who wrote the tasks: "model" or "evidence" (describe.compose, resolved)
 
     def summary_line(self) -> str:
         if not self.total:
             return "nothing to describe"
         line = f"described {len(self.done)} of {self.total} episodes"
+        if self.compose == "evidence":
+            line += " (tasks written from the steps, no text model: describe.compose)"
         if self.failed:
             first = next(iter(self.failed.items()))
             line += f"; {len(self.failed)} failed (episode {first[0]}: {first[1]}); retry with --retry-failed"
@@ -108,6 +111,26 @@ def describe_run(text: TextModel, cap_run: store.ModelRun, cfg: Config, compose:
     params = {**info.params, "captioner": cap_run.key, "max_prompt_frames": cfg.describe.max_prompt_frames,
               "compose": compose, "max_tokens": MAX_TOKENS, "task_by": "vlm" if sees(cap_run) else "text"}
     return store.ModelRun("describe", info.backend, info.model, info.sha256, promptlib.PROMPT_VERSION, params)
+
+
+def resolve_compose(mode: str, text: TextModel, cap_run: store.ModelRun) -> str:
+    """The composer ``mode`` stands for: "auto" is "evidence" when the text model is the bundled SmolLM2-135M
+    and no VLM looks at the frames, else "model".
+
+    The bundled model is the offline default so that describe runs anywhere, not because it writes well: the
+    evidence check rejected its answer for all 16 dev-set episodes and 18 of the 20 of a simulated day (the two
+    it passed: "Clicked in Xedit." and "Clicked in calculator to calculate the sum of 2 numbers."), so the task
+    was written from the steps anyway, after 2.5-4 s of model time per episode — nearly two thirds of the time
+    describing that day took (bench/results/describe_bench.md, day_bench.md). A model the person chose (a
+    bigger GGUF, a server, a VLM) writes the task.
+    """
+    from deskscribe.models.manager import BUNDLED_FILE
+
+    if mode != "auto":
+        return mode
+    if sees(cap_run):
+        return "model"
+    return "evidence" if text.info.backend == "llama_cpp" and text.info.model == BUNDLED_FILE else "model"
 
 
 def messages_text(messages: list[dict[str, Any]]) -> str:
@@ -140,10 +163,11 @@ class Describer:
                  compose: str = "model") -> None:
         if compose not in COMPOSE_MODES:
             raise ValueError(f"compose must be one of {COMPOSE_MODES}")
-        self.db, self.cfg, self.text, self.captioner, self.compose = db, cfg, text, captioner, compose
+        self.db, self.cfg, self.text, self.captioner = db, cfg, text, captioner
         self.cap_run = caption_run(captioner)
+        self.compose = resolve_compose(compose, text, self.cap_run)
         self.cap_run_id = store.model_run_id(db, self.cap_run)
-        self.run = describe_run(text, self.cap_run, cfg, compose)
+        self.run = describe_run(text, self.cap_run, cfg, self.compose)
         self.run_id = store.model_run_id(db, self.run)
         self.timers = Timers()
         self._last: tuple[bytes, str] | None = None  # the previous frame, image + boxes, for change-only OCR
@@ -376,6 +400,7 @@ def run_batch(
                 text = open_text(cfg)
                 owned.append(text)
             describer = Describer(db, cfg, text, captioner, compose or cfg.describe.compose)
+            result.compose = describer.compose
             todo = _queue(db, describer, episodes, retry_failed)
             result.total = len(todo)
             result.timers = describer.timers

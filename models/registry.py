@@ -53,8 +53,10 @@ def _openai_text(cfg: ModelsConfig) -> TextModel:
 
 
 # Who writes an episode's task (describe.compose): the text model, checked against the evidence, or the
-# evidence steps themselves with no model call.
-COMPOSERS = {"model": "the text model writes the task, checked against the evidence (the default)",
+# evidence steps themselves with no model call; "auto" is "evidence" for the bundled SmolLM2-135M alone (see
+# models/describe.py resolve_compose).
+COMPOSERS = {"auto": "the text model writes the task, except the bundled SmolLM2-135M: the steps do (the default)",
+             "model": "the text model writes the task, checked against the evidence",
              "evidence": "the task is written from the evidence steps; no text model runs"}
 
 CAPTIONERS: dict[str, Entry[Captioner]] = {

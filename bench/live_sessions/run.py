@@ -157,9 +157,18 @@ def x_server(width: int = 1280, height: int = 800) -> tuple[str, list[subprocess
         display = ":" + fh.readline().strip()
     env = {**os.environ, "DISPLAY": display}
     wait(lambda: subprocess.run(["xdpyinfo"], env=env, capture_output=True).returncode == 0, 20, "Xvfb")
-    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait(lambda: subprocess.run(["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env, capture_output=True,
-                                text=True).stdout.count("window id") > 0, 20, "openbox")
+    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def managed() -> bool:
+        nonlocal wm
+        if wm.poll() is not None:  # openbox can exit at start on a loaded machine: say why, start it again
+            print(f"openbox exited ({wm.returncode}): {wm.stderr.read().decode(errors='replace')[-300:] if wm.stderr else ''}",
+                  file=sys.stderr)
+            wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return subprocess.run(["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env, capture_output=True,
+                              text=True).stdout.count("window id") > 0
+
+    wait(managed, 60, "openbox")
     return display, [wm, xvfb]
 
 
@@ -187,7 +196,7 @@ def record(session: Session, home: Path, stats: dict[str, Any]) -> float:
     return time.time() - start
 
 
-def describe(home: Path, summarizer: str | None = None) -> dict[str, Any]:
+def describe(home: Path, summarizer: str | None = None, compose: str | None = None) -> dict[str, Any]:
     """Run describe with the default offline models; per episode the stored text and its checks."""
     os.environ["DESKSCRIBE_HOME"] = str(home)
     from deskscribe.config import Config
@@ -201,6 +210,8 @@ def describe(home: Path, summarizer: str | None = None) -> dict[str, Any]:
     cfg = Config()
     if summarizer:
         cfg.models.summarizer = summarizer
+    if compose:
+        cfg.describe.compose = compose
     res = run_batch(db, cfg)
     text, captioner = open_text(cfg), open_captioner(cfg)
     describer = Describer(db, cfg, text, captioner)
@@ -219,7 +230,7 @@ def describe(home: Path, summarizer: str | None = None) -> dict[str, Any]:
     captioner.close()
     db.conn.close()
     return {"failed": res.failed, "episodes": episodes, "ocr_s": res.timers.ocr_s, "llm_s": res.timers.llm_s,
-            "llm_calls": res.timers.llm_calls, "model": cfg.models.summarizer,
+            "llm_calls": res.timers.llm_calls, "model": cfg.models.summarizer, "compose": res.compose,
             "frames": res.timers.captions + res.timers.cache_hits}
 
 
@@ -262,7 +273,9 @@ def score(session: Session, episodes: list[dict[str, Any]]) -> dict[str, Any]:
 
 def markdown(r: dict[str, Any]) -> str:
     lines = ["# Live describe benchmark (scripted Xvfb sessions, capture defaults: typed text not stored)", "",
-             f"Machine: {r['machine']}. Models: default offline (OCR captions by {r.get('ocr_engine', '?')} + {r['text_model']}).",
+             f"Machine: {r['machine']}. Models: default offline (OCR captions by {r.get('ocr_engine', '?')} + {r['text_model']}), "
+             f"describe.compose = {r.get('compose', 'model')!r} (tasks written by: "
+             f"{', '.join(sorted({s['describe'].get('compose', '?') for s in r['sessions']}))}).",
              "Facts per session are written beside its script in bench/live_sessions/sessions.py.", "",
              "| session | tuned on | length | episodes | fact recall | failed jobs | degenerate steps | "
              "named-but-absent | flagged for review | LLM s per call |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -294,6 +307,7 @@ def main() -> None:
     ap.add_argument("--baseline-site", type=Path, default=None, help="another deskscribe, for the 'before' row")
     ap.add_argument("--reuse", action="store_true", help="describe the captures kept in bench/out/live again")
     ap.add_argument("--summarizer", default=None, help="another text model (name or GGUF path) than the default")
+    ap.add_argument("--compose", default=None, help="describe.compose (default: the config's, auto)")
     ap.add_argument("--out", default="live_describe", help="result file name under bench/results/")
     ap.add_argument("--captures", type=Path, default=OUT, help="where the captured sessions are kept")
     args = ap.parse_args()
@@ -320,13 +334,14 @@ def main() -> None:
         if args.baseline_site:
             out["baseline"] = baseline(home, args.baseline_site)
             out["baseline_score"] = score(session, out["baseline"]["episodes"])
-        out["describe"] = describe(home, args.summarizer)
+        out["describe"] = describe(home, args.summarizer, args.compose)
         out["score"] = score(session, out["describe"]["episodes"])
         results.append(out)
         print(json.dumps({session.name: out["score"]}))
     from deskscribe.ocr import engine_key
 
     r = {"sessions": results, "text_model": args.summarizer or Config().models.summarizer,
+         "compose": args.compose or Config().describe.compose,
          "ocr_engine": engine_key(Config().models.ocr_engine),
          "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"}
     RESULTS.mkdir(parents=True, exist_ok=True)

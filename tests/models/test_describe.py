@@ -70,6 +70,7 @@ class GarbageTextModel:
 def test_real_description_with_provenance_rerun_noop_and_new_prompt_draft(db, screenagent, smollm2_path, monkeypatch):
     ep = import_folder(db, screenagent / SHORT_EPISODE, keep_typed_text=True).episode_id
     cfg = Config()
+    cfg.describe.compose = "model"  # the bundled model writes (by default, "auto", the steps would)
     first = pipeline.run_batch(db, cfg)
     assert (first.total, first.done, first.failed) == (1, [ep], {})
     desc = store.current_description(db, ep)
@@ -142,6 +143,31 @@ def test_compose_evidence_writes_the_task_from_the_steps_without_the_model(db):
     assert desc["review_reason"] is None and desc["summary"].startswith("Clicked") and desc["steps"]
     run = store.get_model_run(db, desc["model_run_id"])
     assert run["params"]["compose"] == "evidence"
+
+
+@pytest.mark.model
+def test_compose_auto_lets_a_chosen_model_write_but_not_the_bundled_one(db, smollm2_path, tmp_path):
+    from deskscribe.models.llama_text import LlamaCppTextModel
+
+    ep = _synthetic_episode(db, ["Invoice"])
+    cfg = Config()
+    assert cfg.describe.compose == "auto"
+    res = pipeline.run_batch(db, cfg)  # the offline defaults: OCR + the bundled SmolLM2-135M
+    assert res.done == [ep] and res.timers.llm_calls == 0
+    run = store.get_model_run(db, store.current_description(db, ep)["model_run_id"])
+    assert run["model"] == smollm2_path.name and run["params"]["compose"] == "evidence"
+
+    chosen = tmp_path / "my-summarizer.gguf"  # the same weights under a file the person chose
+    chosen.symlink_to(smollm2_path)
+    with LlamaCppTextModel(chosen, cfg.models) as text:
+        cap = pipeline.caption_run(OcrCaptioner())
+        assert pipeline.resolve_compose("auto", text, cap) == "model"
+        assert pipeline.resolve_compose("evidence", text, cap) == "evidence"
+    assert pipeline.resolve_compose("auto", GarbageTextModel(0), cap) == "model"
+    vlm_run = pipeline.store.ModelRun("caption", "llama_cpp", "tiny-vlm.gguf", "", "v1", {"mmproj": "x.gguf"})
+    with LlamaCppTextModel(smollm2_path, cfg.models) as bundled:
+        assert pipeline.resolve_compose("auto", bundled, cap) == "evidence"
+        assert pipeline.resolve_compose("auto", bundled, vlm_run) == "model"  # a VLM looking at the frames writes
 
 
 def test_crash_mid_batch_resumes_and_describes_each_episode_once(db):
