@@ -146,9 +146,12 @@ class Engine(ActionFrames):
             log.info("retention removed %s", result)
 
     # --- input (listener threads) -----------------------------------------------------------------------
-    def _input_focus(self) -> tuple[str | None, str | None] | None:
-        """Asked on the listener thread for every key, click and scroll: the focused window's (app, title),
-        or None when input must be dropped at that moment (an excluded window, or focus cannot be told)."""
+    def _input_focus(self) -> tuple[str | None, int | None] | None:
+        """Asked on the listener thread for every key, click and scroll: the focused window's (app, pid), or
+        None when input must be dropped at that moment (an excluded window, or focus cannot be told).
+
+        Not its title: an editor's title changes as the first key lands ("notes.txt" → "*notes.txt"), and a
+        listener behind on a loaded machine saw the second key in "another window" and split the word typed."""
         backend = getattr(self._local, "backend", None)
         if backend is None:
             backend = self._local.backend = get_backend()
@@ -159,7 +162,7 @@ class Engine(ActionFrames):
             return None
         if win is None:
             return (None, None)
-        return None if self.rules.excluded(win.names, win.title) else (win.app, win.title)
+        return None if self.rules.excluded(win.names, win.title) else (win.app, win.pid)
 
     def _monitor_of(self, x: int, y: int) -> int | None:
         screen = self.screen

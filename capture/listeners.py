@@ -82,7 +82,7 @@ class InputListeners:
         self,
         aggregator: Aggregator,
         on_action: Callable[[str, Pending], None] = lambda what, p: None,
-        focus: Callable[[], tuple[str | None, str | None] | None] = lambda: (None, None),
+        focus: Callable[[], tuple[str | None, int | None] | None] = lambda: (None, None),
         monitor_of: Callable[[int, int], int | None] = lambda x, y: None,
     ) -> None:
         self.aggregator = aggregator

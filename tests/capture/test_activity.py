@@ -137,3 +137,37 @@ def test_clicks_on_excluded_windows_are_dropped_and_discard_forgets():
     agg.key_down(2.1, "a", "a")
     agg.discard()
     assert agg.take_ready(force=True) == []
+
+
+class _Titles:
+    """Test double of a window backend (capture.window.WindowBackend) whose focused windows are listed."""
+
+    def __init__(self, windows):
+        self.windows = list(windows)
+
+    def active_window(self):
+        return self.windows.pop(0)
+
+
+def test_a_title_that_changes_as_a_key_lands_does_not_split_the_word(monkeypatch):
+    """An editor marks its title modified at the first key ("notes.txt" → "*notes.txt"); a listener behind on
+    a loaded machine asked for the focus after that and ended the burst at 's' of 'second' (CI, mousepad)."""
+    import threading
+    from types import SimpleNamespace
+
+    from deskscribe.capture import engine
+    from deskscribe.capture.privacy import Rules
+    from deskscribe.capture.window import WindowInfo
+    from deskscribe.config import PrivacyConfig
+
+    windows = [WindowInfo("mousepad", "notes.txt - Mousepad", pid=40),
+               WindowInfo("mousepad", "*notes.txt - Mousepad", pid=40),
+               WindowInfo("mousepad", "*notes.txt - Mousepad", pid=40), WindowInfo("xterm", "shell", pid=41)]
+    monkeypatch.setattr(engine, "get_backend", lambda: _Titles(windows))
+    probe = SimpleNamespace(_local=threading.local(), rules=Rules.from_config(PrivacyConfig()))
+    agg = Aggregator(keep_text=True)
+    for i, ch in enumerate("sec"):
+        agg.key_down(1.0 + i / 10, ch, ch, engine.Engine._input_focus(probe))
+    agg.key_down(1.5, "x", "x", engine.Engine._input_focus(probe))  # another window, another process
+    texts = [d["text"] for _ts, kind, d in done(agg) if kind == "text"]
+    assert texts == ["sec", "x"]
