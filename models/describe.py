@@ -118,11 +118,11 @@ def resolve_compose(mode: str, text: TextModel, cap_run: store.ModelRun) -> str:
     and no VLM looks at the frames, else "model".
 
     The bundled model is the offline default so that describe runs anywhere, not because it writes well: the
-    evidence check rejected its answer for all 16 dev-set episodes and 18 of the 20 of a simulated day (the two
-    it passed: "Clicked in Xedit." and "Clicked in calculator to calculate the sum of 2 numbers."), so the task
-    was written from the steps anyway, after 2.5-4 s of model time per episode — nearly two thirds of the time
-    describing that day took (bench/results/describe_bench.md, day_bench.md). A model the person chose (a
-    bigger GGUF, a server, a VLM) writes the task.
+    evidence check rejected its answer for 15-16 of 16 dev-set episodes and 17-18 of the 20 of a simulated
+    day (those it passed said no more than the steps: "Clicked in Xedit."), so the task was written from the
+    steps anyway, after 2.5-4 s of model time per episode — about two thirds of the time describing that day
+    took (bench/results/describe_bench.md, day_bench.md). A model the person chose (a bigger GGUF, a server, a
+    VLM) writes the task.
     """
     from deskscribe.models.manager import BUNDLED_FILE
 

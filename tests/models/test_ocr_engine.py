@@ -214,6 +214,33 @@ def test_change_only_ocr_reads_the_new_line_and_carries_the_rest(engine: OcrEngi
     assert other.full and other.carried == []
 
 
+LS_ROWS = ["root@vm:~# mkdir -p demo && cd demo", "root@vm:~/demo# echo 'quarterly report draft' > notes.txt",
+           "root@vm:~/demo# ls -la", "total 12", "drwxr-xr-x  2 root root 4096 Dec  4 18:27 .",
+           "drwx------ 14 root root 4096 Dec  4 18:27 ..", "-rw-r--r--  1 root root   23 Dec  4 18:27 notes.txt",
+           "root@vm:~/demo# cat notes.txt"]
+
+
+def _terminal(rows: list[str]) -> np.ndarray:
+    img = Image.new("RGB", (1280, 800), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 14)
+    for i, row in enumerate(rows):
+        draw.text((2, 2 + 17 * i), row, fill="black", font=font)
+    return np.asarray(img)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("shown", [4, 7])
+def test_a_new_terminal_row_reads_on_its_crop_as_on_the_whole_screen(shown: int) -> None:
+    """With 8 px of context the detector found the trailing '.' of an `ls -la` row (and the dashes of
+    `-rw-r--r--`) on the crop but not on the whole screen; with a stride of context it reads them alike."""
+    engine = OcrEngine("hybrid", line_cache=0)
+    before, after = _terminal(LS_ROWS[:shown]), _terminal(LS_ROWS[:shown + 1])
+    res = read_changed(engine, before, engine.read(before), after)
+    assert not res.full and res.regions
+    assert sorted(b.text for b in res.boxes) == sorted(b.text for b in engine.read(after))
+
+
 @pytest.mark.model
 def test_describe_stores_which_lines_were_carried_over(db) -> None:  # type: ignore[no-untyped-def]
     from deskscribe.config import Config
