@@ -74,17 +74,42 @@ def boxes_of(raw: str | None) -> list[tuple[str, int, int, int, int]]:
 
 
 def line_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 6) -> str | None:
-    """The OCR text under a point (the box containing it, else the nearest within ``slack`` px)."""
+    """The OCR text under a point (the box containing it, else the nearest within ``slack`` px); in a row of
+    buttons read as one line, the button under the point (see :func:`segment_at`)."""
     if frame is None or x is None or y is None or not frame.boxes:
         return None
-    best: tuple[float, str] | None = None
+    best: tuple[float, str, int, int] | None = None
     for text, bx, by, bw, bh in frame.boxes:
         dx = max(bx - x, 0, x - (bx + bw))
         dy = max(by - y, 0, y - (by + bh))
         dist = (dx * dx + dy * dy) ** 0.5
         if dist <= slack and re.search(r"[A-Za-z0-9]", text) and (best is None or dist < best[0]):
-            best = (dist, text.strip())
-    return best[1] if best else None
+            best = (dist, text.strip(), bx, bw)
+    if best is None:
+        return None
+    _dist, text, bx, bw = best
+    return segment_at(text, (x - bx) / bw if bw > 0 else 0.5)
+
+
+BORDERS = re.compile(r"\s*[|\[\]]+\s*")  # how OCR reads the borders between buttons of one row
+
+
+def segment_at(text: str, where: float) -> str:
+    """The part of a line at ``where`` (0-1 across it) when the line is a row of three or more buttons whose
+    borders OCR read as '|', '[' or ']' ("not |land|| or || xor |ffrunc"); else the whole line."""
+    parts = [(m.start(), m.end()) for m in BORDERS.finditer(text)]
+    spans, start = [], 0
+    for a, b in parts:
+        if text[start:a].strip():
+            spans.append((start, a))
+        start = b
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    if len(spans) < 3:
+        return text
+    at = min(max(where, 0.0), 1.0) * len(text)
+    a, b = min(spans, key=lambda s: 0 if s[0] <= at < s[1] else min(abs(at - s[0]), abs(at - s[1])))
+    return text[a:b].strip()
 
 
 def change(before: FrameView | None, after: FrameView | None, limit: int = 4) -> Change:

@@ -6,6 +6,7 @@ import pytest
 
 from deskscribe.models import check, evidence, steps
 from deskscribe.models.facts import FrameView
+from deskscribe.storage import events as ev
 
 
 def _frame(i: int, ocr: str, app: str = "XTerm", title: str | None = "root@box: ~", events=(), boxes=()):
@@ -90,6 +91,18 @@ def test_line_under_the_click_point_and_file_names():
     assert evidence.line_at(frame, 55, 35) == "Edit" and evidence.line_at(frame, 300, 300) is None
     assert evidence.file_names("*meeting.txt - Mousepad", "1.5 and notes.md") == ["meeting.txt", "notes.md"]
     assert evidence.command_lines(["user@host:~/demo$ ls -la", "total 12", "$ "]) == ["ls -la"]
+
+
+def test_a_click_in_a_row_of_buttons_names_the_button_not_the_row():
+    """xcalc's buttons read as one line, their borders as '|' or '[' (a live day's steps quoted the row)."""
+    row = ("not |land|| or || xor |ffrunc", 0, 100, 300, 20)
+    frame = _frame(0, "", app="XCalc", boxes=[row, ("EE [log [Lin [vax", 0, 130, 200, 20),
+                                              ("[Invite Dana and Luis", 0, 160, 300, 20)])
+    assert evidence.line_at(frame, 5, 110) == "not" and evidence.line_at(frame, 150, 110) == "or"
+    assert evidence.line_at(frame, 295, 110) == "ffrunc" and evidence.line_at(frame, 60, 140) == "log"
+    assert evidence.line_at(frame, 150, 170) == "[Invite Dana and Luis"  # one border is not a row of buttons
+    action = evidence.Action(ev.Click(150, 110, "left"), before=frame, after=frame, app="XCalc")
+    assert steps.click_step(action, evidence.change(frame, frame)) == "Clicked 'or' in XCalc"
 
 
 @pytest.mark.parametrize("text,absent", [
