@@ -91,20 +91,13 @@ def line_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 
     return segment_at(text, (x - bx) / bw if bw > 0 else 0.5)
 
 
-BORDERS = re.compile(r"\s*[|\[\]]+\s*")  # how OCR reads the borders between buttons of one row
+BUTTON = re.compile(r"[^|\[\]]+")  # a row of buttons read as one line: OCR reads their borders as '|', '[' or ']'
 
 
 def segment_at(text: str, where: float) -> str:
     """The part of a line at ``where`` (0-1 across it) when the line is a row of three or more buttons whose
     borders OCR read as '|', '[' or ']' ("not |land|| or || xor |ffrunc"); else the whole line."""
-    parts = [(m.start(), m.end()) for m in BORDERS.finditer(text)]
-    spans, start = [], 0
-    for a, b in parts:
-        if text[start:a].strip():
-            spans.append((start, a))
-        start = b
-    if text[start:].strip():
-        spans.append((start, len(text)))
+    spans = [m.span() for m in BUTTON.finditer(text) if m.group().strip()]
     if len(spans) < 3:
         return text
     at = min(max(where, 0.0), 1.0) * len(text)
