@@ -63,6 +63,10 @@ class Pending:
     dropped: bool = False  # privacy: the click hit an excluded window
     text: list[str] = field(default_factory=list)  # opted-in typed text of a keys burst
     where: object = None  # the focused window a keys burst is typed into
+    # A typing burst ended by a click or shortcut shows its text on the screen just before that action: its
+    # after frame is that action's before frame (``closes`` is on the action, ``awaits_closer`` on the burst).
+    closes: Pending | None = None
+    awaits_closer: bool = False
 
     def events(self) -> list[ev.Event]:
         out: list[ev.Event] = [self.event]
@@ -90,7 +94,7 @@ class Aggregator:
         """A new click action, or None when it made the previous click a double click."""
         with self._lock:
             self.last_input_ts = max(self.last_input_ts, ts)
-            self._end_keys(ts, "action")
+            burst = self._end_keys(ts, "action")
             prev = self._pending[-1] if self._pending else None
             if prev is not None and isinstance(prev.event, ev.Click) and prev.event.button == button \
                     and ts - prev.last_ts <= DOUBLE_CLICK_S and prev.event.x is not None \
@@ -99,7 +103,7 @@ class Aggregator:
                 prev.last_ts = ts
                 return None
             p = Pending(ts, ev.Click(int(x), int(y), button, monitor=monitor), monitor, last_ts=ts)
-            self._pending.append(p)
+            self._pending.append(_closing(p, burst))
             return p
 
     def scroll(self, ts: float, x: int, y: int, dx: int, dy: int, monitor: int | None = None) -> Pending | None:
@@ -132,9 +136,9 @@ class Aggregator:
                 return None
             shortcut = shortcut_name(self._held, key)
             if shortcut:
-                self._end_keys(ts, "action")
+                burst = self._end_keys(ts, "action")
                 p = Pending(ts, ev.Shortcut(shortcut), last_ts=ts)
-                self._pending.append(p)
+                self._pending.append(_closing(p, burst))
                 return "shortcut", p
             if self._keys is not None and _moved(self._keys.where, where):
                 self._end_keys(ts, "focus")
@@ -189,9 +193,18 @@ class Aggregator:
             return [p for p in self._pending if not p.has_before and p.ts <= upto]
 
     def needing_after(self) -> list[Pending]:
-        """Ended actions that still wait for their after frame."""
+        """Ended actions that still wait for their after frame (a burst ended by an action gets that action's
+        before frame instead: see :meth:`closed`)."""
         with self._lock:
-            return [p for p in self._pending if not p.open and p.has_before and not p.has_after]
+            return [p for p in self._pending
+                    if not p.open and p.has_before and not p.has_after and not p.awaits_closer]
+
+    def closed(self, p: Pending) -> None:
+        """``p`` got its before frame: a typing burst it ended gets the same frame as its after frame."""
+        with self._lock:
+            burst = p.closes
+            if burst is not None and burst.awaits_closer and p.has_before:
+                burst.after, burst.has_after, burst.awaits_closer = p.before, True, False
 
     def take_ready(self, force: bool = False) -> list[Pending]:
         """Finished actions (frames decided, element looked up), in time order; ``force`` takes all (stop)."""
@@ -220,16 +233,24 @@ class Aggregator:
                 p.event = replace(p.event, element=element)
             p.lookup, p.looked_up, p.dropped = False, looked_up and not dropped, dropped
 
-    def _end_keys(self, ts: float, why: str | None) -> None:
+    def _end_keys(self, ts: float, why: str | None) -> Pending | None:
         k = self._keys
         if k is not None:
             assert isinstance(k.event, ev.Keys)
             k.event = replace(k.event, ended_by=why)
             k.open, self._keys = False, None
+        return k
 
     def _end_scroll(self) -> None:
         if self._scroll is not None:
             self._scroll.open, self._scroll = False, None
+
+
+def _closing(action: Pending, burst: Pending | None) -> Pending:
+    """Link a typing burst to the click or shortcut that ended it."""
+    if burst is not None and not burst.has_after:
+        action.closes, burst.awaits_closer = burst, True
+    return action
 
 
 def _moved(a: object, b: object) -> bool:

@@ -73,6 +73,7 @@ class ActionFrames:
                 tokens[mon] = self.keeper.stored.get(mon)  # type: ignore[arg-type]  # mon is not None here
         for p in waiting:
             p.before, p.has_before = tokens.get(self._monitor_for(p)), True
+            self.aggregator.closed(p)
 
     def _stale(self) -> bool:
         win = self._window()

@@ -61,6 +61,9 @@ class CaptureConfig:
 class PrivacyConfig:
     exclude_apps: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE_APPS))
     exclude_titles: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE_TITLES))
+    # A typing step's text is read from the stored screenshot (what appeared at the caret) when keystrokes are
+    # not stored; never after a click on a password field. false: typing steps only count the keys.
+    typed_from_screen: bool = True
 
 
 @dataclass

@@ -110,6 +110,9 @@ def _redact_bundle(red: Redactor, ep: dict[str, Any], frames: list[dict[str, Any
         where = {"episode": eid, "revision": d["revision"]}
         d["summary"] = red.text(d["summary"], {**where, "field": "summary"})
         d["steps"] = [red.text(str(s), {**where, "field": "steps"}) for s in d["steps"]]
+        d["step_rows"] = [{**r, "text": red.text(str(r["text"]), {**where, "field": "steps"}),
+                           "evidence": red.value(r["evidence"], {**where, "field": "step evidence"})}
+                          for r in d.get("step_rows") or []]
 
 
 class _Run:

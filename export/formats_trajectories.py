@@ -46,8 +46,13 @@ def chunks(traj: Trajectory, max_images: int) -> list[list[Step]]:
 class ChatTrajectories:
     """OpenAI (``openai``) or LLaMA-Factory sharegpt (``llama-factory``) multi-turn chats."""
 
-    def __init__(self, root: Path, writer: FormatWriter, style: str, max_images: int) -> None:
-        self.root, self.writer, self.style, self.max_images = root, writer, style, max_images
+    style = ""
+    after_images = False  # the chats show each step's before frame only
+
+    def __init__(self, root: Path, writer: FormatWriter, options: dict[str, Any]) -> None:
+        self.root, self.writer = root, writer
+        self.max_images = int(options.get("max_images") or 10)
+        style = self.style
         suffix = "jsonl" if style == "openai" else "json"
         if style == "openai":
             self.files = Files(lambda key: (root / f"trajectories_{key}.{suffix}").open("w", encoding="utf-8"))
@@ -62,7 +67,7 @@ class ChatTrajectories:
                                                 {"type": "image_url", "image_url": {"url": data_uri(img)}}]}
         return {"role": "user", "content": "<image>" + text}
 
-    def add(self, traj: Trajectory, split: str, images: Images, marks: Images) -> None:
+    def add(self, traj: Trajectory, split: str, images: Images, marks: Images, after: Images) -> None:
         for part in chunks(traj, self.max_images):
             imgs = [images[s.index] for s in part]
             if self.style == "openai" and any(i.size > MAX_IMAGE_BYTES or i.format not in MIMES for i in imgs):
@@ -109,14 +114,23 @@ more than {self.max_images} steps are split into consecutive chats of {self.max_
 """
 
 
+class OpenAITrajectories(ChatTrajectories):
+    style = "openai"
+
+
+class LlamaFactoryTrajectories(ChatTrajectories):
+    style = "llama-factory"
+
+
 class JsonlTrajectories:
-    def __init__(self, root: Path, writer: FormatWriter) -> None:
+    after_images = True
+
+    def __init__(self, root: Path, writer: FormatWriter, options: dict[str, Any]) -> None:
         self.root, self.writer = root, writer
         self.fh = (root / "trajectories.jsonl").open("w", encoding="utf-8")
         self.counts: dict[str, dict[str, int]] = {}
 
-    def add(self, traj: Trajectory, split: str, images: Images, marks: Images, after: Images,
-            skipped: dict[str, int]) -> None:
+    def add(self, traj: Trajectory, split: str, images: Images, marks: Images, after: Images) -> None:
         rel = lambda i: self.writer.rel(i) if i is not None else None  # noqa: E731
         steps = []
         for s in traj.steps:
@@ -126,12 +140,13 @@ class JsonlTrajectories:
                 "after_image": rel(after.get(s.index)), "marked_image": rel(marks.get(s.index)),
                 "monitor": s.monitor.to_json(), "app": s.before.get("app"),
                 "window_title": s.before.get("window_title"),
-                "event": s.event_kind, "element": s.element,
-                "value": {"action": s.action.string(), "code": s.action.code(), "description": s.text},
+                "event": s.event_kind, "event_id": s.event_id, "element": s.element,
+                "value": {"action": s.action.string(), "code": s.action.code(), "description": s.text,
+                          "description_by": s.author, "text_source": s.text_source},
             })
         row = {"task_id": f"deskscribe-{traj.episode_id}", "episode_id": traj.episode_id, "split": split,
                "instruction": traj.instruction, "summary": traj.summary, "monitors": traj.monitors(),
-               "skipped_events": skipped, "traj": steps}
+               "skipped_events": dict(traj.skipped), "traj": steps}
         self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.counts.setdefault("trajectories", {}).setdefault(split, 0)
         self.counts["trajectories"][split] += 1
@@ -146,5 +161,8 @@ class JsonlTrajectories:
 One episode per line: `instruction`, `summary`, `monitors`, and `traj`, the steps in order; each step has
 `image` (before the action), `after_image`, `monitor`, `element` (role, name, box as 0–1 fractions and
 `box_px`), and `value.action` / `value.code` (pyautogui with coordinates as 0–1 fractions of the monitor:
-multiply by its width and height) / `value.description`.
+multiply by its width and height) / `value.description` (the step stored for that action, keyed by
+`event_id`; `value.description_by`: `steps`, `model:<file>` or `person`). A `write()` carries what was typed:
+`value.text_source` is `keys` where typed text was stored (opt-in), `screen` where it was read from the
+screenshot at the caret.
 """

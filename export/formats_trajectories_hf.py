@@ -12,6 +12,7 @@ from deskscribe.export.formats_hf import _Part
 from deskscribe.export.formats_trajectories import Images
 from deskscribe.export.images import ExportImage
 from deskscribe.export.trajectory import Trajectory
+from deskscribe.export.writer import FormatWriter
 
 CONFIGS = ("trajectories", "episodes")
 _STRS = List(Value("string"))
@@ -22,7 +23,8 @@ FEATURES = {
         "action_type": Value("string"), "code": Value("string"), "description": Value("string"),
         "point": List(Value("float64")), "element_role": Value("string"), "element_name": Value("string"),
         "element_box": List(Value("float64")), "monitor": Value("int32"), "screen_width": Value("int32"),
-        "screen_height": Value("int32"), "app": Value("string"),
+        "screen_height": Value("int32"), "app": Value("string"), "event_id": Value("int64"),
+        "description_by": Value("string"), "text_source": Value("string"),
     }),
     "episodes": Features({
         "episode_id": Value("int64"), "instruction": Value("string"), "summary": Value("string"),
@@ -47,8 +49,11 @@ def _img(img: ExportImage | None) -> dict[str, Any] | None:
 
 
 class HfTrajectories:
-    def __init__(self, root: Path) -> None:
+    after_images = False
+
+    def __init__(self, root: Path, writer: FormatWriter, options: dict[str, Any]) -> None:
         self.root = root
+        writer.extra_configs = CONFIGS  # type: ignore[attr-defined]  # the hf writer lists them in its card
         self.parts: dict[tuple[str, str], _Part] = {}
         self.counts: dict[str, dict[str, int]] = {}
 
@@ -62,7 +67,7 @@ class HfTrajectories:
         self.counts.setdefault(config, {}).setdefault(split, 0)
         self.counts[config][split] += 1
 
-    def add(self, traj: Trajectory, split: str, images: Images, marks: Images) -> None:
+    def add(self, traj: Trajectory, split: str, images: Images, marks: Images, after: Images) -> None:
         for s in traj.steps:
             el = s.element or {}
             self._part("trajectories", split).add({
@@ -72,7 +77,8 @@ class HfTrajectories:
                 "code": s.action.code(), "description": s.text, "point": list(s.action.point or ()),
                 "element_role": el.get("role"), "element_name": el.get("name"), "element_box": el.get("box"),
                 "monitor": s.monitor.index, "screen_width": s.monitor.width, "screen_height": s.monitor.height,
-                "app": s.before.get("app"),
+                "app": s.before.get("app"), "event_id": s.event_id, "description_by": s.author,
+                "text_source": s.text_source,
             })
             self._count("trajectories", split)
         self._part("episodes", split).add({

@@ -18,31 +18,45 @@ if TYPE_CHECKING:
     from deskscribe.export.writer import FormatWriter
 
 
+def _load(ref: str) -> Any:
+    module, _, cls = ref.partition(":")
+    return getattr(importlib.import_module(f"deskscribe.export.{module}"), cls)
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
     writer: str  # "module:Class" inside deskscribe.export
     help: str  # one or two lines for `deskscribe export --help` (wrapped by the help text itself)
+    # "module:Class" of the format's computer-use trajectories (export/formats_trajectories*.py), written beside
+    # its pairs from the same records; None: the format has no trajectory form (llava: one image per sample)
+    trajectories: str | None = None
 
     def load(self) -> type[FormatWriter]:
-        module, _, cls = self.writer.partition(":")
-        writer: type[FormatWriter] = getattr(importlib.import_module(f"deskscribe.export.{module}"), cls)
+        writer: type[FormatWriter] = _load(self.writer)
         return writer
+
+    def load_trajectories(self) -> Any:
+        return _load(self.trajectories) if self.trajectories else None
 
 
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in [
         Format("hf", "formats_hf:HfWriter",
-               "Parquet per config (sft, captions, dpo, kto) with embedded images\n"
-               "+ a dataset card: load_dataset(OUT_DIR, \"sft\")"),
+               "Parquet per config (sft, captions, dpo, kto, trajectories, episodes) with\n"
+               "embedded images + a dataset card: load_dataset(OUT_DIR, \"sft\")",
+               "formats_trajectories_hf:HfTrajectories"),
         Format("llama-factory", "formats_llamafactory:LlamaFactoryWriter",
-               "sharegpt JSON + dataset_info.json + media/ (dataset_dir: OUT_DIR)"),
+               "sharegpt JSON + dataset_info.json + media/ (dataset_dir: OUT_DIR),\n"
+               "trajectories as multi-turn chats", "formats_trajectories:LlamaFactoryTrajectories"),
         Format("openai", "formats_openai:OpenAIWriter",
-               "chat JSONL with data-URI images; preference JSONL for DPO"),
+               "chat JSONL with data-URI images; preference JSONL for DPO;\n"
+               "trajectories as multi-turn chats", "formats_trajectories:OpenAITrajectories"),
         Format("llava", "formats_llava:LlavaWriter", "LLaVA JSON, one image per sample, images/ folder"),
         Format("jsonl", "formats_jsonl:JsonlWriter",
-               "plain dump of episodes, frames, captions, events, all description revisions"),
+               "plain dump of episodes, frames, captions, events, all description revisions;\n"
+               "trajectories.jsonl with every step's record", "formats_trajectories:JsonlTrajectories"),
     ]
 }
 

@@ -1,21 +1,27 @@
-"""Step-level trajectory records: pure functions from stored frames, events and descriptions.
+"""Step-level trajectory records: pure functions from the episode's action records and their stored steps.
 
-One step per action, in the documented action space (coordinates normalised to [0, 1] of the monitor the
-action happened on; the monitor's pixel size travels with every step)::
+One step per action record (storage/actions.py: the same records describe wrote its steps for), in the
+documented action space (coordinates normalised to [0, 1] of the monitor the action happened on; the
+monitor's pixel size travels with every step)::
 
     click(x, y)  double_click(x, y)  right_click(x, y)  middle_click(x, y)  drag(x1, y1, x2, y2)
     scroll(dx, dy[, x, y])  hotkey(keys)  write(text)  wait()  terminate(status)
 
-- ``write`` exists only where the text is known: the person opted in to storing typed text
-  (``capture.store_typed_text``). A key burst without stored text is not a step (counted in ``skipped``).
+Each step's text is the step stored for its action (storage/steps.py: the step writer's, a model's or the
+person's edit); export writes no step text of its own and pairs no frames of its own.
+
+- ``write`` carries the text typed: the keystrokes where the person opted in to storing them
+  (``capture.store_typed_text``), else the text the step writer read on the screen at the caret between the
+  burst's before and after frames (``text_source: "screen"``; never after a click on a password field, off
+  with ``privacy.typed_from_screen = false``). A burst whose text is known neither way is not a step (counted
+  in ``skipped``).
 - ``scroll`` uses pynput's / pyautogui's sign: dy > 0 scrolls up, dx > 0 right.
 - ``wait`` is inserted where the screen changed on its own: more than ``WAIT_GAP_S`` between two actions and
   the next action's before-frame differs from the previous action's after-frame.
 - ``terminate('success')`` closes every trajectory, on the last frame (the person finished the task).
 
-The before-frame is the last stored frame (capture stores only visually changed frames) at or before the
-action on its monitor, or the one capture linked (``events.before_frame_id``); the after-frame is the next
-one (``events.after_frame_id``). A step never uses a frame from after its action as its observation.
+The before and after frames are the action record's (one pairing for every reader); a step never uses a
+frame from after its action as its observation.
 """
 
 from __future__ import annotations
@@ -27,9 +33,14 @@ from typing import Any
 
 from deskscribe.export.redact import Redactor
 from deskscribe.storage import events as ev
+from deskscribe.storage import steps as steplib
+from deskscribe.storage.actions import ActionRecord, events_on, pair_actions
 
 WAIT_GAP_S = 5.0
 DIGITS = 4
+# The texts of the two steps the action space adds (no action of the person's): fixed, not written per step.
+WAIT_TEXT = "Wait for the screen to update."
+DONE_TEXT = "The task is done."
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,9 @@ class Step:
     element: dict[str, Any] | None = None  # role, name, box (normalised x, y, w, h), box_px
     text: str = ""
     event_kind: str | None = None
+    event_id: int | None = None  # the action's event (steps and edits are keyed by it)
+    author: str | None = None  # who wrote the step text: steps | model:<file> | person
+    text_source: str | None = None  # where a write()'s text comes from: keys | screen
 
     def thought_action(self) -> str:
         """The assistant turn of the chat formats (UI-TARS / Aguvis style)."""
@@ -197,101 +211,62 @@ def _pointer_action(e: ev.Event, mon: Monitor) -> Action | str:
     return Action("scroll", p[0] if p else None, p[1] if p else None, dx=e.dx, dy=e.dy)
 
 
-def action_of(e: ev.Event | None, mon: Monitor, text_beside: bool) -> Action | str | None:
-    """The Action for one parsed event; a string says why it is skipped; None = not an action at all."""
+def _typing(record: ActionRecord, stored: dict[str, Any] | None) -> Action | str:
+    """A typing burst: write() of its text (the stored keystrokes, else what the step read on the screen),
+    a lone key as hotkey(), else the reason it is not a step."""
+    evidence = (stored or {}).get("evidence") or {}
+    text = record.typed if record.typed else evidence.get("typed")
+    e = record.event
+    if text:
+        if not record.typed and record.enter and not text.endswith("\n"):
+            text += "\n"
+        return Action("write", text=text)
+    if isinstance(e, ev.Keys) and e.special and sum(e.special.values()) == e.count and len(e.special) == 1:
+        return Action("hotkey", keys=(next(iter(e.special)),))
+    return "typing not read from the screen"
+
+
+def action_of(record: ActionRecord, mon: Monitor, stored: dict[str, Any] | None) -> Action | str | None:
+    """The Action for one action record; a string says why it is skipped; None = not an action at all."""
+    e = record.event
     if isinstance(e, (ev.Click, ev.Drag, ev.Scroll)):
         return _pointer_action(e, mon)
     if isinstance(e, ev.Shortcut):
         return Action("hotkey", keys=tuple(k for k in e.keys.split("+") if k)) if e.keys else "empty shortcut"
-    if isinstance(e, ev.Text):
-        return Action("write", text=e.text) if e.text else "empty text"
-    if isinstance(e, ev.Keys):
-        if text_beside:
-            return None  # the opted-in Text event beside it is the step
-        if e.special and sum(e.special.values()) == e.count and len(e.special) == 1:
-            return Action("hotkey", keys=(next(iter(e.special)),))
-        return "typing without stored text"
+    if isinstance(e, (ev.Keys, ev.Text)):
+        return _typing(record, stored)
     return None  # app switches follow from a click or shortcut; other kinds are not actions
 
 
-def step_text(action: Action, element: dict[str, Any] | None, app: str | None) -> str:
-    """A plain description of a step when the describe stage wrote none for it."""
-    verbs = {"click": "Click", "double_click": "Double-click", "right_click": "Right-click",
-             "middle_click": "Middle-click", "drag": "Drag"}
-    where = f" in {app}" if app else ""
-    if action.name in verbs:
-        target = f" the {element['role']} '{element['name']}'" if element and element.get("name") else \
-            f" at ({action.x:.2f}, {action.y:.2f})"
-        return f"{verbs[action.name]}{target}{where}."
-    if action.name == "scroll":
-        way = "up" if action.dy > 0 else "down" if action.dy < 0 else "right" if action.dx > 0 else "left"
-        return f"Scroll {way}{where}."
-    if action.name == "hotkey":
-        return f"Press {'+'.join(action.keys)}{where}."
-    if action.name == "write":
-        return f"Type {json.dumps(action.text, ensure_ascii=False)}{where}."
-    if action.name == "terminate":
-        return "The task is done."
-    return "Wait for the screen to update."
+def _source(record: ActionRecord, stored: dict[str, Any] | None, act: Action) -> str | None:
+    if act.name != "write":
+        return None
+    return "keys" if record.typed else str(((stored or {}).get("evidence") or {}).get("text_source") or "screen")
 
 
-class _Frames:
-    """Frames of one episode, looked up by id or by time on one monitor."""
-
-    def __init__(self, frames: list[dict[str, Any]]) -> None:
-        self.all = frames
-        self.by_id = {f["id"]: f for f in frames}
-
-    def on(self, monitor: int | None) -> list[dict[str, Any]]:
-        same = [f for f in self.all if monitor is not None and f["monitor"] == monitor]
-        return same or self.all
-
-    def around(self, row: dict[str, Any], monitor: int | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        cands = self.on(monitor)
-        before = self.by_id.get(row.get("before_frame_id")) or next(
-            (f for f in reversed(cands) if f["ts"] <= row["ts"]), None)
-        after = self.by_id.get(row.get("after_frame_id")) or next(
-            (f for f in cands if f["ts"] > row["ts"] and (before is None or f["ts"] > before["ts"])), None)
-        return before, after
-
-
-def _event_monitor(row: dict[str, Any], e: ev.Event | None) -> int | None:
-    if row.get("monitor") is not None:
-        return int(row["monitor"])
-    return getattr(e, "monitor", None)
-
-
-def _keys_with_text(parsed: list[ev.Event | None]) -> set[int]:
-    """Indexes of key bursts whose text was stored (the opted-in Text event right beside each one)."""
-    out: set[int] = set()
-    for j, e in enumerate(parsed):
-        if isinstance(e, ev.Text):
-            k = next((i for i in (j - 1, j + 1) if 0 <= i < len(parsed) and isinstance(parsed[i], ev.Keys)
-                      and i not in out), None)
-            if k is not None:
-                out.add(k)
-    return out
-
-
-def action_steps(frames: list[dict[str, Any]], events: list[dict[str, Any]], skipped: Counter[str]) -> list[Step]:
-    """One Step per action event (texts not filled in yet), in time order."""
-    fr = _Frames(frames)
-    parsed = [ev.parse(r["kind"], r["details"]) for r in events]
-    covered = _keys_with_text(parsed)
+def action_steps(frames: list[dict[str, Any]], records: list[ActionRecord], stored: dict[int, dict[str, Any]],
+                 skipped: Counter[str]) -> list[Step] | None:
+    """One Step per action record with the step stored for it; None when an action has no stored step (the
+    episode was described before steps were stored per action)."""
+    by_id = {f["id"]: f for f in frames}
     steps: list[Step] = []
-    for i, (row, e) in enumerate(zip(events, parsed)):
-        before, after = fr.around(row, _event_monitor(row, e))
+    for record in records:
+        before, after = by_id.get(record.before), by_id.get(record.after)
         if before is None:
-            skipped["action before the first frame"] += int(e is not None and row["kind"] != "app_switch")
+            skipped["action before the first frame"] += int(record.kind != "app_switch")
             continue
         mon = monitor_of(before)
-        act = action_of(e, mon, i in covered)
+        step = next((stored[i] for i in record.event_ids if i in stored), None)
+        act = action_of(record, mon, step)
         if isinstance(act, str):
             skipped[act] += 1
         if not isinstance(act, Action):
             continue
-        element = _element(getattr(e, "element", None), mon) if act.name != "scroll" else None
-        steps.append(Step(len(steps), row["ts"], act, before, after, mon, element, event_kind=row["kind"]))
+        if step is None:
+            return None
+        element = _element(record.element, mon) if act.name != "scroll" else None
+        steps.append(Step(len(steps), record.ts, act, before, after, mon, element, str(step["text"]), record.kind,
+                          record.event_id, step.get("author"), _source(record, step, act)))
     return steps
 
 
@@ -301,30 +276,34 @@ def _with_waits(steps: list[Step]) -> list[Step]:
         prev = out[-1] if out else None
         if (prev is not None and prev.after is not None and s.ts - prev.ts > WAIT_GAP_S
                 and prev.after["image_hash"] != s.before["image_hash"]):
-            out.append(Step(0, prev.after["ts"], Action("wait"), prev.after, s.before, monitor_of(prev.after)))
+            out.append(Step(0, prev.after["ts"], Action("wait"), prev.after, s.before, monitor_of(prev.after),
+                            text=WAIT_TEXT))
         out.append(s)
     return out
 
 
 def build(episode: dict[str, Any], frames: list[dict[str, Any]], events: list[dict[str, Any]],
-          description: dict[str, Any] | None, stored_instruction: str | None) -> Trajectory:
-    """The trajectory of one episode (frames and events in time order, as the export queries return them)."""
+          history: list[dict[str, Any]], stored_instruction: str | None) -> Trajectory:
+    """The trajectory of one episode (frames and events in time order, as the export queries return them;
+    ``history``: its description revisions with their steps). An episode with an action that has no stored
+    step gets no steps (``skipped`` says why)."""
     skipped: Counter[str] = Counter()
-    steps = _with_waits(action_steps(frames, events, skipped))
+    current = next((d for d in history if d.get("is_current")), None)
+    records = pair_actions(frames, events, events_on(episode.get("source")))
+    acted = action_steps(frames, records, steplib.by_event(history), skipped)
+    if acted is None:
+        skipped["episode described before steps were stored per action (run deskscribe describe again)"] += 1
+        acted = []
+    steps = _with_waits(acted)
     if steps:
         last = steps[-1].after or steps[-1].before
         end = frames[-1] if frames and frames[-1]["ts"] >= last["ts"] else last
-        steps.append(Step(0, end["ts"], Action("terminate", status="success"), end, None, monitor_of(end)))
-    texts = [str(t).strip() for t in (description or {}).get("steps") or []]
-    acted = [s for s in steps if s.event_kind is not None]
-    # The describe stage's steps are used when they match the actions one to one; else each step is
-    # described from its action and element (never an empty template). Waits and the end are described here.
-    given = dict(zip((id(s) for s in acted), texts)) if len(texts) == len(acted) and all(texts) else {}
+        steps.append(Step(0, end["ts"], Action("terminate", status="success"), end, None, monitor_of(end),
+                          text=DONE_TEXT))
     for i, s in enumerate(steps):
         s.index = i
-        s.text = given.get(id(s)) or step_text(s.action, s.element, s.before.get("app"))
-    return Trajectory(episode["id"], instruction_of(description, stored_instruction),
-                      str((description or {}).get("summary") or ""), steps, skipped)
+    return Trajectory(episode["id"], instruction_of(current, stored_instruction),
+                      str((current or {}).get("summary") or ""), steps, skipped)
 
 
 def redact(traj: Trajectory, red: Redactor) -> Trajectory:

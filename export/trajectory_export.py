@@ -1,6 +1,6 @@
 """The trajectory part of an export: per episode build the steps, redact them, export their images (and,
-with --mark-actions, a copy of each before-frame with the action point drawn), hand them to the format's
-trajectory writer (export/formats_trajectories.py). Wired into the export loop by export/core.py.
+with --mark-actions, a copy of each before-frame with the action point drawn), hand them to the trajectory
+writer the format's registry entry names (export/registry.py). Wired into the export loop by export/core.py.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 from PIL import Image, ImageDraw
 
+from deskscribe.export import registry
 from deskscribe.export.images import ExportImage, ImageProcessor
 from deskscribe.export.pairs import SFT_OK
 from deskscribe.export.redact import Redactor
@@ -19,7 +20,6 @@ from deskscribe.export.trajectory import build, redact
 from deskscribe.export.writer import FormatWriter
 from deskscribe.storage import export_queries as q
 
-FORMATS = ("hf", "openai", "llama-factory", "jsonl")  # llava: one image per sample, no multi-turn form
 MARK_COLOUR = (255, 0, 64)
 
 
@@ -41,22 +41,11 @@ def mark(img: ExportImage, point: tuple[float, float], tag: str) -> ExportImage:
 class TrajectoryExport:
     """Runs beside a format's writer, sharing its folder, image processor and redactor."""
 
-    def __init__(self, db: sqlite_utils.Database, fmt: str, root: Path, writer: FormatWriter, options: dict[str, Any],
-                 images: ImageProcessor, red: Redactor) -> None:
-        from deskscribe.export import formats_trajectories as F
-
+    def __init__(self, db: sqlite_utils.Database, out: Any, options: dict[str, Any], images: ImageProcessor,
+                 red: Redactor) -> None:
         self.db, self.images, self.red, self.options = db, images, red, options
         self.mark_actions = bool(options.get("mark_actions"))
-        self.full = fmt == "jsonl"
-        self.out: Any
-        if fmt == "hf":
-            from deskscribe.export.formats_trajectories_hf import HfTrajectories
-
-            self.out = HfTrajectories(root)
-        elif fmt in ("openai", "llama-factory"):
-            self.out = F.ChatTrajectories(root, writer, fmt, int(options.get("max_images") or 10))
-        else:
-            self.out = F.JsonlTrajectories(root, writer)
+        self.out = out
         self.skipped: Counter[str] = Counter()
 
     def _wanted(self, ep: dict[str, Any]) -> bool:
@@ -69,8 +58,7 @@ class TrajectoryExport:
             return
         eid = ep["id"]
         events = q.events_for(self.db, [eid])[eid]  # unredacted: redact() reports each field
-        current = next((d for d in history if d["is_current"]), None)
-        traj = build(ep, frames, events, current, q.instructions_for(self.db, [eid])[eid])
+        traj = build(ep, frames, events, history, q.instructions_for(self.db, [eid])[eid])
         self.skipped.update(traj.skipped)
         if not traj.steps or not traj.instruction:
             self.skipped["episode without actions or instruction"] += 1
@@ -80,11 +68,9 @@ class TrajectoryExport:
         imgs = {s.index: self.images.get(s.before["image_hash"], where) for s in traj.steps}
         marks = {s.index: mark(imgs[s.index], s.action.point, f"{eid}-{s.index}") for s in traj.steps
                  if self.mark_actions and s.action.point is not None}
-        if self.full:
-            after = {s.index: self.images.get(s.after["image_hash"], where) for s in traj.steps if s.after}
-            self.out.add(traj, split, imgs, marks, after, dict(traj.skipped))
-        else:
-            self.out.add(traj, split, imgs, marks)
+        after = {s.index: self.images.get(s.after["image_hash"], where) for s in traj.steps
+                 if s.after and self.out.after_images}
+        self.out.add(traj, split, imgs, marks, after)
 
     def close(self) -> None:
         self.out.close()
@@ -107,9 +93,8 @@ class TrajectoryExport:
 
 def trajectory_export(db: sqlite_utils.Database, fmt: str, root: Path, writer: FormatWriter, options: dict[str, Any],
                       images: ImageProcessor, red: Redactor) -> TrajectoryExport | None:
-    """The trajectory part for ``fmt``, or None where the format has none (llava)."""
-    if fmt not in FORMATS:
+    """The trajectory part for ``fmt``, or None where its registry entry has none (llava)."""
+    cls = registry.get(fmt).load_trajectories()
+    if cls is None:
         return None
-    if fmt == "hf":
-        writer.extra_configs = ("trajectories", "episodes")  # type: ignore[attr-defined]
-    return TrajectoryExport(db, fmt, root, writer, options, images, red)
+    return TrajectoryExport(db, cls(root, writer, options), options, images, red)

@@ -44,12 +44,11 @@ def named(text: str) -> list[tuple[str, str]]:
 
 
 def corpus(frames: list[FrameView], steps: Iterable[str], extra: Iterable[str] = ()) -> str:
-    """Everything the episode showed or recorded, normalised: what a description may name."""
+    """Everything the episode showed or recorded, normalised: what a description may name. ``extra``: more
+    recorded text (the actions' event details)."""
     parts: list[str] = list(steps) + list(extra)
     for frame in frames:
         parts += [frame.app or "", app_name(frame.app) or "", frame.title or "", frame.ocr_text]
-        for row in frame.events:
-            parts.append(str(row.get("details", "")))
     return norm(" ".join(parts))
 
 

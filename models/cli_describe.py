@@ -61,7 +61,9 @@ def describe_cmd(episodes: tuple[int, ...], progress_mode: str, retry_failed: bo
 def episode_report(db: Any, episode_id: int) -> dict[str, Any]:
     """Everything `show` prints: the episode, frames with captions and events, the description and provenance."""
     from deskscribe.storage import descriptions as store
+    from deskscribe.storage import events as vocab
     from deskscribe.storage import jobs
+    from deskscribe.storage.actions import episode_actions
     from deskscribe.storage.frames import episode_events, episode_frames, get_episode
 
     ep = get_episode(db, episode_id)
@@ -78,11 +80,31 @@ def episode_report(db: Any, episode_id: int) -> dict[str, Any]:
     desc = store.current_description(db, episode_id)
     if desc and desc.get("model_run_id"):
         desc["model_run"] = store.get_model_run(db, desc["model_run_id"])
+    if desc:
+        desc["task_by"] = task_author(desc)
+    actions = [{"event_id": a.event_id, "kind": a.kind, "ts": a.ts, "before_frame_id": a.before,
+                "after_frame_id": a.after, "action": vocab.describe(a.event)} for a in episode_actions(db, episode_id)]
     history = [{k: d[k] for k in ("revision", "author", "model", "prompt_version", "created_ts", "is_current")}
                for d in store.description_history(db, episode_id)]
     job_rows = [{"state": j.state, "attempts": j.attempts, "error": j.error, "run_key": j.run_key}
                 for j in jobs.jobs_for(db, "describe", episode_id)]
-    return {"episode": ep, "frames": frames, "description": desc, "history": history, "jobs": job_rows}
+    return {"episode": ep, "frames": frames, "actions": actions, "description": desc, "history": history,
+            "jobs": job_rows}
+
+
+def task_author(desc: dict[str, Any]) -> str:
+    """Who wrote the task (summary and instruction): "you", "the steps" (describe.compose wrote it from them, or
+    the model's answer failed the check) or the model's file name."""
+    if desc["author"] == "person":
+        return "you"
+    run = desc.get("model_run") or {}
+    if desc.get("review_reason") or (run.get("params") or {}).get("compose") == "evidence" or not run:
+        return "the steps"
+    return str(run.get("model") or "a model")
+
+
+def _task_phrase(by: str) -> str:
+    return "task written from the steps" if by == "the steps" else f"task written by {by}"
 
 
 def _print_report(rep: dict[str, Any]) -> None:
@@ -100,10 +122,12 @@ def _print_report(rep: dict[str, Any]) -> None:
     if not desc:
         click.echo("no description yet: run `deskscribe describe`")
     else:
-        click.echo(f"description (revision {desc['revision']}, by {desc['author']}):")
+        click.echo(f"description (revision {desc['revision']}, {_task_phrase(desc['task_by'])}):")
         click.echo(f"  {desc['summary']}")
-        for i, step in enumerate(desc["steps"], 1):
-            click.echo(f"  {i}. {step}")
+        acts = {a["event_id"]: a for a in rep["actions"]}
+        for i, step in enumerate(desc["step_rows"], 1):
+            act = acts.get(step["event_id"])
+            click.echo(f"  {i}. {step['text']}" + (f"   [{act['action']}; step by {step['author']}]" if act else ""))
         run = desc.get("model_run")
         if run:
             click.echo(f"  model: {run['model']} ({run['backend']}, sha256 {str(run['model_sha256'])[:12]}), "

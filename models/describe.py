@@ -15,6 +15,7 @@ draft.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import time
@@ -37,10 +38,13 @@ from deskscribe.models import steps as steplib
 from deskscribe.models.base import Captioner, TextModel
 from deskscribe.storage import descriptions as store
 from deskscribe.storage import episodes as episode_queries
+from deskscribe.storage import events as ev
 from deskscribe.storage import jobs
+from deskscribe.storage.actions import episode_actions, events_on
 from deskscribe.storage.db import db_file
-from deskscribe.storage.frames import episode_events, episode_frames, get_episode, image_bytes
+from deskscribe.storage.frames import episode_frames, get_episode, image_bytes
 from deskscribe.storage.locks import FileLock, LockBusy
+from deskscribe.storage.steps import AUTHOR_STEPS, StepIn
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,6 @@ JOB_KIND = "describe"
 # An answer is two sentences in JSON: the longer worked example is 45 tokens. One the model has not finished by
 # MAX_TOKENS is not what was asked (SmolLM2-135M's rambles run to ~100 tokens, 0.015-0.02 s each on 2 cores).
 MAX_TOKENS = 80
-MAX_STEPS = 16
 # An answer the check rejects is not asked again: on the dev set the second answer passed for 0 of 14 such
 # episodes (bench/results/describe_bench.md, stop 16) while the retry took nearly half the model time of a
 # day (bench/results/day_bench.md). An answer that cannot be read is asked again, with the problem stated.
@@ -150,10 +153,14 @@ class Prepared:
 
     episode_id: int
     frames: list[factlib.FrameView]
-    steps: list[str]
+    steps: list[steplib.Step]
     facts: factlib.Facts
     evidence: str
     images: list[bytes] | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        return [s.text for s in self.steps]
 
 
 class Describer:
@@ -172,16 +179,13 @@ class Describer:
         self.timers = Timers()
         self._last: tuple[bytes, str] | None = None  # the previous frame, image + boxes, for change-only OCR
 
-    def frames(self, episode_id: int) -> list[factlib.FrameView]:
-        """The episode's frames with captions (captioning cache misses) and their input events."""
-        by_frame: dict[int | None, list[dict[str, Any]]] = {}
-        for ev in episode_events(self.db, episode_id):
-            by_frame.setdefault(ev["frame_id"], []).append(ev)
+    def frames(self, episode_id: int, acted: set[int] = frozenset()) -> list[factlib.FrameView]:  # type: ignore[assignment]
+        """The episode's frames with captions (captioning cache misses); ``acted``: ids of frames around actions."""
         views = []
         self._last = None
         for row in episode_frames(self.db, episode_id):
             view = factlib.FrameView(row["id"], row["ts"], row["app"], row["window_title"], row["image_hash"],
-                                     events=by_frame.get(row["id"], []))
+                                     acted=row["id"] in acted)
             view.caption, view.ocr_text = self.caption(view, self._last)
             view.boxes = evlib.boxes_of(store.caption_boxes(self.db, view.image_hash, self.cap_run_id))
             views.append(view)
@@ -207,18 +211,20 @@ class Describer:
         self._last = (data, boxes) if boxes else None
         return text, ocr_text or ""
 
-    def events_on(self, episode_id: int) -> str:
-        """Which frame an event row is linked to: imports link the screen it was taken on (see evidence.py)."""
-        episode = get_episode(self.db, episode_id) or {}
-        return "before" if episode.get("source_ref") else "after"
-
-    def evidence(self, episode_id: int) -> tuple[list[factlib.FrameView], list[str], factlib.Facts, str]:
-        """The episode's frames, its evidence steps, facts (apps, titles) and the text a description may name."""
-        frames = self.frames(episode_id)
+    def evidence(self, episode_id: int) -> tuple[list[factlib.FrameView], list[evlib.Action], list[steplib.Step],
+                                                 factlib.Facts, str]:
+        """The episode's frames, its actions (storage/actions.py) with their frames' views, one step per action,
+        facts (apps, titles) and the text a description may name."""
+        records = episode_actions(self.db, episode_id)
+        frames = self.frames(episode_id, {f for r in records for f in (r.before, r.after) if f is not None})
         if not frames:
             raise promptlib.InvalidOutput(f"episode {episode_id} has no frames")
-        steps = steplib.episode_steps(frames, self.events_on(episode_id))
-        return frames, steps, factlib.extract(frames), checklib.corpus(frames, steps)
+        episode = get_episode(self.db, episode_id) or {}
+        acts = evlib.actions(records, frames, events_on(episode.get("source")))
+        steps = steplib.episode_steps(acts, frames, self.cfg.privacy.typed_from_screen)
+        details = [json.dumps(ev.to_details(r.event), ensure_ascii=False) + " " + (r.typed or "") for r in records]
+        texts = [s.text for s in steps]
+        return frames, acts, steps, factlib.extract(frames), checklib.corpus(frames, texts, details)
 
     def ask(self, facts: factlib.Facts, steps: list[str], frames: list[factlib.FrameView], evidence: str,
             images: list[bytes] | None = None) -> tuple[str, str, str | None]:
@@ -270,10 +276,10 @@ class Describer:
         did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
         return did, instruction, problem
 
-    def marked_images(self, frames: list[factlib.FrameView], events_on: str) -> list[bytes]:
+    def marked_images(self, frames: list[factlib.FrameView], acts: list[evlib.Action]) -> list[bytes]:
         """For a VLM: the frame before the first click with the point ringed, a crop around it, the last frame."""
         images: list[bytes] = []
-        for action in evlib.pair_events(frames, events_on):
+        for action in acts:
             point = (getattr(action.event, "x", None), getattr(action.event, "y", None))
             if action.before is not None and None not in point:
                 data, _fmt = image_bytes(self.db, action.before.image_hash)
@@ -292,22 +298,25 @@ class Describer:
         """Caption stage (database + captioner): frames, evidence steps, facts, images; None if already done."""
         if episode_id in episode_queries.described_by(self.db, self.run_id):
             return None
-        frames, steps, facts, evidence = self.evidence(episode_id)
+        frames, acts, steps, facts, evidence = self.evidence(episode_id)
         images = None
         if self.compose != "evidence" and sees(self.cap_run):
-            images = self.marked_images(frames, self.events_on(episode_id))
+            images = self.marked_images(frames, acts)
         return Prepared(episode_id, frames, steps, facts, evidence, images)
 
     def infer(self, p: Prepared) -> tuple[str, str, str | None]:
         """Describe stage: text-model calls only, no database (it may run in the pipeline's worker thread)."""
         if self.compose == "evidence":
-            did, instruction = steplib.task_from_steps(p.steps, factlib.main_apps(p.facts))
+            did, instruction = steplib.task_from_steps(p.texts, factlib.main_apps(p.facts))
             return did, instruction, None
-        return self.ask(p.facts, p.steps, p.frames, p.evidence, p.images)
+        return self.ask(p.facts, p.texts, p.frames, p.evidence, p.images)
 
     def save(self, p: Prepared, answer: tuple[str, str, str | None]) -> int:
+        """Store the description with one step per action (every action: none is cut), authored by the step
+        writer."""
         did, instruction, reason = answer
-        return store.add_description(self.db, p.episode_id, did, p.steps[: MAX_STEPS], author="model",
+        rows = [StepIn(s.text, s.event_id, AUTHOR_STEPS, s.evidence) for s in p.steps]
+        return store.add_description(self.db, p.episode_id, did, rows, author="model",
                                      model_run_id=self.run_id, instruction=instruction, review_reason=reason)
 
 

@@ -1,13 +1,9 @@
 """What each action left on screen: the frames before and after it, and what changed between them.
 
-Pure functions of frames (app, title, OCR text and boxes) and stored events, read only through
-``storage.events.parse``. A step is written from this evidence (see :mod:`deskscribe.models.steps`), and a
-description is checked against it (see :mod:`deskscribe.models.check`).
-
-Which frames an event belongs to: capture stores a frame *after* the input that triggered it, so an event
-linked to frame N happened between frame N-1 (before) and frame N (after). Imported sessions link each action
-to the screen it was taken on (before), the next screen being the after frame. Events that carry their own
-``before_frame_id`` / ``after_frame_id`` (migration 003) use those.
+Pure functions of frames (app, title, OCR text and boxes) and the episode's action records: which frames an
+action has is decided once, by :func:`deskscribe.storage.actions.pair_actions`; here each record gets the
+captioned views of those frames. A step is written from this evidence (see :mod:`deskscribe.models.steps`),
+and a description is checked against it (see :mod:`deskscribe.models.check`).
 """
 
 from __future__ import annotations
@@ -15,10 +11,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from deskscribe.models.facts import FrameView, app_from_text, app_from_title, app_name, ocr_title
 from deskscribe.storage import events as ev
+from deskscribe.storage.actions import ActionRecord
 
 # A shell prompt followed by a command: "user@host:~/demo$ ls -la", "$ ls", "# apt update"; OCR often loses
 # the colon ("root@vm/work/main#mkdir -p trip").
@@ -32,15 +28,21 @@ FILE_NAME = re.compile(r"\b[\w][\w.-]*\.(?:[a-z][a-z0-9]{0,4})\b", re.I)
 
 @dataclass
 class Action:
-    """One input event with the frames around it and the app it happened in."""
+    """One action record with the captioned views of its frames and the app it happened in."""
 
-    event: ev.Event
+    record: ActionRecord
     before: FrameView | None
     after: FrameView | None
     app: str | None
-    ts: float = 0.0
-    linked: int | None = None  # the frame the event row is linked to (two actions on one frame share it)
     next_title: str | None = None  # the first different window title after the after frame (a dialog closing)
+
+    @property
+    def event(self) -> ev.Event:
+        return self.record.event
+
+    @property
+    def ts(self) -> float:
+        return self.record.ts
 
 
 @dataclass
@@ -134,40 +136,20 @@ def _same_document(a: str, b: str) -> bool:
     return norm(a).strip("*") in norm(b) or norm(b) in norm(a)
 
 
-def pair_events(frames: list[FrameView], events_on: str = "after") -> list[Action]:
-    """Every parseable event of the episode with its before/after frames, in time order.
-
-    ``events_on`` says which frame an event row is linked to when it carries no frame ids of its own:
-    "after" (live capture) or "before" (imported sessions).
-    """
+def actions(records: list[ActionRecord], frames: list[FrameView], events_on: str = "after") -> list[Action]:
+    """Each action record with the views of its frames; ``events_on``: "before" for imported sessions, whose
+    actions happened in the app of the screen they were taken on."""
     by_id = {f.id: i for i, f in enumerate(frames)}
-    actions: list[Action] = []
-    for i, frame in enumerate(frames):
-        for row in frame.events:
-            event = ev.parse(row["kind"], row.get("details"))
-            if event is None:
-                continue
-            before, after = _frames_for(frames, by_id, i, row, events_on)
-            app = frame_app(after if events_on == "after" else before) or frame_app(before) or frame_app(after)
-            if isinstance(event, ev.AppSwitch) and event.to_app:
-                app = app_name(event.to_app)
-            actions.append(Action(event, before, after, app, float(row.get("ts") or frame.ts), frame.id,
-                                  _next_title(frames, by_id, after)))
-    _end_bursts_at_their_action(sorted(actions, key=lambda a: a.ts))
-    return merge_bursts(actions)
-
-
-def _end_bursts_at_their_action(actions: list[Action]) -> None:
-    """A burst of typing ended by an action (Ctrl+S) shows its text on the screen just before that action, not
-    after it: capture can link the burst to the frame the action produced (the Save As dialog), so the burst's
-    after frame becomes the action's before frame when that one lies between the burst's two frames."""
-    for action, nxt in zip(actions, actions[1:]):
-        event = action.event
-        if not (isinstance(event, ev.Keys) and event.ended_by == "action"):
-            continue
-        before, after, mid = action.before, action.after, nxt.before
-        if before is not None and after is not None and mid is not None and before.ts < mid.ts < after.ts:
-            action.after = mid
+    out = []
+    for record in records:
+        before = frames[by_id[record.before]] if record.before in by_id else None
+        after = frames[by_id[record.after]] if record.after in by_id else None
+        first, second = (before, after) if events_on == "before" else (after, before)
+        app = frame_app(first) or frame_app(second)
+        if isinstance(record.event, ev.AppSwitch) and record.event.to_app:
+            app = app_name(record.event.to_app)
+        out.append(Action(record, before, after, app, _next_title(frames, by_id, after)))
+    return out
 
 
 def _next_title(frames: list[FrameView], by_id: dict[int, int], after: FrameView | None) -> str | None:
@@ -177,39 +159,6 @@ def _next_title(frames: list[FrameView], by_id: dict[int, int], after: FrameView
         if frame.title and frame.title != after.title:
             return frame.title
     return None
-
-
-def _frames_for(frames: list[FrameView], by_id: dict[int, int], i: int, row: dict[str, Any],
-                events_on: str) -> tuple[FrameView | None, FrameView | None]:
-    b_id, a_id = row.get("before_frame_id"), row.get("after_frame_id")
-    if b_id in by_id or a_id in by_id:
-        return (frames[by_id[b_id]] if b_id in by_id else None, frames[by_id[a_id]] if a_id in by_id else None)
-    if events_on == "before":
-        return frames[i], frames[i + 1] if i + 1 < len(frames) else None
-    return (frames[i - 1] if i > 0 else None), frames[i]
-
-
-def merge_bursts(actions: list[Action]) -> list[Action]:
-    """A burst of typing followed at once by a lone Enter (capture splits bursts on a pause) is one action."""
-    out: list[Action] = []
-    for action in actions:
-        prev = out[-1] if out else None
-        event = action.event
-        if (prev is not None and isinstance(event, ev.Keys) and isinstance(prev.event, ev.Keys)
-                and prev.app == action.app and _only_enter(event) and not _has_enter(prev.event)):
-            merged = ev.Keys(prev.event.count + event.count, {**prev.event.special, **event.special}, "enter")
-            out[-1] = Action(merged, prev.before, action.after, action.app, prev.ts, prev.linked, action.next_title)
-        else:
-            out.append(action)
-    return out
-
-
-def _has_enter(keys: ev.Keys) -> bool:
-    return any(k.lower() in ("enter", "return", "kp_enter") for k in keys.special) or keys.ended_by == "enter"
-
-
-def _only_enter(keys: ev.Keys) -> bool:
-    return _has_enter(keys) and keys.count <= sum(keys.special.values())
 
 
 def command_lines(lines: list[str]) -> list[str]:

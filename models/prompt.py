@@ -13,7 +13,7 @@ from typing import Any
 from deskscribe.errors import InvalidOutput  # raised here; callers may catch prompt.InvalidOutput
 from deskscribe.models.facts import Facts, FrameView
 
-PROMPT_VERSION = "describe-v3"
+PROMPT_VERSION = "describe-v4"  # v4: one stored step per action (storage/steps.py)
 MAX_SUMMARY_CHARS = 160
 MAX_STEPS = 8
 MAX_STEP_CHARS = 120
@@ -55,17 +55,17 @@ IMAGES_NOTE = ("The images: the screen before the first click with the clicked p
 
 
 def select_frames(frames: list[FrameView], max_frames: int) -> list[FrameView]:
-    """Frames worth showing the model: captions that changed, always first/last and those with events,
-    then evenly thinned to ``max_frames`` (frames with events win)."""
+    """Frames worth showing the model: captions that changed, always first/last and those around actions,
+    then evenly thinned to ``max_frames`` (frames around actions win)."""
     kept: list[FrameView] = []
     for i, frame in enumerate(frames):
         last = i == len(frames) - 1
-        if kept and frame.caption == kept[-1].caption and not frame.events and not last:
+        if kept and frame.caption == kept[-1].caption and not frame.acted and not last:
             continue
         kept.append(frame)
     if len(kept) <= max_frames:
         return kept
-    must = [f for i, f in enumerate(kept) if i in (0, len(kept) - 1) or f.events]
+    must = [f for i, f in enumerate(kept) if i in (0, len(kept) - 1) or f.acted]
     if len(must) >= max_frames:
         step = len(must) / max_frames
         picked = {must[int(i * step)].id for i in range(max_frames - 1)} | {must[-1].id}

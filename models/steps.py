@@ -5,12 +5,17 @@ uses only what the evidence shows (see :mod:`deskscribe.models.evidence`): the e
 name) or the OCR text under the point, the lines that appeared, a new window title, the app. Typed text is read
 from the after frame (the keystroke text exists only when the person opted in). When nothing is known beyond
 the action, the step says that plainly ("Typed 12 characters in Terminal"), never an empty template.
+
+This is the one step writer: describe stores each step with the event id of its action and its evidence
+(:class:`Step`), and export, the review window and ``deskscribe show`` read those stored steps.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 from deskscribe.models import evidence as evlib
 from deskscribe.models.evidence import Action, Change
@@ -25,6 +30,18 @@ ROLE_WORDS = {"push button": "button", "toggle button": "button", "menu item": "
               "page tab": "tab", "text": "field", "entry": "field", "combo box": "list", "link": "link",
               "menu": "menu", "list item": "item", "table cell": "cell", "radio button": "option", "icon": "icon"}
 MAX_QUOTE = 60
+PASSWORD_ROLES = ("password",)  # AT-SPI "password text": what is typed there is never read from the screen
+
+
+@dataclass
+class Step:
+    """One step: its text, the action it stands for (None: no action, e.g. "Looked at …") and its evidence —
+    ``target`` (what was acted on), ``typed`` with ``text_source`` ("screen" or "keys"), ``enter``,
+    ``opened`` (a dialog or menu that appeared)."""
+
+    text: str
+    event_id: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 def quote(text: str) -> str:
@@ -52,19 +69,29 @@ def _opened(ch: Change, skip: str | None = None) -> str:
     return ", which showed " + " and ".join(quote(line) for line in lines) if lines else ""
 
 
-def click_target(action: Action) -> str | None:
-    """What a click hit: "the 'File' menu" from its element, else the OCR text under the point."""
+def target_of(action: Action) -> str | None:
+    """The name of what a click or drag hit: its element's name, else the OCR text under the point."""
     event = action.event
     element = getattr(event, "element", None)
     if element is not None and element.name.strip():
-        word = ROLE_WORDS.get(element.role.lower(), element.role.lower())
-        return f"the {quote(element.name)} {word}" if word else quote(element.name)
+        return str(element.name)
     if isinstance(event, ev.Click):
         x, y = event.x, event.y
     else:
         x, y = getattr(event, "x1", None), getattr(event, "y1", None)
-    line = evlib.line_at(action.before, x, y)
-    return quote(line) if line else None
+    return evlib.line_at(action.before, x, y)
+
+
+def click_target(action: Action) -> str | None:
+    """What a click hit as a step says it: "the 'File' menu" from its element, else the OCR text under it."""
+    element = getattr(action.event, "element", None)
+    name = target_of(action)
+    if name is None:
+        return None
+    if element is not None and element.name.strip():
+        word = ROLE_WORDS.get(element.role.lower(), element.role.lower())
+        return f"the {quote(name)} {word}" if word else quote(name)
+    return quote(name)
 
 
 def click_step(action: Action, ch: Change) -> str:
@@ -116,35 +143,47 @@ def _run_commands(ch: Change, after: FrameView | None, alone: bool) -> list[str]
     return commands
 
 
-def keys_step(action: Action, ch: Change, typed: str | None, alone: bool = True,
-              titles: set[str] = frozenset()) -> str:  # type: ignore[assignment]
-    """Typing: a command run at a prompt, text that appeared, or how many keys went where."""
+def keys_step(action: Action, ch: Change, alone: bool = True, titles: set[str] = frozenset(),  # type: ignore[assignment]
+              read_screen: bool = True) -> tuple[str, dict[str, Any]]:
+    """Typing: a command run at a prompt, text that appeared, or how many keys went where; with the evidence
+    (what was typed and where that text comes from: the stored keystrokes, else the screen)."""
     event = action.event
     assert isinstance(event, ev.Keys)
-    special = {k.lower() for k in event.special}
-    enter = bool(special & ENTER) or event.ended_by == "enter"
-    app = action.app
+    record = action.record
+    enter, app, chars = record.enter, action.app, record.characters
+    typed = record.typed.strip() if record.typed else None
+    found: dict[str, Any] = {"enter": enter}
+    if typed:
+        found.update(typed=record.typed, text_source="keys")
     saved = _saved_from_dialog(action) if enter else None
     if saved:
-        return saved
+        text, name = saved
+        if not typed and read_screen and len(evlib.norm(name)) <= chars + 2:
+            found.update(typed=name, text_source="screen")
+        return text, found
     terminal = app in (None, "Terminal")
     commands = [typed] if typed and enter else _run_commands(ch, action.after, alone) if terminal else []
     if enter and not commands and terminal and action.before is not None:  # typed before Enter
         commands = evlib.command_lines(action.before.ocr_text.strip().splitlines()[-1:])
+    if not read_screen and not typed:
+        commands = []
     if enter and commands and terminal:
-        return "Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + " in the terminal"
-    chars = event.count - sum(event.special.values())
-    shown = [typed] if typed else typed_lines(ch, action.after, titles, chars)
+        if not typed:
+            found.update(typed="\n".join(commands[:1]), text_source="screen")
+        return "Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + " in the terminal", found
+    shown = [typed] if typed else typed_lines(ch, action.after, titles, chars) if read_screen else []
     tail = " and pressed Enter" if enter else ""
     if shown:
-        return "Typed " + " and ".join(quote(s) for s in shown[:2]) + tail + _in(app)
+        if not typed:
+            found.update(typed="\n".join(shown[:2]), text_source="screen")
+        return "Typed " + " and ".join(quote(s) for s in shown[:2]) + tail + _in(app), found
     if chars > 0:
-        return f"Typed {chars} character{'s' if chars != 1 else ''}{tail}{_in(app)}"
+        return f"Typed {chars} character{'s' if chars != 1 else ''}{tail}{_in(app)}", found
     keys = ", ".join(k.capitalize() for k in sorted(event.special)) or "keys"
-    return f"Pressed {keys}{_in(app)}{_opened(ch)}"
+    return f"Pressed {keys}{_in(app)}{_opened(ch)}", found
 
 
-def _saved_from_dialog(action: Action) -> str | None:
+def _saved_from_dialog(action: Action) -> tuple[str, str] | None:
     """Enter in a "Save As" dialog that closed onto a window titled with the file: the file was saved."""
     before = action.before.title if action.before else None
     after = action.after.title if action.after else None
@@ -153,7 +192,7 @@ def _saved_from_dialog(action: Action) -> str | None:
     if after == before and action.next_title:  # the dialog was still closing when the after frame was taken
         after = action.next_title
     names = evlib.file_names(after)
-    return f"Saved {names[0]} from the {quote(before)} dialog{_in(action.app)}" if names else None
+    return (f"Saved {names[0]} from the {quote(before)} dialog{_in(action.app)}", names[0]) if names else None
 
 
 def shortcut_step(action: Action, ch: Change) -> str:
@@ -189,47 +228,56 @@ def other_step(action: Action, ch: Change) -> str | None:
     return None
 
 
-def episode_steps(frames: list[FrameView], events_on: str = "after") -> list[str]:
-    """One step per action, in order (repeats merged); the windows looked at when there was no input."""
-    actions = evlib.pair_events(frames, events_on)
+def episode_steps(actions: list[Action], frames: list[FrameView], read_screen: bool = True) -> list[Step]:
+    """One step per action, in order, each keyed by its action's event id; the windows looked at when there
+    was no input. ``read_screen``: typed text may be read from the screen (``privacy.typed_from_screen``);
+    never after a click on a password field."""
     titles = {evlib.norm(f.title) for f in frames if f.title}
-    steps: list[str] = []
-    typed: str | None = None  # opt-in keystroke text, used by the keys burst it belongs to
+    steps: list[Step] = []
+    secret = False  # the last click hit a password field: what is typed next is not read off the screen
     for i, action in enumerate(actions):
         event = action.event
-        if isinstance(event, ev.Text):
-            typed = event.text.strip() or None
-            if i + 1 < len(actions) and isinstance(actions[i + 1].event, ev.Keys):
-                continue  # the next burst (Enter, usually) says what happened to it
-            step = f"Typed {quote(typed)}{_in(action.app)}" if typed else None
-            typed = None
-        elif isinstance(event, ev.Keys) and i + 1 < len(actions) and isinstance(actions[i + 1].event, ev.Text):
-            continue  # the text event that follows is the better evidence for this burst
-        else:
-            # alone: the after frame was taken before the next action began, so what changed is this one's doing
-            alone = i + 1 == len(actions) or action.after is None or actions[i + 1].ts >= action.after.ts
-            step = write_step(action, typed, alone, titles)
-            typed = None
-        if step and (not steps or steps[-1] != step):
+        if isinstance(event, ev.Click):
+            role = event.element.role.lower() if event.element is not None else ""
+            secret = any(r in role for r in PASSWORD_ROLES)
+        # alone: the after frame was taken before the next action began, so what changed is this one's doing
+        alone = i + 1 == len(actions) or action.after is None or actions[i + 1].ts >= action.after.ts
+        step = write_step(action, alone, titles, read_screen and not secret)
+        if step is not None:
             steps.append(step)
-    return steps or looked_at_steps(frames)
+    return steps or [Step(text) for text in looked_at_steps(frames)]
 
 
-def write_step(action: Action, typed: str | None = None, alone: bool = True,
-               titles: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+def write_step(action: Action, alone: bool = True, titles: set[str] = frozenset(),  # type: ignore[assignment]
+               read_screen: bool = True) -> Step | None:
     """One action's step. ``alone``: no later action shares its after frame, so what changed is its doing;
     ``titles``: the episode's window titles (normalised), which are never typed text."""
     ch = evlib.change(action.before, action.after)
     if not alone:  # a later action in the same frame may have caused what appeared
         ch = Change(ch.new_lines, ch.new_title, None)
     event = action.event
+    found: dict[str, Any] = {}
+    text: str | None
     if isinstance(event, ev.Click):
-        return click_step(action, ch if alone else Change())
-    if isinstance(event, ev.Keys):
-        return keys_step(action, ch, typed, alone, titles)
-    if isinstance(event, ev.Shortcut):  # not alone: its after frame shows what later actions did
-        return shortcut_step(action if alone else dataclasses.replace(action, after=None), ch if alone else Change())
-    return other_step(action, ch if alone else Change())
+        text = click_step(action, ch if alone else Change())
+        found = {"target": target_of(action)}
+    elif isinstance(event, ev.Keys):
+        text, found = keys_step(action, ch, alone, titles, read_screen)
+    elif isinstance(event, ev.Text):  # opted-in text with no key burst beside it
+        typed = action.record.typed or event.text
+        text = f"Typed {quote(typed)}{_in(action.app)}" if typed.strip() else None
+        found = {"typed": typed, "text_source": "keys"}
+    elif isinstance(event, ev.Shortcut):  # not alone: its after frame shows what later actions did
+        text = shortcut_step(action if alone else dataclasses.replace(action, after=None), ch if alone else Change())
+    else:
+        text = other_step(action, ch if alone else Change())
+        if isinstance(event, ev.Drag):
+            found = {"target": target_of(action)}
+    if ch.dialog and alone:
+        found["opened"] = ch.dialog
+    if not text:
+        return None
+    return Step(text, action.record.event_id, {k: v for k, v in found.items() if v not in (None, "")})
 
 
 _BARE = re.compile(r"^(?:pressed|clicked|typed|entered|scrolled|ran|switched to|dragged|used)\s*\W*$", re.I)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
+from deskscribe.storage import steps as steplib
 from deskscribe.storage.db import transaction
 from deskscribe.storage.frames import set_status
+from deskscribe.storage.steps import StepIn
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,30 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "steps": json.loads(row["steps"]), "is_current": bool(row["is_current"])}
 
 
+def _with_steps(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Decoded description rows, each with ``step_rows``: its steps with their actions (storage/steps.py)."""
+    decoded = [_decode(r) for r in rows]
+    by_id = steplib.of_descriptions(db.conn, [d["id"] for d in decoded])
+    return [{**d, "step_rows": by_id[d["id"]]} for d in decoded]
+
+
+def _steps_in(conn: Any, episode_id: int, steps: Sequence[str | StepIn], author: str) -> list[StepIn]:
+    """Steps as rows: a person's plain lines keep the actions of the current revision's lines they came from."""
+    if all(isinstance(s, StepIn) for s in steps):
+        return [s for s in steps if isinstance(s, StepIn)]
+    lines = [s.text if isinstance(s, StepIn) else str(s) for s in steps]
+    if author != "person":
+        return [StepIn(line) for line in lines]
+    row = conn.execute("SELECT id FROM descriptions WHERE episode_id = ? AND is_current = 1", (episode_id,)).fetchone()
+    previous = steplib.of_descriptions(conn, [row[0]])[row[0]] if row else []
+    return steplib.align(lines, previous)
+
+
 def add_description(
     db: sqlite_utils.Database,
     episode_id: int,
     summary: str,
-    steps: list[str],
+    steps: Sequence[str | StepIn],
     *,
     author: str,
     model_run_id: int | None = None,
@@ -118,7 +140,9 @@ def add_description(
     review_reason: str | None = None,
 ) -> int:
     """Add a revision; returns its number. ``instruction`` is the task as a request to an assistant;
-    ``review_reason`` flags a model draft for a person's look and says why (migration 005).
+    ``review_reason`` flags a model draft for a person's look and says why (migration 005). ``steps``: rows
+    keyed by their actions (:class:`~deskscribe.storage.steps.StepIn`), or plain lines — a person's lines keep
+    the actions of the lines they were edited from (:func:`deskscribe.storage.steps.align`).
 
     A person's revision always becomes current (and the episode ``edited``). A model draft becomes current
     only while the person has not reviewed the episode, so a new model never overwrites a correction.
@@ -140,13 +164,15 @@ def add_description(
         make_current = author == "person" or ep[0] == "unreviewed"
         if make_current:
             conn.execute("UPDATE descriptions SET is_current = 0 WHERE episode_id = ?", (episode_id,))
-        conn.execute(
+        rows = _steps_in(conn, episode_id, steps, author)
+        cur = conn.execute(
             "INSERT INTO descriptions (episode_id, revision, author, model_run_id, parent_revision, summary, steps,"
             " is_current, created_ts, instruction, review_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (episode_id, revision, author, model_run_id, parent_revision, summary,
-             json.dumps(list(steps), ensure_ascii=False), int(make_current), time.time(), instruction,
+             json.dumps([r.text for r in rows], ensure_ascii=False), int(make_current), time.time(), instruction,
              review_reason),
         )
+        steplib.insert(conn, int(cur.lastrowid), rows)
         if author == "person":
             set_status(db, episode_id, "edited")
     return int(revision)
@@ -156,7 +182,7 @@ def current_description(db: sqlite_utils.Database, episode_id: int) -> dict[str,
     rows = list(
         db.query("SELECT * FROM descriptions WHERE episode_id = ? AND is_current = 1", [episode_id])
     )
-    return _decode(rows[0]) if rows else None
+    return _with_steps(db, rows)[0] if rows else None
 
 
 def description_history(db: sqlite_utils.Database, episode_id: int) -> list[dict[str, Any]]:
@@ -167,7 +193,7 @@ def description_history(db: sqlite_utils.Database, episode_id: int) -> list[dict
         " WHERE d.episode_id = ? ORDER BY d.revision",
         [episode_id],
     )
-    return [_decode(r) for r in rows]
+    return _with_steps(db, list(rows))
 
 
 def revert_to(db: sqlite_utils.Database, episode_id: int, revision: int) -> int:
@@ -177,9 +203,10 @@ def revert_to(db: sqlite_utils.Database, episode_id: int, revision: int) -> int:
     )
     if not rows:
         raise KeyError(f"episode {episode_id} has no revision {revision}")
-    old = _decode(rows[0])
+    old = _with_steps(db, rows)[0]
+    steps = [StepIn(r["text"], r["event_id"], r["author"], r["evidence"], r["parent_id"]) for r in old["step_rows"]]
     return add_description(
-        db, episode_id, old["summary"], old["steps"], author="person", parent_revision=revision,
+        db, episode_id, old["summary"], steps, author="person", parent_revision=revision,
         instruction=old.get("instruction"),
     )
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import sqlite_utils
 
+from deskscribe.storage import steps
+
 REVIEWED = ("accepted", "edited", "rejected")
 
 
@@ -100,20 +102,24 @@ def events_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[in
 
 
 def descriptions_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    """Every description revision of the given episodes, oldest first, with the model that wrote it."""
+    """Every description revision of the given episodes, oldest first, with the model that wrote it and its
+    steps keyed by their actions (``step_rows``, storage/steps.py)."""
     out: dict[int, list[dict[str, Any]]] = {e: [] for e in episode_ids}
     if not episode_ids:
         return out
     rows = db.query(
-        "SELECT d.episode_id, d.revision, d.author, d.parent_revision, d.summary, d.steps, d.is_current,"
+        "SELECT d.id, d.episode_id, d.revision, d.author, d.parent_revision, d.summary, d.steps, d.is_current,"
         " d.created_ts, m.model AS model, m.backend AS backend, m.prompt_version AS prompt_version"
         " FROM descriptions d LEFT JOIN model_runs m ON m.id = d.model_run_id"
         f" WHERE d.episode_id IN ({_marks(episode_ids)}) ORDER BY d.episode_id, d.revision",
         list(episode_ids),
     )
+    rows = list(rows)
+    step_rows = steps.of_descriptions(db.conn, [r["id"] for r in rows])
     for row in rows:
         row["steps"] = json.loads(row["steps"])
         row["is_current"] = bool(row["is_current"])
+        row["step_rows"] = step_rows[row["id"]]
         out[row["episode_id"]].append(row)
     return out
 

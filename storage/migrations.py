@@ -305,6 +305,50 @@ def _m008_region_frames(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX images_base ON images(base_hash) WHERE base_hash IS NOT NULL")
 
 
+def _m009_action_steps(conn: sqlite3.Connection) -> None:
+    """Each description step is a row keyed by the action (event) it stands for, with its author and evidence
+    (storage/steps.py). ``descriptions.steps`` stays as the text the search index reads."""
+    from deskscribe.storage import actions, steps
+
+    _run_script(
+        conn,
+        """
+        CREATE TABLE steps (
+            id INTEGER PRIMARY KEY,
+            description_id INTEGER NOT NULL REFERENCES descriptions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+            text TEXT NOT NULL,
+            author TEXT NOT NULL,             -- steps | model:<file> | person
+            evidence TEXT NOT NULL DEFAULT '{}',
+            parent_id INTEGER REFERENCES steps(id) ON DELETE SET NULL,
+            created_ts REAL NOT NULL,
+            UNIQUE (description_id, position)
+        );
+        CREATE INDEX steps_event ON steps(event_id);
+        CREATE INDEX steps_parent ON steps(parent_id);
+        """,
+    )
+    steps.migrate_json_steps(conn, lambda episode_id: actions.actions_of(conn, episode_id))
+
+
+def _m010_burst_after_frame(conn: sqlite3.Connection) -> None:
+    """A typing burst ended by a click or shortcut shows its text on the screen just before that action; capture
+    before this linked the burst's after frame to what the action produced (the Save As dialog). Such a burst
+    now ends on its action's before frame, as capture stores it since (capture/around.py)."""
+    rows = conn.execute(
+        "SELECT e.id, e.episode_id, e.ts, fb.ts, fa.ts FROM events e"
+        " JOIN frames fb ON fb.id = e.before_frame_id JOIN frames fa ON fa.id = e.after_frame_id"
+        " WHERE e.kind = 'keys' AND json_extract(e.details, '$.ended_by') = 'action'").fetchall()
+    for event_id, episode_id, ts, before_ts, after_ts in rows:
+        nxt = conn.execute(
+            "SELECT f.id, f.ts FROM events n JOIN frames f ON f.id = n.before_frame_id"
+            " WHERE n.episode_id = ? AND n.kind NOT IN ('keys', 'text') AND (n.ts > ? OR (n.ts = ? AND n.id > ?))"
+            " ORDER BY n.ts, n.id LIMIT 1", (episode_id, ts, ts, event_id)).fetchone()
+        if nxt is not None and before_ts < nxt[1] < after_ts:
+            conn.execute("UPDATE events SET after_frame_id = ? WHERE id = ?", (nxt[0], event_id))
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
@@ -313,6 +357,8 @@ MIGRATIONS: list[Migration] = [
     ("006_privacy", _m006_privacy),
     ("007_trajectory_instruction", _m007_trajectory_instruction),
     ("008_region_frames", _m008_region_frames),
+    ("009_action_steps", _m009_action_steps),
+    ("010_burst_after_frame", _m010_burst_after_frame),
 ]
 
 

@@ -220,7 +220,8 @@ def test_cli_describe_json_progress_then_show(db, screenagent, smollm2_path):
 
     shown = runner.invoke(main, ["show", str(ep)])
     assert shown.exit_code == 0, shown.output
-    assert "caption: " in shown.output and "description (revision 1, by model)" in shown.output
+    # the bundled SmolLM2 leaves the task to the steps (describe.compose = "auto"): show says so
+    assert "caption: " in shown.output and "description (revision 1, task written from the steps)" in shown.output
     assert smollm2_path.name in shown.output
     as_json = json.loads(runner.invoke(main, ["show", str(ep), "--json"]).stdout)
     assert as_json["description"]["model_run"]["prompt_version"] == prompt.PROMPT_VERSION

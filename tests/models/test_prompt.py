@@ -10,7 +10,7 @@ from deskscribe.models.facts import Facts, FrameView
 
 def _frames(n: int, caption=lambda i: f"screen {i}", events_at=()) -> list[FrameView]:
     return [FrameView(i, float(i), None, None, f"h{i}", caption=caption(i),
-                      events=[{"kind": "click", "details": {}}] if i in events_at else []) for i in range(n)]
+                      acted=i in events_at) for i in range(n)]
 
 
 def test_select_frames_drops_unchanged_and_keeps_first_last_and_events():

@@ -7,14 +7,34 @@ import pytest
 from deskscribe.models import check, evidence, steps
 from deskscribe.models.facts import FrameView
 from deskscribe.storage import events as ev
+from deskscribe.storage.actions import ActionRecord, pair_actions
 
 
 def _frame(i: int, ocr: str, app: str = "XTerm", title: str | None = "root@box: ~", events=(), boxes=()):
-    return FrameView(i, float(i), app, title, f"h{i}", caption=ocr.replace("\n", ", "), ocr_text=ocr,
-                     events=[{"kind": k, "details": d, "ts": i - 0.5} for k, d in events], boxes=list(boxes))
+    """A captioned frame and the event rows stored with it (as storage returns them)."""
+    view = FrameView(i, float(i), app, title, f"h{i}", caption=ocr.replace("\n", ", "), ocr_text=ocr,
+                     boxes=list(boxes))
+    rows = [{"kind": k, "details": d, "ts": i - 0.5, "frame_id": i} for k, d in events]
+    return view, rows
 
 
-def _issue_session() -> list[FrameView]:
+def _actions(session, events_on: str = "after") -> list[evidence.Action]:
+    """The session through the one pairing (storage/actions.py), as describe runs it."""
+    frames = [view for view, _rows in session]
+    rows = [{**row, "id": 100 + n} for n, row in enumerate(r for _view, rows in session for r in rows)]
+    refs = [{"id": f.id, "ts": f.ts, "monitor": 0, "app": f.app} for f in frames]
+    return evidence.actions(pair_actions(refs, rows, events_on), frames, events_on)
+
+
+def _steps(session, events_on: str = "after", read_screen: bool = True) -> list[steps.Step]:
+    return steps.episode_steps(_actions(session, events_on), [v for v, _r in session], read_screen)
+
+
+def _texts(session, events_on: str = "after", read_screen: bool = True) -> list[str]:
+    return [s.text for s in _steps(session, events_on, read_screen)]
+
+
+def _issue_session():
     """Frames as live capture links them: each frame carries the input that came just before it."""
     return [
         _frame(0, "root@box:~#"),
@@ -39,7 +59,7 @@ def _issue_session() -> list[FrameView]:
 
 
 def test_each_action_is_written_from_what_it_left_on_screen():
-    got = steps.episode_steps(_issue_session())
+    got = _texts(_issue_session())
     assert got == [
         "Ran `mkdir -p demo && cd demo` in the terminal",
         "Ran `echo 'quarterly report draft' > notes.txt` in the terminal",
@@ -59,14 +79,13 @@ def test_a_click_names_its_element_and_imported_events_sit_on_the_before_frame()
     frames = [_frame(0, "File Edit", "Mousepad", "notes.txt - Mousepad",
                      [("click", {"x": 20, "y": 36, "button": "left", "element": element})]),
               _frame(1, "File Edit\nNew\nOpen", "Mousepad", "notes.txt - Mousepad")]
-    assert steps.episode_steps(frames, "before") == [
-        "Clicked the 'File' menu in Mousepad, which showed 'New' and 'Open'"]
+    assert _texts(frames, "before") == ["Clicked the 'File' menu in Mousepad, which showed 'New' and 'Open'"]
 
 
 def test_a_step_without_evidence_says_what_is_known():
     frames = [_frame(0, "", None, None), _frame(1, "", None, None, [("keys", {"count": 5}),
                                                                      ("click", {"button": "left"})])]
-    got = steps.episode_steps(frames)
+    got = _texts(frames)
     assert got == ["Typed 5 characters", "Clicked on the screen"]
     assert steps.is_degenerate("Pressed ") and steps.is_degenerate("Typed ''") and steps.is_degenerate("Clicked")
     assert steps.is_degenerate("Pressed Enter") and not steps.is_degenerate("Pressed Enter in the terminal")
@@ -76,18 +95,20 @@ def test_opt_in_typed_text_is_used_when_it_exists():
     frames = [_frame(0, "root@box:~#", events=[("keys", {"count": 2}), ("text", {"text": "rm old.txt"}),
                                                 ("keys", {"count": 1, "special": {"Return": 1}})]),
               _frame(1, "root@box:~#")]
-    assert steps.episode_steps(frames, "before") == ["Ran `rm old.txt` in the terminal"]
+    got = _steps(frames, "before")
+    assert [s.text for s in got] == ["Ran `rm old.txt` in the terminal"]
+    assert got[0].evidence == {"enter": True, "typed": "rm old.txt", "text_source": "keys"}
 
 
 def test_the_task_written_from_the_steps_keeps_their_evidence():
-    did, instruction = steps.task_from_steps(steps.episode_steps(_issue_session()), ["Terminal", "Mousepad"])
+    did, instruction = steps.task_from_steps(_texts(_issue_session()), ["Terminal", "Mousepad"])
     assert did.startswith("Ran `mkdir -p demo && cd demo` in the terminal")
     assert "saved meeting.txt" in did and instruction.startswith("Run `mkdir -p demo")
     assert steps.task_from_steps([], ["GIMP"]) == ("Looked at GIMP.", "Open GIMP.")
 
 
 def test_line_under_the_click_point_and_file_names():
-    frame = _frame(0, "", boxes=[("File", 10, 30, 30, 14), ("Edit", 50, 30, 30, 14)])
+    frame, _rows = _frame(0, "", boxes=[("File", 10, 30, 30, 14), ("Edit", 50, 30, 30, 14)])
     assert evidence.line_at(frame, 55, 35) == "Edit" and evidence.line_at(frame, 300, 300) is None
     assert evidence.file_names("*meeting.txt - Mousepad", "1.5 and notes.md") == ["meeting.txt", "notes.md"]
     assert evidence.command_lines(["user@host:~/demo$ ls -la", "total 12", "$ "]) == ["ls -la"]
@@ -96,12 +117,13 @@ def test_line_under_the_click_point_and_file_names():
 def test_a_click_in_a_row_of_buttons_names_the_button_not_the_row():
     """xcalc's buttons read as one line, their borders as '|' or '[' (a live day's steps quoted the row)."""
     row = ("not |land|| or || xor |ffrunc", 0, 100, 300, 20)
-    frame = _frame(0, "", app="XCalc", boxes=[row, ("EE [log [Lin [vax", 0, 130, 200, 20),
-                                              ("[Invite Dana and Luis", 0, 160, 300, 20)])
+    frame, _rows = _frame(0, "", app="XCalc", boxes=[row, ("EE [log [Lin [vax", 0, 130, 200, 20),
+                                                     ("[Invite Dana and Luis", 0, 160, 300, 20)])
     assert evidence.line_at(frame, 5, 110) == "not" and evidence.line_at(frame, 150, 110) == "or"
     assert evidence.line_at(frame, 295, 110) == "ffrunc" and evidence.line_at(frame, 60, 140) == "log"
     assert evidence.line_at(frame, 150, 170) == "[Invite Dana and Luis"  # one border is not a row of buttons
-    action = evidence.Action(ev.Click(150, 110, "left"), before=frame, after=frame, app="XCalc")
+    record = ActionRecord(1, "click", 0.0, ev.Click(150, 110, "left"), 0, 0, 0)
+    action = evidence.Action(record, before=frame, after=frame, app="XCalc")
     assert steps.click_step(action, evidence.change(frame, frame)) == "Clicked 'or' in XCalc"
 
 
@@ -113,8 +135,8 @@ def test_a_click_in_a_row_of_buttons_names_the_button_not_the_row():
     ("Wrote 'Invite Dana' in Mousepad.", ["quoted 'Invite Dana'"]),
 ])
 def test_a_description_may_name_only_what_the_evidence_holds(text, absent):
-    frames = _issue_session()
-    corpus = check.corpus(frames, steps.episode_steps(frames))
+    session = _issue_session()
+    corpus = check.corpus([v for v, _r in session], _texts(session))
     assert sorted(check.absent(text, corpus, ["Terminal", "Mousepad"])) == sorted(absent)
 
 
@@ -139,7 +161,7 @@ def test_a_save_dialog_that_closes_after_the_after_frame_still_saved():
               _frame(1, "Save As\nName:\nshopping.txt", "Mousepad", "Save As",
                      events=[("keys", {"count": 13, "special": {"enter": 1}, "ended_by": "enter"})]),
               _frame(2, "shopping.txt\nFile Edit", "Mousepad", "shopping.txt - Mousepad")]
-    assert steps.episode_steps(frames) == ["Saved shopping.txt from the 'Save As' dialog in Mousepad"]
+    assert _texts(frames) == ["Saved shopping.txt from the 'Save As' dialog in Mousepad"]
 
 
 def test_a_clock_or_a_bare_prompt_that_appeared_is_not_typed_text():
@@ -148,7 +170,7 @@ def test_a_clock_or_a_bare_prompt_that_appeared_is_not_typed_text():
         _frame(1, "Untitled 1\nFile Edit Search\nroot@ec16ab750329:~\n07:49\nGroceries for Sunday", "Mousepad",
                "*Untitled 1 - Mousepad", [("keys", {"count": 20})]),
     ]
-    assert steps.episode_steps(frames) == ["Typed 'Groceries for Sunday' in Mousepad"]
+    assert _texts(frames) == ["Typed 'Groceries for Sunday' in Mousepad"]
 
 
 @pytest.mark.parametrize(("prompt", "line", "command"), [
@@ -163,23 +185,52 @@ def test_a_command_is_found_when_ocr_misreads_the_prompt(prompt, line, command):
         _frame(1, f"{line}\n{prompt}",
                events=[("keys", {"count": len(command), "special": {"enter": 1}, "ended_by": "enter"})]),
     ]
-    assert steps.episode_steps(frames) == [f"Ran `{command}` in the terminal"]
+    assert _texts(frames) == [f"Ran `{command}` in the terminal"]
 
 
 def test_typing_ended_by_a_shortcut_is_read_before_the_shortcut_took_effect():
-    """Live capture linked a burst ended by Ctrl+S to the Save As dialog the shortcut opened: the typed line is
-    on the frame before the shortcut, not on the dialog (seen on a live Xvfb session)."""
+    """A burst ended by Ctrl+S ends on the shortcut's before frame (capture links it so since migration 010):
+    the typed line is read there, not on the Save As dialog the shortcut opened."""
     frames = [
         _frame(0, "*Untitled 1\nShopping list", "Mousepad", "*Untitled 1 - Mousepad"),
         _frame(1, "*Untitled 1\nShopping list\n|apples, bread and milk", "Mousepad", "*Untitled 1 - Mousepad"),
         _frame(2, "Save As\nName:\nHome\nDesktop", "Mousepad", "Save As"),
     ]
-    frames[0].events = [{"kind": "keys", "details": {"count": 22, "ended_by": "action"}, "ts": 0.2,
-                         "before_frame_id": 0, "after_frame_id": 2}]
-    frames[1].events = [{"kind": "shortcut", "details": {"keys": "ctrl+s"}, "ts": 1.1,
-                         "before_frame_id": 1, "after_frame_id": 2}]
-    assert steps.episode_steps(frames) == [
+    frames[0][1].append({"kind": "keys", "details": {"count": 22, "ended_by": "action"}, "ts": 0.2, "frame_id": 0,
+                         "before_frame_id": 0, "after_frame_id": 1})
+    frames[1][1].append({"kind": "shortcut", "details": {"keys": "ctrl+s"}, "ts": 1.1, "frame_id": 1,
+                         "before_frame_id": 1, "after_frame_id": 2})
+    got = _steps(frames)
+    assert [s.text for s in got] == [
         "Typed 'apples, bread and milk' in Mousepad",
         "Pressed Ctrl+S (save) in Mousepad, which opened 'Save As'",
     ]
+    assert got[0].evidence == {"enter": False, "typed": "apples, bread and milk", "text_source": "screen"}
+    assert [s.event_id for s in got] == [100, 101]
 
+
+def test_typed_text_is_read_from_the_screen_unless_turned_off_or_after_a_password_field():
+    typing = [("keys", {"count": 22, "ended_by": "pause"})]
+    session = [_frame(0, "Untitled 1", "Mousepad", "Untitled 1 - Mousepad"),
+               _frame(1, "Untitled 1\nGroceries for Sunday", "Mousepad", "*Untitled 1 - Mousepad", typing)]
+    assert _steps(session)[0].evidence["typed"] == "Groceries for Sunday"
+    off = _steps(session, read_screen=False)[0]
+    assert off.text == "Typed 22 characters in Mousepad" and "typed" not in off.evidence
+    field = {"role": "password text", "name": "", "box": [0, 0, 10, 10]}
+    login = [_frame(0, "Log in\nPassword", "Mousepad", "Log in"),
+             _frame(1, "Log in\nPassword", "Mousepad", "Log in", [("click", {"x": 5, "y": 5, "element": field})]),
+             _frame(2, "Log in\nPassword\nhunter2hunter2", "Mousepad", "Log in", [("keys", {"count": 14})])]
+    secret = _steps(login)[-1]
+    assert secret.text == "Typed 14 characters in Mousepad" and "typed" not in secret.evidence
+    assert "hunter2" not in " ".join(s.text for s in _steps(login))
+
+
+def test_every_action_gets_a_step_keyed_by_its_event_even_when_the_text_repeats():
+    clicks = [("click", {"x": 20, "y": 36, "button": "left"})]
+    bar = [("File", 10, 30, 30, 14)]
+    session = [_frame(0, "File", "Mousepad", "a - Mousepad", boxes=bar),
+               _frame(1, "File", "Mousepad", "a - Mousepad", clicks, bar),
+               _frame(2, "File", "Mousepad", "a - Mousepad", clicks, bar)]
+    got = _steps(session)
+    assert [s.text for s in got] == ["Clicked 'File' in Mousepad"] * 2
+    assert [s.event_id for s in got] == [100, 101] and got[0].evidence == {"target": "File"}
