@@ -343,7 +343,7 @@ def main() -> None:
                     help="skip capturing: describe the database an earlier run kept in --keep")
     args = ap.parse_args()
     from deskscribe.config import Config
-    from deskscribe.ocr import engine_key
+    from deskscribe.models.ocr_engine import engine_key
 
     res: dict[str, Any] = {"conditions": B.conditions(screen=f"{SIZE[0]}x{SIZE[1]}"), "minutes": args.minutes,
                            "seed": args.seed, "side_by_side": args.side_by_side, "episodes_arg": args.episodes,

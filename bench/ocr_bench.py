@@ -4,7 +4,7 @@
 
 1. Words (bench/ocr_textset.py: 16 rendered screens, menus/terminal/editor/dialog text, 11-18 px, DejaVu Sans
    and Mono, light and dark): word recall/precision and merged words of each reader — RapidOCR's raw text
-   (the first landing), RapidOCR with deskscribe.ocr.split_merged, and RapidOCR's detector with Tesseract reading each line (the default
+   (the first landing), RapidOCR with deskscribe.models.ocr_engine.split_merged, and RapidOCR's detector with Tesseract reading each line (the default
    engine, hybrid) — and seconds per screen of each, measured in the same run, interleaved screen by screen.
 2. Change-only OCR (models/ocr_diff.py) with each engine on the dev set (ScreenAgent frames, in episode order)
    and on scripted Xvfb sessions (xterm + mousepad driven by xdotool): for every frame after the first of an
@@ -36,7 +36,7 @@ import ocr_xvfb  # noqa: E402
 from deskscribe.models.ocr import MIN_SCORE  # noqa: E402
 from deskscribe.models.ocr import _useful as useful  # noqa: E402
 from deskscribe.models.ocr_diff import read_changed  # noqa: E402
-from deskscribe.ocr import ENGINES, OcrEngine, engine_key  # noqa: E402
+from deskscribe.models.ocr_engine import ENGINES, OcrEngine, engine_key  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SHARED = Path(os.environ.get("DESKSCRIBE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))

@@ -123,9 +123,10 @@ class Aggregator:
             return started
 
     def key_down(self, ts: float, key: str, char: str | None = None,
-                 where: object = None) -> tuple[str, Pending] | None:
-        """Record a key press. Returns what it started or ended, for the engine's frames:
-        ('shortcut', p), ('typing', p) for the first key of a burst, ('enter', p) when Enter ended one.
+                 where: object = None) -> Pending | None:
+        """Record a key press. Returns the action it started or ended, for the engine's frames (which it tells
+        apart by the event's kind): the shortcut, the keys burst this key started, or the keys burst Enter
+        ended (its event's ``ended_by`` is then "enter"); None when it only added to a burst.
 
         ``where`` names the focused window: a burst ends ("focus") when a key lands in another window."""
         with self._lock:
@@ -139,7 +140,7 @@ class Aggregator:
                 burst = self._end_keys(ts, "action")
                 p = Pending(ts, ev.Shortcut(shortcut), last_ts=ts)
                 self._pending.append(_closing(p, burst))
-                return "shortcut", p
+                return p
             if self._keys is not None and _moved(self._keys.where, where):
                 self._end_keys(ts, "focus")
             started = self._keys is None
@@ -159,8 +160,8 @@ class Aggregator:
                 _type(burst.text, key, char)
             if key == "enter":
                 self._end_keys(ts, "enter")
-                return "enter", burst
-            return ("typing", burst) if started else None
+                return burst
+            return burst if started else None
 
     def key_up(self, ts: float, key: str) -> None:
         with self._lock:

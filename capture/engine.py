@@ -171,13 +171,19 @@ class Engine(ActionFrames):
             self._pointer_monitor = found
         return found
 
-    def _on_action(self, what: str, p: Pending) -> None:
-        if what == "click":
+    def _on_action(self, p: Pending) -> None:
+        """From the listeners, keyed by the event's kind. An action started (a click, a shortcut, the first
+        scroll or key of a burst): the frame before it, and a click's element. Enter ended a keys burst (its
+        event's ``ended_by``): the after frame at once, since it shows what was typed. A click, a shortcut and
+        Enter change the screen: an after frame once it settles. (A burst ended by a pause: watch_window.)"""
+        event = p.event
+        if event.kind == ev.Click.kind:
             self.lookup.submit(p)
         self._run_soon(self._before_job, "before")
-        if what == "enter":
+        entered = isinstance(event, ev.Keys) and event.ended_by == "enter"
+        if entered:
             self._run_soon(self._typing_job, "typing")
-        if what in ("click", "shortcut", "enter"):
+        if event.kind in (ev.Click.kind, ev.Shortcut.kind) or entered:
             self._settle_later()
 
     def _run_soon(self, fn: Any, job_id: str, delay: float = 0.0, args: tuple[Any, ...] = ()) -> None:

@@ -74,14 +74,15 @@ class InputListeners:
 
     ``focus()`` is asked on the listener thread before any input counts: None (focus is on an excluded
     window, or cannot be told) drops it there and then; else it names the focused window, so a typing burst
-    ends where focus moved. ``on_action(what, pending)`` tells the engine an
-    action started or ended, so it can keep the frames around it; ``monitor_of(x, y)`` places pointer input.
+    ends where focus moved. ``on_action(pending)`` tells the engine an action started (a click, a shortcut, a
+    scroll or keys burst) or Enter ended a keys burst — the event's kind and ``ended_by`` say which —, so it
+    can keep the frames around it; ``monitor_of(x, y)`` places pointer input.
     """
 
     def __init__(
         self,
         aggregator: Aggregator,
-        on_action: Callable[[str, Pending], None] = lambda what, p: None,
+        on_action: Callable[[Pending], None] = lambda p: None,
         focus: Callable[[], tuple[str | None, int | None] | None] = lambda: (None, None),
         monitor_of: Callable[[int, int], int | None] = lambda x, y: None,
     ) -> None:
@@ -125,13 +126,13 @@ class InputListeners:
         if pressed and self._focus() is not None:
             p = self.aggregator.click(time.time(), getattr(button, "name", str(button)), x, y, self._monitor_of(x, y))
             if p is not None:
-                self._on_action("click", p)
+                self._on_action(p)
 
     def _scroll(self, x: int, y: int, dx: int, dy: int) -> None:
         if self._focus() is not None:
             p = self.aggregator.scroll(time.time(), x, y, dx, dy, self._monitor_of(x, y))
             if p is not None:
-                self._on_action("scroll", p)
+                self._on_action(p)
 
     def _press(self, key: Any) -> None:
         if key is None:
@@ -140,9 +141,9 @@ class InputListeners:
         where = self._focus() if modifier_of(name) is None else None
         if modifier_of(name) is None and where is None:
             return  # modifiers are tracked even then, or a shortcut would miss its Ctrl after a switch
-        news = self.aggregator.key_down(time.time(), name, char, where)
-        if news is not None:
-            self._on_action(*news)
+        p = self.aggregator.key_down(time.time(), name, char, where)
+        if p is not None:
+            self._on_action(p)
 
     def _release(self, key: Any) -> None:
         if key is not None:

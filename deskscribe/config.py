@@ -16,11 +16,9 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import tomli_w
 
-from deskscribe import ocr as ocr_engines  # names only: the engines import lazily
-from deskscribe import paths
+from deskscribe import choices, paths  # choices: the model names, without their implementations
 from deskscribe.errors import ConfigError
 from deskscribe.fileio import write_atomic
-from deskscribe.models import registry as model_registry  # names only: the openers import lazily
 
 DEFAULT_EXCLUDE_APPS = [
     "keepassxc",
@@ -84,13 +82,13 @@ class RetentionConfig:
 
 @dataclass
 class ModelsConfig:
-    captioner: str = "ocr"  # a name in models/registry.py CAPTIONERS: ocr | vlm
-    ocr_engine: str = "hybrid"  # deskscribe/ocr.py ENGINES: hybrid | rapidocr (describe and export)
+    captioner: str = "ocr"  # a name in deskscribe/choices.py CAPTIONERS: ocr | vlm
+    ocr_engine: str = choices.DEFAULT_OCR_ENGINE  # choices.OCR_ENGINES: hybrid | rapidocr (describe and export)
     vlm_model: str = ""  # preset name or path to a GGUF
     vlm_mmproj: str = ""  # path to the mmproj GGUF (presets bring their own)
-    vlm_handler: str = "auto"  # auto or a name in models/registry.py VLM_HANDLERS
+    vlm_handler: str = "auto"  # auto or a name in deskscribe/choices.py VLM_HANDLERS
     summarizer: str = "smollm2-135m"  # preset name or path to a GGUF
-    backend: str = "llama_cpp"  # a name in models/registry.py BACKENDS: llama_cpp | openai
+    backend: str = "llama_cpp"  # a name in deskscribe/choices.py BACKENDS: llama_cpp | openai
     server_url: str = ""  # OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1
     server_model: str = ""
     api_key_env: str = ""  # name of the environment variable holding the key
@@ -108,7 +106,7 @@ class DescribeConfig:
     idle_processing: bool = False
     idle_after_s: float = 300.0
     max_prompt_frames: int = 12
-    compose: str = "auto"  # or "model" or "evidence" (models/registry.py COMPOSERS)
+    compose: str = "auto"  # or "model" or "evidence" (deskscribe/choices.py COMPOSERS)
 
 
 @dataclass
@@ -123,11 +121,11 @@ class Config:
 
 _CHOICES = {
     ("capture", "image_format"): {"jpeg", "webp", "png"},
-    ("models", "captioner"): set(model_registry.CAPTIONERS),
-    ("models", "ocr_engine"): set(ocr_engines.ENGINES),
-    ("models", "backend"): set(model_registry.BACKENDS),
-    ("models", "vlm_handler"): {"auto", *model_registry.VLM_HANDLERS},
-    ("describe", "compose"): set(model_registry.COMPOSERS),
+    ("models", "captioner"): set(choices.CAPTIONERS),
+    ("models", "ocr_engine"): set(choices.OCR_ENGINES),
+    ("models", "backend"): set(choices.BACKENDS),
+    ("models", "vlm_handler"): {"auto", *choices.VLM_HANDLERS},
+    ("describe", "compose"): set(choices.COMPOSERS),
 }
 _POSITIVE = {
     ("capture", "interval_s"), ("capture", "debounce_s"), ("capture", "idle_s"),

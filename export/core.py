@@ -30,7 +30,7 @@ from deskscribe.export.scan import scan_output
 from deskscribe.export.splits import split_of, validation_episodes
 from deskscribe.export.trajectory_export import trajectory_export
 from deskscribe.export.writer import ExportSummary
-from deskscribe.ocr import DEFAULT_ENGINE
+from deskscribe.models.ocr_engine import DEFAULT_ENGINE
 from deskscribe.storage import export_queries as q
 from deskscribe.storage.frames import image_bytes
 

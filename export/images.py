@@ -12,7 +12,7 @@ the export unless the person allows it.
 
 OCR reuse: the describe stage already OCR'd every frame at full resolution with the same engine and kept
 every box (captions.ocr_boxes). When such a result exists under the same engine key (version + options,
-deskscribe.ocr), its lines (boxes
+deskscribe.models.ocr_engine), its lines (boxes
 scaled to the export size) go through the same secret detection as fresh OCR lines. No hit: the image is
 exported without OCR. A hit: those boxes are blacked out and the image is then OCR'd fresh, exactly as a
 fresh-OCR export would do it (found → blacked out and checked again; still found → remaining), so an
@@ -32,8 +32,8 @@ from PIL import Image, ImageDraw
 
 from deskscribe.errors import ExportError
 from deskscribe.export.redact import Report, find_secrets
-from deskscribe.ocr import DEFAULT_ENGINE, decode_boxes, engine_key
-from deskscribe.ocr import OcrEngine as OcrReader
+from deskscribe.models.ocr_engine import DEFAULT_ENGINE, decode_boxes, engine_key
+from deskscribe.models.ocr_engine import OcrEngine as OcrReader
 
 _EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 _B64ISH = re.compile(r"^[A-Za-z0-9+/=]{16,}$")
@@ -59,7 +59,7 @@ OcrLines = list[tuple[list[list[float]], str]]
 
 
 class OcrEngine(OcrReader):
-    """The one OCR engine (deskscribe.ocr: same engine, version and options as describe's captions), giving
+    """The one OCR engine (deskscribe.models.ocr_engine: same engine, version and options as describe's captions), giving
     lines as (corner points, text) for the redaction code."""
 
     def __call__(self, img: Image.Image) -> OcrLines:  # type: ignore[override]

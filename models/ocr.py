@@ -5,7 +5,7 @@ Works offline (Debian's English Tesseract data; RapidOCR's ONNX models ship insi
 condensed — the window title, the top-of-screen menu/title lines, then the rest of the visible text,
 de-duplicated and capped — because it goes into a small model's prompt; the full OCR text (one line per text
 box, in reading order) is returned beside it for search, facts and export. Pixels are read through the one
-OCR engine (deskscribe/ocr.py) that export's redaction uses too; given the episode's previous frame, only what
+OCR engine (models/ocr_engine) that export's redaction uses too; given the episode's previous frame, only what
 changed is OCR'd (models/ocr_diff.py).
 """
 
@@ -18,7 +18,15 @@ from typing import Any
 from deskscribe.errors import ModelError
 from deskscribe.models.base import ModelInfo
 from deskscribe.models.ocr_diff import read_changed
-from deskscribe.ocr import DEFAULT_ENGINE, OcrEngine, TextBox, decode_boxes, encode_boxes, engine_key, engine_version
+from deskscribe.models.ocr_engine import (
+    DEFAULT_ENGINE,
+    OcrEngine,
+    TextBox,
+    decode_boxes,
+    encode_boxes,
+    engine_key,
+    engine_version,
+)
 
 CAPTION_VERSION = "ocr-caption-v1"
 MIN_SCORE = 0.6
@@ -135,7 +143,7 @@ class OcrCaptioner:
 
     def caption_with_boxes(self, image: bytes, *, app: str | None = None, title: str | None = None,
                            previous: tuple[bytes, str] | None = None) -> tuple[str, str, str]:
-        """Caption, OCR text and the full OCR result as JSON (:func:`deskscribe.ocr.encode_boxes`), from one pass.
+        """Caption, OCR text and the full OCR result as JSON (:func:`ocr_engine.encode_boxes`), from one pass.
 
         ``previous``: the episode's previous frame (encoded image, its boxes JSON). Then only what changed
         since is OCR'd and the other lines are carried over (models/ocr_diff.py); the JSON lists them.

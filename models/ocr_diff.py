@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deskscribe.ocr import DET_STRIDE, OcrEngine, TextBox
+from deskscribe.models.ocr_engine import DET_STRIDE, OcrEngine, TextBox
 
 CELL = 16  # grid cell, px
 CELL_DIFF = 6.0  # mean absolute difference (0-255) above which a cell counts as changed (JPEG noise is ~1-3)

@@ -1,9 +1,10 @@
-"""The model choices: name → opener + help, for frame captioners, text backends and VLM chat handlers.
+"""The model choices opened: name → help + opener, for frame captioners and text backends.
 
-Config validation (``models.captioner``, ``models.backend``, ``models.vlm_handler``), the settings dialog,
-the describe pipeline and the tests all read these tables. Adding a captioner is one ``Entry`` in
-``CAPTIONERS`` plus its own module with a class that follows ``models.base.Captioner``; the opener imports
-that module only when the captioner is opened, so reading the tables stays cheap (config imports them).
+The names and their help live in deskscribe/choices.py, which config validation (``models.captioner``,
+``models.backend``, ``models.vlm_handler``) reads without importing this stage; here each name gets its
+opener. The settings dialog, the describe pipeline and the tests read these tables. Adding a captioner is a
+name in ``choices.CAPTIONERS``, its opener in ``CAPTIONERS`` here, and its own module with a class that follows
+``models.base.Captioner``; the opener imports that module only when the captioner is opened.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
+
+from deskscribe import choices
 
 if TYPE_CHECKING:
     from deskscribe.config import ModelsConfig
@@ -52,43 +55,21 @@ def _openai_text(cfg: ModelsConfig) -> TextModel:
     return OpenAITextModel(cfg)
 
 
-# Who writes an episode's task (describe.compose): the text model, checked against the evidence, or the
-# evidence steps themselves with no model call; "auto" is "evidence" for the bundled SmolLM2-135M alone (see
-# models/describe.py resolve_compose).
-COMPOSERS = {"auto": "the text model writes the task, except the bundled SmolLM2-135M: the steps do (the default)",
-             "model": "the text model writes the task, checked against the evidence",
-             "evidence": "the task is written from the evidence steps; no text model runs"}
+def _entries(names: dict[str, str], openers: dict[str, Callable[[ModelsConfig], T]]) -> dict[str, Entry[T]]:
+    """A table of deskscribe/choices.py (name → help) with each name's opener; a name without an opener, or an
+    opener without a name, is a bug caught when this module loads (tests/test_layers.py imports it)."""
+    if set(names) != set(openers):
+        raise LookupError(f"deskscribe/choices.py names {sorted(names)}, the registry opens {sorted(openers)}")
+    return {name: Entry(name, help, openers[name]) for name, help in names.items()}
 
-CAPTIONERS: dict[str, Entry[Captioner]] = {
-    e.name: e
-    for e in [
-        Entry("ocr", "OCR text of the screen (models.ocr_engine) plus the window title (the default; CPU, offline)",
-              _ocr_captioner),
-        Entry("vlm", "a vision-language model (models.vlm_model + vlm_mmproj) describes each frame", _vlm_captioner),
-    ]
-}
 
-BACKENDS: dict[str, Entry[TextModel]] = {
-    e.name: e
-    for e in [
-        Entry("llama_cpp", "llama.cpp in this process on a local GGUF (models.summarizer)", _llama_cpp_text),
-        Entry("openai", "an OpenAI-compatible server at models.server_url", _openai_text),
-    ]
-}
-
-# VLM chat handler name → llama_cpp.llama_chat_format class name (0.3.36 has no Gemma 3 handler: its own chat
-# template, through the generic MTMD handler, is what gemma-3 needs). "auto" picks one (models/vlm.py).
-VLM_HANDLERS: dict[str, str] = {
-    "llava15": "Llava15ChatHandler",
-    "llava16": "Llava16ChatHandler",
-    "moondream": "MoondreamChatHandler",
-    "nanollava": "NanoLlavaChatHandler",
-    "qwen25vl": "Qwen25VLChatHandler",
-    "minicpmv26": "MiniCPMv26ChatHandler",
-    "gemma3": "MTMDChatHandler",
-    "gemma4": "Gemma4ChatHandler",
-    "mtmd": "MTMDChatHandler",
-}
+CAPTIONERS: dict[str, Entry[Captioner]] = _entries(choices.CAPTIONERS, {"ocr": _ocr_captioner, "vlm": _vlm_captioner})
+BACKENDS: dict[str, Entry[TextModel]] = _entries(choices.BACKENDS, {"llama_cpp": _llama_cpp_text,
+                                                                     "openai": _openai_text})
+# data only, kept in deskscribe/choices.py (config validates against them there): VLM chat handler name →
+# llama_cpp.llama_chat_format class name, and who writes an episode's task (describe.compose)
+VLM_HANDLERS = choices.VLM_HANDLERS
+COMPOSERS = choices.COMPOSERS
 
 
 def open_captioner(cfg: ModelsConfig) -> Captioner:

@@ -12,7 +12,7 @@ dev=0
 runtime_pkgs=(python3-venv python3-dev gcc g++ make linux-libc-dev
   libegl1 libgl1 libglib2.0-0 libdbus-1-3 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
   libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 fonts-dejavu-core
-  tesseract-ocr-eng  # OCR's English data (deskscribe/ocr.py; tesserocr's wheel brings the library)
+  tesseract-ocr-eng  # OCR's English data (models/ocr_engine; tesserocr's wheel brings the library)
   at-spi2-core dbus-x11)  # the accessibility bus: the element under each click (capture/accessibility)
 dev_pkgs=(xvfb xauth x11-utils xdotool xterm openbox trayer mousepad x11-apps dbus-daemon strace)
 

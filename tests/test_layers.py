@@ -2,8 +2,13 @@
 
 Layer rule (README, Development): nothing imports app; capture, models and export never import each other;
 storage imports no other stage; only app imports Qt; no module imports deskscribe.cli (the root CLI only
-assembles the stages' commands) except ``deskscribe/__main__.py``. Root modules import no stage, except
-the CLI (which assembles them) and config, which validates against the models registry (names only).
+assembles the stages' commands) except ``deskscribe/__main__.py``. Root modules import no stage, except the
+CLI (which assembles them); config validates model names against deskscribe/choices.py (data only).
+
+One exception, and only one: export may import the OCR engine, ``deskscribe.models.ocr_engine``, and nothing
+else of models. Redaction reuses the OCR boxes describe stored, so it must read pixels exactly as describe
+did — the same engine, version and options, one home for OCR. In return the engine imports nothing of
+models outside its own package, so export reaches no other model code through it.
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ FOLDERS = {"deskscribe": REPO / "deskscribe", **{s: REPO / s for s in STAGES}}
 # root modules allowed to import a stage, and which
 ROOT_EXCEPTIONS = {
     "deskscribe.cli": set(STAGES),
-    "deskscribe.config": {"models"},  # deskscribe.models.registry only, checked below
 }
+OCR_ENGINE = "deskscribe.models.ocr_engine"  # the one part of models export may import (see the docstring)
+
+
+def in_ocr_engine(name: str) -> bool:
+    return name == OCR_ENGINE or name.startswith(OCR_ENGINE + ".")
 
 
 def module_names() -> list[str]:
@@ -90,13 +99,15 @@ def violations(module: str) -> list[str]:
         if name == "deskscribe.cli" or name.startswith("deskscribe.cli."):
             if module != "deskscribe.__main__":
                 out.append(f"{where}: only deskscribe/__main__.py imports the root CLI")
+        if in_ocr_engine(module) and target == "models" and not in_ocr_engine(name):
+            out.append(f"{where}: the OCR engine imports nothing of models outside its package (export imports it)")
         if target in (None, "root", own):
             continue
         if own == "root":
             if target not in ROOT_EXCEPTIONS.get(module, set()):
                 out.append(f"{where}: a root module imports no stage")
-            elif module == "deskscribe.config" and name not in ("deskscribe.models", "deskscribe.models.registry"):
-                out.append(f"{where}: config reads only the models registry")
+        elif own == "export" and in_ocr_engine(name):
+            continue  # export's redaction reads pixels with describe's engine
         elif target == "app":
             out.append(f"{where}: nothing imports app")
         elif own in ("capture", "models", "export") and target in ("capture", "models", "export"):
@@ -123,6 +134,47 @@ def test_the_layer_check_sees_a_violation(tmp_path, monkeypatch):
     assert any("only app imports Qt" in v for v in got)
     assert any("root CLI" in v for v in got)
     assert any("bare stage import" in v for v in got)
+
+
+def test_export_may_import_the_ocr_engine_and_nothing_else_of_models(tmp_path, monkeypatch):
+    """The one exception is as narrow as it says: the engine's package, not models.ocr (the captioner), not
+    ``from deskscribe.models import ocr_engine``; and the engine may not reach back into the rest of models."""
+    export, models = tmp_path / "export", tmp_path / "models"
+    (models / "ocr_engine").mkdir(parents=True)
+    export.mkdir()
+    (export / "ok.py").write_text("from deskscribe.models.ocr_engine import OcrEngine\n"
+                                  "from deskscribe.models.ocr_engine.boxes import decode_boxes\n")
+    (export / "bad.py").write_text("from deskscribe.models.ocr import OcrCaptioner\n"
+                                   "from deskscribe.models import ocr_engine\n")
+    (models / "ocr_engine" / "leak.py").write_text("def f():\n    from deskscribe.models.registry import CAPTIONERS\n"
+                                                   "from deskscribe.models.ocr_engine.options import ENGINES\n")
+    monkeypatch.setitem(FOLDERS, "export", export)
+    monkeypatch.setitem(FOLDERS, "models", models)
+    assert violations("deskscribe.export.ok") == []
+    bad = violations("deskscribe.export.bad")
+    assert len(bad) == 3 and all("never import each other" in v for v in bad), bad  # models.ocr, its class, bare models
+    leak = violations("deskscribe.models.ocr_engine.leak")
+    assert len(leak) == 2 and all("imports nothing of models outside" in v for v in leak), leak
+
+
+def _stage_modules_loaded_by(name: str) -> list[str]:
+    code = (f"import sys, {name}\n"
+            f"print('\\n'.join(sorted(m for m in sys.modules if m.startswith('deskscribe.'))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO.parent, timeout=300,
+                          check=True)
+    return [m for m in proc.stdout.split() if stage_of(m) in STAGES]
+
+
+def test_importing_config_imports_no_stage():
+    """Config validates model names from deskscribe/choices.py: loading settings loads no stage (before, it
+    imported the models registry — an import cycle hidden by lazy imports)."""
+    assert _stage_modules_loaded_by("deskscribe.config") == []
+
+
+def test_importing_the_ocr_engine_imports_nothing_else_of_models():
+    loaded = _stage_modules_loaded_by(OCR_ENGINE)
+    assert OCR_ENGINE in loaded
+    assert [m for m in loaded if not in_ocr_engine(m) and m != "deskscribe.models"] == []
 
 
 # Each module in a fresh interpreter: a cycle ("partially initialized module") or a module that only works

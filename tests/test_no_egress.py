@@ -3,7 +3,7 @@
 Each command runs under ``strace -f -e trace=socket,connect,sendto`` (every thread and child process); any
 socket, connect or sendto of the AF_INET / AF_INET6 families fails the test. AF_UNIX is allowed: the X
 server, D-Bus and the name-service cache socket are local. This sees what Python's audit hooks cannot, such
-as onnxruntime's native telemetry client (deskscribe.ocr turns it off with ORT_DISABLE_TELEMETRY=1; on a
+as onnxruntime's native telemetry client (deskscribe.models.ocr_engine turns it off with ORT_DISABLE_TELEMETRY=1; on a
 machine with a DNS resolver the client's lookup shows up within seconds when it is left on). The first tests
 prove the probe sees a real connection made from Python and one made from C.
 """
@@ -122,11 +122,11 @@ def test_the_probe_sees_a_native_connection(tmp_path: Path) -> None:
 @pytest.mark.parametrize("engine", ["hybrid", "rapidocr"])
 def test_the_ocr_engines_make_no_network_calls(tmp_path: Path, engine: str) -> None:
     """Each engine used for longer than onnxruntime's telemetry upload interval (RapidOCR loads onnxruntime,
-    whose native client deskscribe.ocr turns off); the hybrid loads the same detector."""
+    whose native client deskscribe.models.ocr_engine turns off); the hybrid loads the same detector."""
     code = textwrap.dedent(f"""
         import time
         from PIL import Image
-        from deskscribe.ocr import OcrEngine
+        from deskscribe.models.ocr_engine import OcrEngine
         engine = OcrEngine({engine!r})
         start = time.monotonic()
         while time.monotonic() - start < 12:  # the client uploads every ~5 s while the process lives

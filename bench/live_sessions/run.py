@@ -338,7 +338,7 @@ def main() -> None:
         out["score"] = score(session, out["describe"]["episodes"])
         results.append(out)
         print(json.dumps({session.name: out["score"]}))
-    from deskscribe.ocr import engine_key
+    from deskscribe.models.ocr_engine import engine_key
 
     r = {"sessions": results, "text_model": args.summarizer or Config().models.summarizer,
          "compose": args.compose or Config().describe.compose,

@@ -37,28 +37,47 @@ def done(agg):
     return [(p.ts, e.kind, to_details(e)) for p in agg.take_ready() for e in p.events()]
 
 
+def told(p):
+    """What key_down tells the engine: the event's kind, and for a keys burst whether Enter ended it."""
+    if p is None:
+        return None
+    return p.event.kind, p.event.ended_by if isinstance(p.event, ev.Keys) else None
+
+
+START, ENTER, SHORTCUT = (ev.Keys.kind, None), (ev.Keys.kind, "enter"), (ev.Shortcut.kind, None)
+
+
 def test_altgr_characters_are_typing_not_alt_shortcuts():
     agg = Aggregator(keep_text=False)
     agg.key_down(1.0, "alt_gr")
-    assert agg.key_down(1.1, "@", "@")[0] == "typing"
+    assert told(agg.key_down(1.1, "@", "@")) == START
     assert agg.key_down(1.2, "{", "{") is None
     agg.key_up(1.3, "alt_gr")
     assert done(agg) == [(1.1, "keys", {"count": 2, "ended_by": "pause"})]
     agg.key_down(2.0, "alt_l")
-    assert agg.key_down(2.1, "f", "f")[0] == "shortcut"  # real Alt still makes shortcuts
+    assert told(agg.key_down(2.1, "f", "f")) == SHORTCUT  # real Alt still makes shortcuts
 
 
 def test_keys_are_counted_not_stored_by_default_and_enter_ends_the_burst():
     agg = Aggregator()
     news = [agg.key_down(i, ch, ch) for i, ch in enumerate("secret42")]
-    assert news[0][0] == "typing" and news[1:] == [None] * 7
+    assert told(news[0]) == START and news[1:] == [None] * 7
     assert agg.key_down(9, "backspace") is None
-    what, burst = agg.key_down(10, "enter")
-    assert what == "enter" and not burst.open
+    burst = agg.key_down(10, "enter")
+    assert told(burst) == ENTER and burst is news[0] and not burst.open
     got = done(agg)
     assert got == [(0, "keys", {"count": 10, "special": {"backspace": 1, "enter": 1}, "ended_by": "enter"})]
     assert "secret" not in repr(got)
     assert done(agg) == []
+
+
+def test_enter_alone_is_a_burst_that_enter_ended_and_a_shortcut_is_not_a_burst():
+    agg = Aggregator()
+    assert told(agg.key_down(1.0, "enter")) == ENTER
+    agg.key_down(2.0, "ctrl_l")
+    shortcut = agg.key_down(2.1, "s", "s")
+    assert told(shortcut) == SHORTCUT and not shortcut.open
+    assert [(k, d.get("ended_by")) for _, k, d in done(agg)] == [("keys", "enter"), ("shortcut", None)]
 
 
 def test_a_pause_or_a_click_ends_a_typing_burst():
@@ -75,9 +94,9 @@ def test_a_pause_or_a_click_ends_a_typing_burst():
 def test_shortcuts_use_held_modifiers_and_releases():
     agg = Aggregator()
     agg.key_down(1.0, "ctrl_l")
-    assert agg.key_down(1.1, "c", "c")[0] == "shortcut"
+    assert told(agg.key_down(1.1, "c", "c")) == SHORTCUT
     agg.key_up(1.2, "ctrl_l")
-    assert agg.key_down(1.3, "c", "c")[0] == "typing"  # ctrl released: plain typing
+    assert told(agg.key_down(1.3, "c", "c")) == START  # ctrl released: plain typing
     agg.key_down(2.0, "shift")
     assert agg.key_down(2.1, "a", "A") is None
     assert [(k, d) for _, k, d in done(agg)] == [

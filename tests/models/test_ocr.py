@@ -9,7 +9,7 @@ import pytest
 from deskscribe.config import Config
 from deskscribe.models import describe as pipeline
 from deskscribe.models.ocr import OcrCaptioner, TextBox, condense, reading_order
-from deskscribe.ocr import engine_key
+from deskscribe.models.ocr_engine import engine_key
 from deskscribe.storage.frames import EncodedImage, FrameIn, add_frame, close_episode, create_episode
 
 GIMP_MENU = "048c56fa99ef42c0976064e7b5598962/03.jpg"  # GIMP with the Colors menu open
@@ -152,7 +152,7 @@ def test_grow_regions_stops_at_the_image_edge():
     """A line at the frame's edge; growing must end (it looped forever once) and take in only the lines the
     region crosses, not the neighbour it merely grazes."""
     from deskscribe.models.ocr_diff import grow_regions
-    from deskscribe.ocr import TextBox
+    from deskscribe.models.ocr_engine import TextBox
 
     lines = [TextBox("edge", 0, 0, 50, 12, 0.9), TextBox("below", 0, 14, 80, 12, 0.9)]
     out = grow_regions([(0, 0, 16, 16)], lines, (100, 40), pad=4)

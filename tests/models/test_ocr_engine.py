@@ -14,7 +14,15 @@ from deskscribe.export.images import OcrEngine as ExportOcr
 from deskscribe.export.images import stored_lines
 from deskscribe.models.ocr import OcrCaptioner
 from deskscribe.models.ocr_diff import cell_regions, changed_cells, grow_regions, read_changed
-from deskscribe.ocr import ENGINES, OcrEngine, TextBox, decode_boxes, encode_boxes, engine_key, split_merged
+from deskscribe.models.ocr_engine import (
+    ENGINES,
+    OcrEngine,
+    TextBox,
+    decode_boxes,
+    encode_boxes,
+    engine_key,
+    split_merged,
+)
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LINES = ["Budget review moved to Friday 10am", "Invite Dana and Luis to the meeting", "File Edit View Help"]
@@ -99,20 +107,20 @@ def test_the_default_engine_reads_light_text_on_a_wallpaper_and_a_dark_terminal(
 def test_a_window_border_at_a_box_edge_is_cut_off_and_glyphs_are_not() -> None:
     """A detected box around text touching a window border takes the border in ("[Invite Dana"): a column dark
     from top to bottom is a line and is left out; a letter's stroke (shorter than the box) is kept."""
-    from deskscribe.ocr import _inner
+    from deskscribe.models.ocr_engine.lines import without_borders
 
     rows = np.full((30, 200), 250, np.uint8)
     rows[:, 1] = 40  # the border: every row
     rows[6:24, 8:10] = 20  # the first letter's stem: 60 % of the rows
     rows[6:24, 150:152] = 20
-    assert _inner(rows, 0, 200) == (2, 200)
+    assert without_borders(rows, 0, 200) == (2, 200)
     rows[:, 197:199] = 60  # a frame line at the right as well
-    assert _inner(rows, 0, 200) == (2, 197)
-    assert _inner(rows[:, :12], 0, 12) == (0, 12)  # too narrow to tell
+    assert without_borders(rows, 0, 200) == (2, 197)
+    assert without_borders(rows[:, :12], 0, 12) == (0, 12)  # too narrow to tell
 
 
 def test_boxes_of_one_row_are_one_line_and_columns_stay_apart() -> None:
-    from deskscribe.ocr import merge_rows
+    from deskscribe.models.ocr_engine.lines import merge_rows
 
     menu = [(200, 10, 250, 30), (10, 10, 50, 30), (62, 11, 110, 29), (125, 10, 180, 30)]  # gaps under a line height
     table = [(10, 50, 90, 70), (300, 50, 380, 70)]  # columns far apart
@@ -124,22 +132,23 @@ def test_boxes_of_one_row_are_one_line_and_columns_stay_apart() -> None:
 def test_a_line_is_cut_to_its_ink_whatever_box_the_detector_drew() -> None:
     """The detector's box around the same line moves by a pixel or two with what surrounds it; the ink does not,
     and a neighbouring line's ink inside a loose box is left out."""
-    from deskscribe.ocr import _ink
+    from deskscribe.models.ocr_engine.lines import ink_of
 
     grey = np.full((60, 200), 255, np.uint8)
     grey[20:32, 15:120:4] = 0  # the line: strokes from x 15 to 119, rows 20 to 31
     grey[20:32, 119] = 0
     grey[36:48, 15:90:3] = 0  # the next line, 4 px below
     for box in ((12, 17, 124, 34), (10, 15, 130, 35.5), (14.5, 18, 122, 37)):
-        assert _ink(grey, box) == (15, 20, 120, 32)
-    assert _ink(grey, (150, 5, 190, 15)) is None  # nothing there
+        assert ink_of(grey, box) == (15, 20, 120, 32)
+    assert ink_of(grey, (150, 5, 190, 15)) is None  # nothing there
 
 
 def test_a_border_is_cut_from_the_window_tesseract_reads_and_the_text_is_kept() -> None:
     """Live Mousepad: the text area's border runs down the window 4 px before the text; a detector box that
     takes it in makes the line's ink start at the border, and Tesseract read it as '[' ("[Invite Dana"). The
     border runs on above and below the line, a letter does not: the window starts after it."""
-    from deskscribe.ocr import TESS_SCALE, OcrEngine, _ink
+    from deskscribe.models.ocr_engine.lines import ink_of
+    from deskscribe.models.ocr_engine.options import TESS_SCALE
 
     grey = np.full((90, 300), 255, np.uint8)
     grey[:, 15] = 88  # the border, all the way down
@@ -147,11 +156,11 @@ def test_a_border_is_cut_from_the_window_tesseract_reads_and_the_text_is_kept() 
     grey[30:42, 20] = 0  # a stem as tall as the line ("I")
     big = np.repeat(np.repeat(grey, 3, axis=0), 3, axis=1)[::2, ::2]  # at the read scale (1.5×)
     assert TESS_SCALE == 1.5
-    ink = _ink(grey, (14, 26, 205, 46))
+    ink = ink_of(grey, (14, 26, 205, 46))
     assert ink is not None and ink[0] == 15  # the border is the box's first ink
     x0, _y0, x1, _y1 = OcrEngine._window(big, ink)
     assert 15 * 1.5 < x0 <= 20 * 1.5 and x1 >= 198 * 1.5  # the border is out, the first letter in
-    x0, _y0, _x1, _y1 = OcrEngine._window(big, _ink(grey, (17, 26, 205, 46)))  # a box without the border
+    x0, _y0, _x1, _y1 = OcrEngine._window(big, ink_of(grey, (17, 26, 205, 46)))  # a box without the border
     assert 15 * 1.5 < x0 <= 20 * 1.5
 
 
@@ -170,13 +179,13 @@ def test_a_line_read_before_is_not_read_again_and_reads_the_same() -> None:
 
 
 def test_engines_have_their_own_keys_and_say_what_is_missing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import deskscribe.ocr as ocr
+    from deskscribe.models.ocr_engine import options
 
     assert engine_key("hybrid") != engine_key("rapidocr") and engine_key() == engine_key("hybrid")
     with pytest.raises(ModelError, match="unknown models.ocr_engine 'easyocr'"):
         OcrEngine("easyocr")
     monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
-    monkeypatch.setattr(ocr, "TESSDATA_DIRS", ())
+    monkeypatch.setattr(options, "TESSDATA_DIRS", ())
     assert engine_key("hybrid") is None
     with pytest.raises(ModelError, match="apt install tesseract-ocr-eng"):
         OcrEngine("hybrid").read(_screen(["Hello"]))

@@ -1,0 +1,259 @@
+"""The engine itself: RapidOCR's detector finds the lines, Tesseract (or RapidOCR's recogniser) reads them.
+
+Its models load once, at first use. No egress: onnxruntime's native library (1.32 on Linux) ships Microsoft 1DS
+telemetry that resolves and posts to a collector every few seconds and keeps a store under ~/.cache/Microsoft;
+its ``disable_telemetry_events()`` does not stop it, the environment variable ``ORT_DISABLE_TELEMETRY=1`` does
+(measured with strace, see tests/test_no_egress.py). It is set before RapidOCR (and so onnxruntime) is first
+imported. Tesseract makes no network calls.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import ctypes
+import glob
+import hashlib
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+from deskscribe.errors import ModelError
+from deskscribe.models.ocr_engine.boxes import TextBox
+from deskscribe.models.ocr_engine.lines import centre_in, det_scale, ink_of, merge_rows, rect_of, without_borders
+from deskscribe.models.ocr_engine.options import (
+    CALL_OPTIONS,
+    DEFAULT_ENGINE,
+    DET_STRIDE,
+    LINE_CACHE,
+    TESS_LANG,
+    TESS_MARGIN,
+    TESS_MARGIN_X,
+    TESS_PAD,
+    TESS_PSM,
+    TESS_SCALE,
+    check_engine,
+    tessdata_dir,
+)
+from deskscribe.models.ocr_engine.words import split_merged
+
+
+def _no_telemetry() -> None:
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # "0" or unset: the native 1DS client runs
+
+
+def _quiet_leptonica() -> None:
+    """Leptonica (under Tesseract) prints "Error in boxClipToRectangle" lines on stderr for harmless edge
+    cases of screen layouts; its own switch turns them off. Only the copy bundled in tesserocr's wheel."""
+    import tesserocr
+
+    site = Path(tesserocr.__file__).resolve().parent
+    for lib in glob.glob(str(site.parent / "tesserocr.libs" / "libleptonica*.so*")) + \
+            glob.glob(str(site / ".dylibs" / "libleptonica*.dylib")):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(lib).setMsgSeverity(6)  # L_SEVERITY_NONE
+
+
+class OcrEngine:
+    """The configured engine with the one set of options; its models load once, at first use."""
+
+    def __init__(self, engine: str = DEFAULT_ENGINE, *, split_words: bool = True, threads: int = 0,
+                 line_cache: int = LINE_CACHE) -> None:
+        self.engine = check_engine(engine)
+        self._engine: Any = None  # RapidOCR (both engines use its detector)
+        self._tess: Any = None  # tesserocr's API (hybrid)
+        self.line_cache = line_cache  # readings kept by their pixels; 0: read every line (bench/ocr_bench.py)
+        self.hits = self.misses = 0  # line readings taken from the cache / read by Tesseract
+        self._lines: collections.OrderedDict[bytes, tuple[str, float]] = collections.OrderedDict()
+        self.split_words = split_words  # False only to measure RapidOCR's raw text (bench/ocr_bench.py)
+        self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
+
+    def _rapid(self) -> Any:
+        if self._engine is None:
+            _no_telemetry()
+            try:
+                from rapidocr_onnxruntime import RapidOCR
+            except ImportError as exc:  # opencv needs libGL.so.1 on Linux
+                raise ModelError(f"RapidOCR cannot be loaded ({exc}); install rapidocr-onnxruntime and libgl1") from exc
+            self._engine = RapidOCR(**({"intra_op_num_threads": self.threads} if self.threads > 0 else {}))
+        return self._engine
+
+    def _tesseract(self) -> Any:
+        if self._tess is None:
+            try:
+                import tesserocr
+            except ImportError as exc:
+                raise ModelError(f"Tesseract cannot be loaded ({exc}); install tesserocr, or set "
+                                 "models.ocr_engine = \"rapidocr\"") from exc
+            folder = tessdata_dir()
+            if folder is None:
+                raise ModelError("Tesseract's English data (eng.traineddata) is not installed: apt install "
+                                 "tesseract-ocr-eng (or set TESSDATA_PREFIX, or models.ocr_engine = \"rapidocr\")")
+            _quiet_leptonica()
+            try:
+                self._tess = tesserocr.PyTessBaseAPI(path=str(folder) + os.sep, lang=TESS_LANG, psm=TESS_PSM)
+            except RuntimeError as exc:
+                raise ModelError(f"Tesseract cannot load {folder}/{TESS_LANG}.traineddata ({exc})") from exc
+        return self._tess
+
+    def read(self, image: Any) -> list[TextBox]:
+        """Every text line the engine finds (in its order) in a PIL image, an RGB array or encoded bytes."""
+        import numpy as np
+        from PIL import Image, UnidentifiedImageError
+
+        if isinstance(image, (bytes, bytearray)):
+            try:
+                with Image.open(io.BytesIO(image)) as img:
+                    image = np.asarray(img.convert("RGB"))
+            except (UnidentifiedImageError, OSError) as exc:
+                raise ModelError(f"frame image cannot be decoded ({exc.__class__.__name__})") from exc
+        elif isinstance(image, Image.Image):
+            image = np.asarray(image.convert("RGB"))
+        # RapidOCR reads arrays as BGR (OpenCV order)
+        return self._read_array(np.ascontiguousarray(image[:, :, ::-1]), image)
+
+    def read_region(self, rgb: Any, keep: tuple[int, int, int, int] | None = None,
+                    frame: tuple[int, int] | None = None) -> list[TextBox]:
+        """OCR a crop (an RGB array) of a frame as it is seen inside the whole frame.
+
+        ``keep`` (x0, y0, x1, y1 in the crop): only the lines whose centre lies inside are read and returned —
+        the rest of the crop is context for the detector. ``frame`` (width, height): the whole frame's size,
+        whose detector scale the crop is read at. For the hybrid engine a crop whose origin in the frame is a
+        multiple of :data:`DET_STRIDE` is then read exactly as the whole frame's pass reads it, away from the
+        crop's edges. RapidOCR's own pass (the ``rapidocr`` engine) scales a short image up to 736 px; for
+        crops its limit applies to the long side instead, so they are read near frame scale.
+        """
+        import numpy as np
+
+        rgb = np.asarray(rgb)
+        h, w = rgb.shape[:2]
+        keep = keep or (0, 0, w, h)
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        if self.engine == "hybrid":
+            fw, fh = frame or (w, h)
+            boxes = [b for b in self._detect(bgr, det_scale(fw, fh)) if centre_in(b, keep)]
+            return self._recognise(rgb, boxes)
+        det = self._rapid().text_det
+        saved = det.limit_type
+        det.limit_type = "max"
+        try:
+            lines = self._read_array(bgr, rgb)
+        finally:
+            det.limit_type = saved
+        return [b for b in lines if keep[0] <= b.x + b.w / 2 < keep[2] and keep[1] <= b.y + b.h / 2 < keep[3]]
+
+    def _read_array(self, bgr: Any, rgb: Any) -> list[TextBox]:
+        if self.engine == "hybrid":
+            h, w = bgr.shape[:2]
+            return self._recognise(rgb, self._detect(bgr, det_scale(w, h)))
+        result, _ = self._rapid()(bgr, **CALL_OPTIONS)
+        out = []
+        for points, text, score in result or []:
+            xs = [p[0] for p in points]
+            ys = [p[1] for p in points]
+            text = split_merged(str(text)) if self.split_words else str(text)
+            out.append(TextBox(text, int(min(xs)), int(min(ys)), int(max(xs) - min(xs)),
+                               int(max(ys) - min(ys)), float(score)))
+        return out
+
+    def _detect(self, bgr: Any, scale: float) -> list[Any]:
+        """RapidOCR's DB text detector on a BGR image at ``scale``: each line's corner points, in reading order.
+
+        RapidOCR's own pass stretches the image to a multiple of the network's stride (1080 rows become 1088);
+        here it is padded instead (edge pixels repeated), so every pixel keeps its place on the stride grid.
+        """
+        import cv2
+        import numpy as np
+
+        rapid = self._rapid()
+        det = rapid.text_det
+        h, w = bgr.shape[:2]
+        img = bgr if scale == 1 else cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))))
+        sh, sw = img.shape[:2]
+        ph, pw = -(-sh // DET_STRIDE) * DET_STRIDE, -(-sw // DET_STRIDE) * DET_STRIDE
+        if (ph, pw) != (sh, sw):
+            img = cv2.copyMakeBorder(img, 0, ph - sh, 0, pw - sw, cv2.BORDER_REPLICATE)
+        x = ((img.astype(np.float32) / 255.0 - np.asarray(det.mean)) / np.asarray(det.std)).transpose(2, 0, 1)
+        preds = det.infer(x[None].astype(np.float32))[0]
+        boxes, _scores = det.postprocess_op(preds, (ph / scale, pw / scale))
+        if not len(boxes):
+            return []
+        boxes = det.filter_tag_det_res(boxes, (h, w))
+        return list(rapid.sorted_boxes(boxes)) if len(boxes) else []
+
+    def _recognise(self, rgb: Any, boxes: list[Any]) -> list[TextBox]:
+        """Tesseract's reading of each line: the detected boxes (corner points) joined into rows
+        (:func:`merge_rows`), each cut to its ink (:func:`ink_of`), read on the grey image at ``TESS_SCALE``.
+        A line's box is its ink's. The same pixels give the same reading, so a line whose pixels were read
+        before (an unchanged menu bar, a terminal line that scrolled up) is taken from the last ``LINE_CACHE``
+        readings instead of being read again."""
+        import numpy as np
+        from PIL import Image
+
+        if not len(boxes):
+            return []
+        api = self._tesseract()
+        img = Image.fromarray(rgb).convert("L")
+        grey1 = np.asarray(img)
+        img = img.resize((round(img.width * TESS_SCALE), round(img.height * TESS_SCALE)), Image.Resampling.LANCZOS)
+        grey = np.asarray(img)
+        out = []
+        for rect in merge_rows([rect_of(p) for p in boxes]):
+            ink = ink_of(grey1, rect)
+            if ink is None:
+                continue
+            window = self._window(grey, ink)
+            if window[0] > max(0, int(ink[0] * TESS_SCALE) - TESS_MARGIN_X) or \
+                    window[2] < min(grey.shape[1], int(ink[2] * TESS_SCALE) + TESS_MARGIN_X):
+                # a window border was the box's first or last ink: the line's own ink lies inside it
+                inside = (float(np.ceil(window[0] / TESS_SCALE)), ink[1], window[2] / TESS_SCALE, ink[3] - 1)
+                ink = ink_of(grey1, inside)
+                if ink is None:
+                    continue
+                window = self._window(grey, ink, within=(window[0], window[2]))
+            rx0, ry0, rx1, ry1 = ink
+            x0, y0, x1, y1 = window
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            pixels = grey[y0:y1, x0:x1]
+            key = hashlib.blake2b(bytes(str(pixels.shape), "ascii") + pixels.tobytes(), digest_size=16).digest()
+            read = self._lines.get(key)
+            if read is None:
+                api.SetImage(Image.fromarray(np.pad(pixels, TESS_PAD, constant_values=int(np.median(pixels)))))
+                read = " ".join(api.GetUTF8Text().split()), api.MeanTextConf() / 100
+                self._lines[key] = read
+                self.misses += 1
+                if len(self._lines) > self.line_cache:
+                    self._lines.popitem(last=False)
+            else:
+                self._lines.move_to_end(key)
+                self.hits += 1
+            if read[0]:
+                out.append(TextBox(read[0], int(rx0), int(ry0), int(rx1 - rx0), int(ry1 - ry0), read[1]))
+        return out
+
+    @staticmethod
+    def _window(grey: Any, ink: tuple[int, int, int, int],
+                within: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
+        """The part of the read-scale image Tesseract reads for a line: its ink and a margin, without a window
+        border at either end. A border is told from a glyph over rows half a line above and below the ink,
+        where a border still runs and a letter does not; it is looked for in the pixels, not the detector's box
+        (which moves with what surrounds the line), so the same line gives the same window on every frame."""
+        h, w = grey.shape
+        x0, x1 = max(0, int(ink[0] * TESS_SCALE) - TESS_MARGIN_X), min(w, int(ink[2] * TESS_SCALE) + TESS_MARGIN_X)
+        y0, y1 = max(0, int(ink[1] * TESS_SCALE) - TESS_MARGIN), min(h, int(ink[3] * TESS_SCALE) + TESS_MARGIN)
+        if within is not None:
+            return max(x0, within[0]), y0, min(x1, within[1]), y1
+        reach = (y1 - y0) // 2
+        x0, x1 = without_borders(grey[max(0, y0 - reach):min(h, y1 + reach)], x0, x1)
+        return x0, y0, x1, y1
+
+    __call__ = read
+
+    def close(self) -> None:
+        if self._tess is not None:
+            self._tess.End()
+        self._tess = None
+        self._engine = None
+        self._lines.clear()

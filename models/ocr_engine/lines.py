@@ -1,0 +1,105 @@
+"""Where a text line's pixels are: detected boxes joined into rows, cut to their ink, without window borders.
+
+Pure functions on numpy arrays (grey images) and rectangles; the engine (engine.py) reads what they cut out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deskscribe.models.ocr_engine.options import DET_MAX_SIDE, DET_MIN_SIDE, EDGE_COVER, EDGE_SCAN, ROW_GAP
+
+
+def without_borders(rows: Any, x0: int, x1: int) -> tuple[int, int]:
+    """The box's columns without a window border or frame line at either side: the detector's box around text
+    that touches a border takes the border in, and Tesseract reads that line as a character ("[Invite Dana",
+    "|Agenda", "Japples"). A column that differs from the box's background in nearly every row is a line, not a
+    glyph (a box is taller than its letters)."""
+    import numpy as np
+
+    if rows.shape[0] < 4 or x1 - x0 < 4 * EDGE_SCAN:
+        return x0, x1
+    band = rows[:, x0:x1].astype(np.int16)
+    background = int(np.median(band))
+    inked = (np.abs(band - background) > 48).mean(axis=0) >= EDGE_COVER
+    left = next((i + 1 for i in range(EDGE_SCAN - 1, -1, -1) if inked[i]), 0)
+    right = next((i + 1 for i in range(EDGE_SCAN - 1, -1, -1) if inked[-1 - i]), 0)
+    return x0 + left, x1 - right
+
+
+def det_scale(width: int, height: int) -> float:
+    """The scale the hybrid's detector reads a frame of this size at (RapidOCR's limits, see DET_MIN_SIDE)."""
+    if max(width, height) > DET_MAX_SIDE:
+        return DET_MAX_SIDE / max(width, height)
+    if min(width, height) < DET_MIN_SIDE:
+        return DET_MIN_SIDE / min(width, height)
+    return 1.0
+
+
+def centre_in(points: Any, box: tuple[int, int, int, int]) -> bool:
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    return box[0] <= cx < box[2] and box[1] <= cy < box[3]
+
+
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+def rect_of(points: Any) -> Rect:
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def merge_rows(rects: list[Rect], gap: float = ROW_GAP) -> list[Rect]:
+    """Boxes of one visual row less than ``gap`` line heights apart, as one line, top to bottom.
+
+    The detector splits a row into boxes by what surrounds it ("File Edit" + "Search" on one frame, the whole
+    menu bar on the next; an ``ls -la`` row in two or three pieces), so the same unchanged row would be read as
+    different lines from frame to frame, and on a crop differently than on the whole screen. Words and menu
+    items of one row are less than a line height apart; columns of a table usually more.
+    """
+    out: list[list[float]] = []
+    for r in sorted(rects, key=lambda r: r[0]):
+        for o in out:
+            h = min(r[3] - r[1], o[3] - o[1])
+            cy, oy = (r[1] + r[3]) / 2, (o[1] + o[3]) / 2
+            if abs(cy - oy) <= h / 2 and r[0] - o[2] <= gap * h and r[2] > o[0]:
+                o[0], o[1], o[2], o[3] = min(o[0], r[0]), min(o[1], r[1]), max(o[2], r[2]), max(o[3], r[3])
+                break
+        else:
+            out.append(list(r))
+    return [(o[0], o[1], o[2], o[3]) for o in sorted(out, key=lambda o: (o[1], o[0]))]
+
+
+def ink_of(grey: Any, rect: Rect) -> tuple[int, int, int, int] | None:
+    """The part of a detected box that holds its line's ink: the run of inked rows around the box's middle, and
+    the inked columns over those rows; None for a box with no ink. The detector's box around the same pixels
+    moves by a pixel or two with what surrounds it, and Tesseract reads a slightly different box differently
+    ("demo’" and "demo!"); the ink does not move."""
+    import numpy as np
+
+    h, w = grey.shape
+    x0, y0 = max(0, int(rect[0])), max(0, int(rect[1]))
+    x1, y1 = min(w, int(np.ceil(rect[2])) + 1), min(h, int(np.ceil(rect[3])) + 1)
+    band = grey[y0:y1, x0:x1].astype(np.int16)
+    if band.size == 0:
+        return None
+    bg = int(np.median(band))
+    ink = np.abs(band - bg) > 48
+    rows = ink.any(axis=1)
+    if not rows.any():
+        return None
+    mid = (y1 - y0) // 2
+    if not rows[mid]:
+        near = np.flatnonzero(rows)
+        mid = int(near[np.argmin(np.abs(near - mid))])
+    top = mid
+    while top > 0 and rows[top - 1]:
+        top -= 1
+    bot = mid
+    while bot < len(rows) - 1 and rows[bot + 1]:
+        bot += 1
+    cols = np.flatnonzero(ink[top:bot + 1].any(axis=0))
+    return x0 + int(cols[0]), y0 + top, x0 + int(cols[-1]) + 1, y0 + bot + 1
