@@ -36,6 +36,7 @@ from deskscribe.models import prompt as promptlib
 from deskscribe.models import registry as model_registry
 from deskscribe.models import steps as steplib
 from deskscribe.models.base import Captioner, TextModel
+from deskscribe.storage import boxes as boxlib
 from deskscribe.storage import descriptions as store
 from deskscribe.storage import episodes as episode_queries
 from deskscribe.storage import events as ev
@@ -187,7 +188,8 @@ class Describer:
             view = factlib.FrameView(row["id"], row["ts"], row["app"], row["window_title"], row["image_hash"],
                                      acted=row["id"] in acted)
             view.caption, view.ocr_text = self.caption(view, self._last)
-            view.boxes = evlib.boxes_of(store.caption_boxes(self.db, view.image_hash, self.cap_run_id))
+            decoded = boxlib.decode(store.caption_boxes(self.db, view.image_hash, self.cap_run_id))
+            view.boxes = decoded[2] if decoded else []
             views.append(view)
         return views
 

@@ -8,7 +8,6 @@ and a description is checked against it (see :mod:`deskscribe.models.check`).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -66,22 +65,14 @@ def frame_app(frame: FrameView | None) -> str | None:
     return app_name(frame.app) or app_from_title(title) or app_from_text(frame.ocr_text)
 
 
-def boxes_of(raw: str | None) -> list[tuple[str, int, int, int, int]]:
-    """OCR boxes (text, x, y, w, h) from the stored JSON of migration 002; [] when absent or unreadable."""
-    try:
-        data = json.loads(raw) if raw else {}
-        return [(str(b[0]), int(b[1]), int(b[2]), int(b[3]), int(b[4])) for b in data.get("boxes", [])]
-    except (ValueError, TypeError, IndexError, AttributeError):
-        return []
-
-
 def line_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 6) -> str | None:
     """The OCR text under a point (the box containing it, else the nearest within ``slack`` px); in a row of
     buttons read as one line, the button under the point (see :func:`segment_at`)."""
     if frame is None or x is None or y is None or not frame.boxes:
         return None
     best: tuple[float, str, int, int] | None = None
-    for text, bx, by, bw, bh in frame.boxes:
+    for box in frame.boxes:
+        text, bx, by, bw, bh = box.text, box.x, box.y, box.w, box.h
         dx = max(bx - x, 0, x - (bx + bw))
         dy = max(by - y, 0, y - (by + bh))
         dist = (dx * dx + dy * dy) ** 0.5

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from deskscribe.storage.boxes import TextBox
+
 # WM_CLASS / process names → the name a person uses. Lower-case keys, matched on the name's first word.
 APP_NAMES = {
     "gimp": "GIMP", "firefox": "Firefox", "firefox-esr": "Firefox", "chromium": "Chromium",
@@ -40,7 +42,7 @@ class FrameView:
     caption: str = ""
     ocr_text: str = ""
     acted: bool = False  # an action's before or after frame
-    boxes: list[tuple[str, int, int, int, int]] = field(default_factory=list)  # OCR (text, x, y, w, h), full res
+    boxes: list[TextBox] = field(default_factory=list)  # OCR lines at full resolution (storage/boxes.py)
 
 
 @dataclass

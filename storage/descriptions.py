@@ -172,7 +172,7 @@ def add_description(
              json.dumps([r.text for r in rows], ensure_ascii=False), int(make_current), time.time(), instruction,
              review_reason),
         )
-        steplib.insert(conn, int(cur.lastrowid), rows)
+        steplib.insert(conn, int(cur.lastrowid or 0), rows)
         if author == "person":
             set_status(db, episode_id, "edited")
     return int(revision)

@@ -107,14 +107,13 @@ def descriptions_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> d
     out: dict[int, list[dict[str, Any]]] = {e: [] for e in episode_ids}
     if not episode_ids:
         return out
-    rows = db.query(
+    rows = list(db.query(
         "SELECT d.id, d.episode_id, d.revision, d.author, d.parent_revision, d.summary, d.steps, d.is_current,"
         " d.created_ts, m.model AS model, m.backend AS backend, m.prompt_version AS prompt_version"
         " FROM descriptions d LEFT JOIN model_runs m ON m.id = d.model_run_id"
         f" WHERE d.episode_id IN ({_marks(episode_ids)}) ORDER BY d.episode_id, d.revision",
         list(episode_ids),
-    )
-    rows = list(rows)
+    ))
     step_rows = steps.of_descriptions(db.conn, [r["id"] for r in rows])
     for row in rows:
         row["steps"] = json.loads(row["steps"])

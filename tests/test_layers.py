@@ -174,7 +174,8 @@ def test_importing_config_imports_no_stage():
 def test_importing_the_ocr_engine_imports_nothing_else_of_models():
     loaded = _stage_modules_loaded_by(OCR_ENGINE)
     assert OCR_ENGINE in loaded
-    assert [m for m in loaded if not in_ocr_engine(m) and m != "deskscribe.models"] == []
+    # storage holds the stored shape of its boxes (storage/boxes.py), which every stage may import
+    assert [m for m in loaded if not in_ocr_engine(m) and m != "deskscribe.models" and stage_of(m) != "storage"] == []
 
 
 # Each module in a fresh interpreter: a cycle ("partially initialized module") or a module that only works

@@ -8,12 +8,13 @@ from deskscribe.models import check, evidence, steps
 from deskscribe.models.facts import FrameView
 from deskscribe.storage import events as ev
 from deskscribe.storage.actions import ActionRecord, pair_actions
+from deskscribe.storage.boxes import TextBox
 
 
 def _frame(i: int, ocr: str, app: str = "XTerm", title: str | None = "root@box: ~", events=(), boxes=()):
     """A captioned frame and the event rows stored with it (as storage returns them)."""
     view = FrameView(i, float(i), app, title, f"h{i}", caption=ocr.replace("\n", ", "), ocr_text=ocr,
-                     boxes=list(boxes))
+                     boxes=[TextBox(*b) for b in boxes])
     rows = [{"kind": k, "details": d, "ts": i - 0.5, "frame_id": i} for k, d in events]
     return view, rows
 
