@@ -162,9 +162,9 @@ def add_description(
             ).fetchone()
             parent_revision = row[0] if (row and author == "person") else None
         make_current = author == "person" or ep[0] == "unreviewed"
+        rows = _steps_in(conn, episode_id, steps, author)  # before the current revision changes
         if make_current:
             conn.execute("UPDATE descriptions SET is_current = 0 WHERE episode_id = ?", (episode_id,))
-        rows = _steps_in(conn, episode_id, steps, author)
         cur = conn.execute(
             "INSERT INTO descriptions (episode_id, revision, author, model_run_id, parent_revision, summary, steps,"
             " is_current, created_ts, instruction, review_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

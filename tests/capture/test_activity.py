@@ -32,6 +32,7 @@ def done(agg):
     agg.end_bursts(10**9)
     for p in agg.needing_before(10**9):
         p.has_before = True
+        agg.closed(p)
     for p in agg.needing_after():
         p.has_after = True
     return [(p.ts, e.kind, to_details(e)) for p in agg.take_ready() for e in p.events()]
@@ -89,6 +90,24 @@ def test_a_pause_or_a_click_ends_a_typing_burst():
     agg.click(3.1, "left", 5, 5)
     assert [(k, d.get("ended_by")) for _, k, d in done(agg)] == [("keys", "pause"), ("keys", "action"),
                                                                  ("click", None)]
+
+
+def test_a_burst_ended_by_a_click_or_shortcut_ends_on_that_action_s_before_frame():
+    """Its text is on the screen just before the action, not on what the action opened (a Save As dialog)."""
+    agg = Aggregator()
+    agg.key_down(1.0, "a", "a")
+    for p in agg.needing_before(1.0):
+        p.before, p.has_before = 7, True  # the burst's before frame
+    shortcut = None
+    agg.key_down(1.5, "ctrl_l")
+    shortcut = agg.key_down(1.6, "s", "s")
+    burst = next(p for p in agg._pending if isinstance(p.event, ev.Keys))
+    assert burst.event.ended_by == "action" and agg.needing_after() == []  # waits for the shortcut's frame
+    for p in agg.needing_before(2.0):
+        p.before, p.has_before = 8, True
+        agg.closed(p)
+    assert shortcut is not None and (burst.after, burst.has_after) == (8, True)
+    assert agg.needing_after() == [shortcut]
 
 
 def test_shortcuts_use_held_modifiers_and_releases():

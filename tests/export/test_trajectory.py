@@ -1,7 +1,8 @@
-"""Step records from frames and events (pure functions, no database)."""
+"""Step records from frames, events and the stored steps (pure functions, no database)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from deskscribe.export.redact import Redactor, Report
@@ -15,8 +16,20 @@ def frame(fid: int, ts: float, *, monitor: int = 1, w: int = 1280, h: int = 800,
             "window_title": "notes.txt", "image_hash": img or f"h{fid}"}
 
 
+_ids = itertools.count(1)
+
+
 def event(ts: float, e: Any, **extra: Any) -> dict[str, Any]:
-    return {"id": int(ts * 10), "ts": ts, "kind": e.kind, "details": ev.to_details(e), "frame_id": None, **extra}
+    return {"id": next(_ids), "ts": ts, "kind": e.kind, "details": ev.to_details(e), "frame_id": None, **extra}
+
+
+def described(events: list[dict[str, Any]], summary: str = "s", texts: dict[int, str] | None = None,
+              evidence: dict[int, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """A description history whose current revision has a stored step for every event (as describe stores)."""
+    rows = [{"event_id": e["id"], "text": (texts or {}).get(i, f"step {i}"), "author": "steps",
+             "evidence": (evidence or {}).get(i, {})} for i, e in enumerate(events)]
+    return [{"revision": 1, "is_current": True, "summary": summary, "steps": [r["text"] for r in rows],
+             "step_rows": rows}]
 
 
 EP = {"id": 7, "status": "accepted"}
@@ -39,14 +52,16 @@ def test_actions_coordinates_and_frames() -> None:
         event(2.9, ev.AppSwitch("mousepad", "xterm", "t")),
         event(3.5, ev.Click(None, None)),
     ]
-    t = build(EP, frames, events, {"summary": "Saved notes.", "steps": []}, None)
+    history = described(events, "Saved notes.", {0: "Clicked the 'File' menu in Mousepad"})
+    t = build(EP, frames, events, history, None)
     got = [s.action.string() for s in t.steps]
     assert got == [
         "click(x=0.2578, y=0.225)", "double_click(x=0.5, y=0.5)", "right_click(x=0.0078, y=0.025)",
         "drag(x1=0.0781, y1=0.125, x2=0.2344, y2=0.25)", "scroll(dx=0, dy=-3, x=0.5, y=0.5)",
-        'hotkey(keys=["ctrl", "s"])', 'write(text="hello")', 'hotkey(keys=["enter"])',
-        'terminate(status="success")']
-    assert t.skipped == {"typing without stored text": 1, "click without a position": 1}
+        'hotkey(keys=["ctrl", "s"])', 'write(text="hello")', 'terminate(status="success")']
+    # three keys and the lone Enter after them are one burst (as describe reads it); its text was neither
+    # stored nor read from the screen
+    assert t.skipped == {"typing not read from the screen": 1, "click without a position": 1}
     # the observation is the last frame at or before the action, the after-frame the next one
     assert [(s.before["id"], s.after and s.after["id"]) for s in t.steps[:3]] == [(1, 2), (2, 3), (2, 3)]
     assert t.steps[-1].before["id"] == 4 and t.steps[-1].after is None
@@ -54,11 +69,12 @@ def test_actions_coordinates_and_frames() -> None:
     assert click.element["box"] == [0.25, 0.2087, 0.0305, 0.0312] and click.element["box_px"] == [320, 167, 39, 25]
     bx, by, bw, bh = click.element["box"]
     assert bx <= click.action.x <= bx + bw and by <= click.action.y <= by + bh
-    assert click.text == "Click the menu 'File' in mousepad."
+    assert click.text == "Clicked the 'File' menu in Mousepad" and click.event_id == events[0]["id"]
+    assert [s.text for s in t.steps[1:4]] == ["step 1", "step 2", "step 3"]  # each action's own stored step
+    assert t.steps[6].text == "step 6" and t.steps[6].text_source == "keys"  # the typed text's burst
     assert t.steps[0].action.code() == "pyautogui.click(x=0.2578, y=0.225)"
     assert t.steps[4].action.code() == "pyautogui.moveTo(x=0.5, y=0.5)\npyautogui.scroll(-3)"
     assert t.steps[5].action.code() == "pyautogui.hotkey('ctrl', 's')"
-    assert t.steps[7].action.code() == "pyautogui.press('enter')"
     assert t.instruction == "Saved notes."  # no instruction stored: the summary
     assert t.history(2) == [t.steps[0].text, t.steps[1].text]
     assert [s.index for s in t.steps] == list(range(len(t.steps)))
@@ -71,7 +87,7 @@ def test_linked_frames_monitors_and_points_off_the_monitor() -> None:
         event(2.0, ev.Click(2000, 50, monitor=1)),  # not on monitor 1 (1280 wide): skipped, not clamped
         event(3.0, ev.Click(10, 10), before_frame_id=3, after_frame_id=None),  # capture's link wins
     ]
-    t = build(EP, frames, events, {"summary": "s", "steps": []}, "Open the menu")
+    t = build(EP, frames, events, described(events), "Open the menu")
     assert t.steps[0].before["id"] == 2 and t.steps[0].monitor == Monitor(2, 0, 0, 1920, 1080)
     assert t.steps[0].action.point == (0.0521, 0.0463)
     assert t.skipped["point outside its monitor"] == 1
@@ -83,19 +99,47 @@ def test_linked_frames_monitors_and_points_off_the_monitor() -> None:
 def test_wait_descriptions_and_nothing_before_the_first_frame() -> None:
     frames = [frame(1, 1.0), frame(2, 2.0), frame(3, 9.0)]
     events = [event(0.5, ev.Click(1, 1)), event(1.5, ev.Click(5, 5)), event(9.5, ev.Click(6, 6))]
-    desc = {"summary": "s", "steps": ["Open it", "Close it"]}
-    t = build(EP, frames, events, desc, None)
+    t = build(EP, frames, events, described(events, texts={1: "Open it", 2: "Close it"}), None)
     assert [s.action.name for s in t.steps] == ["click", "wait", "click", "terminate"]
     assert t.steps[1].before["id"] == 2 and t.steps[1].after["id"] == 3
     assert t.skipped == {"action before the first frame": 1}
-    # one text per action: the describe stage's own; the wait and the end are described from the action
+    # each action's stored step; the wait and the end are the action space's own two texts
     assert [s.text for s in t.steps] == ["Open it", "Wait for the screen to update.", "Close it", "The task is done."]
-    t2 = build(EP, frames, events, {"summary": "s", "steps": ["too few"]}, None)
-    assert t2.steps[0].text == "Click at (0.00, 0.01) in mousepad."
+
+
+def test_an_episode_described_before_steps_were_stored_per_action_has_no_steps() -> None:
+    frames = [frame(1, 1.0), frame(2, 2.0)]
+    events = [event(1.5, ev.Click(5, 5))]
+    old = [{"revision": 1, "is_current": True, "summary": "s", "steps": ["Clicked"],
+            "step_rows": [{"event_id": None, "text": "Clicked", "author": "steps", "evidence": {}}]}]
+    t = build(EP, frames, events, old, None)
+    assert t.steps == [] and "run deskscribe describe again" in next(iter(t.skipped))
+
+
+def test_a_person_edit_of_a_step_is_exported_in_that_step() -> None:
+    frames = [frame(1, 1.0), frame(2, 2.0), frame(3, 3.0)]
+    events = [event(1.5, ev.Click(5, 5)), event(2.5, ev.Click(6, 6))]
+    history = described(events, texts={0: "Clicked 'A'", 1: "Clicked 'B'"})
+    history[0]["is_current"] = False
+    edit = {"revision": 2, "is_current": True, "summary": "s", "steps": ["Clicked 'A'", "Opened the B menu"],
+            "step_rows": [dict(history[0]["step_rows"][0]),
+                          {**history[0]["step_rows"][1], "text": "Opened the B menu", "author": "person"}]}
+    t = build(EP, frames, events, [*history, edit], None)
+    assert [(s.text, s.author) for s in t.steps[:2]] == [("Clicked 'A'", "steps"), ("Opened the B menu", "person")]
+
+
+def test_typing_read_from_the_screen_is_a_write_step() -> None:
+    frames = [frame(1, 1.0), frame(2, 2.0)]
+    events = [event(1.5, ev.Keys(7, {"enter": 1}, "enter"))]
+    history = described(events, texts={0: "Ran `ls -la` in the terminal"},
+                        evidence={0: {"typed": "ls -la", "text_source": "screen", "enter": True}})
+    t = build(EP, frames, events, history, None)
+    assert t.steps[0].action.string() == 'write(text="ls -la\\n")' and t.steps[0].text_source == "screen"
+    assert t.steps[0].action.code() == 'pyautogui.write("ls -la\\n")'
 
 
 def test_no_actions_no_steps_and_instruction_fallbacks() -> None:
-    assert build(EP, [frame(1, 0.0)], [], None, None).steps == []
+    assert build(EP, [frame(1, 0.0)], [], [], None).steps == []
     assert instruction_of({"summary": "did x", "instruction": "Do x"}, None) == "Do x"
     assert instruction_of({"summary": "did x"}, "  Please do y ") == "Please do y"
     assert instruction_of(None, None) == ""
@@ -107,8 +151,8 @@ def test_redaction_of_element_names_action_text_and_titles() -> None:
     events = [event(0.5, ev.Click(330, 180, element=ev.Element("entry", f"key {secret}", (300, 160, 100, 30)))),
               event(0.6, ev.Text(f"export KEY={secret}"))]
     report = Report()
-    t = redact(build(EP, frames, events, {"summary": f"used {secret}", "steps": []}, f"Paste {secret}"),
-               Redactor(report))
+    history = described(events, f"used {secret}", {1: f"Typed 'export KEY={secret}'"})
+    t = redact(build(EP, frames, events, history, f"Paste {secret}"), Redactor(report))
     flat = repr([(s.text, s.action, s.element, s.before, s.after) for s in t.steps]) + t.instruction + t.summary
     assert secret not in flat
     fields = {e["where"]["field"] for e in report.to_json()["findings"]}

@@ -14,7 +14,9 @@ from PIL import Image, ImageDraw
 from deskscribe.export.core import ExportOptions, export
 from deskscribe.storage import descriptions as D
 from deskscribe.storage import events as ev
+from deskscribe.storage.actions import episode_actions
 from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
+from deskscribe.storage.steps import StepIn
 
 W, H = 640, 400
 BUTTON = ev.Element("push button", "Save", (400, 300, 80, 30), "editor")
@@ -43,7 +45,9 @@ def put_episode(db: Any, n_clicks: int, *, t0: float = 1_700_000_000.0, title: s
     add_frame(db, ep, FrameIn(t0 + n_clicks + 1, shot(n_clicks + 1), 0, "editor", title,
                               events=[EventIn(t0 + n_clicks + 0.5, "text", ev.to_details(ev.Text("done")))]))
     close_episode(db, ep)
-    D.add_description(db, ep, f"The user saved the notes ({n_clicks} clicks).", [], author="person")
+    steps = [StepIn(f"Clicked the 'Save' button in the editor ({a.event_id})", a.event_id, "steps")
+             for a in episode_actions(db, ep)]  # as describe stores them: one per action
+    D.add_description(db, ep, f"The user saved the notes ({n_clicks} clicks).", steps, author="model")
     D.review(db, ep, "accepted")
     D.add_instruction(db, ep, "Save the notes in the editor")
     return ep
@@ -164,7 +168,10 @@ def test_jsonl_full_record_with_pyautogui_code(traj_db, tmp_path: Path, ocr) -> 
     first = t["traj"][0]
     assert first["value"]["code"] == f"pyautogui.click(x={round(440 / W, 4)}, y={round(315 / H, 4)})"
     assert first["element"]["box_px"] == [400, 300, 80, 30] and first["monitor"]["width"] == W
-    assert first["value"]["description"] == "Click the push button 'Save' in editor."
+    # the step describe stored for that action, with who wrote it
+    assert first["value"]["description"] == f"Clicked the 'Save' button in the editor ({first['event_id']})"
+    assert first["value"]["description_by"] == "steps"
+    assert t["traj"][-2]["value"]["action"] == 'write(text="done")' and t["traj"][-2]["value"]["text_source"] == "keys"
     assert t["traj"][2]["value"]["code"] == 'pyautogui.write("done")'
     assert t["traj"][3]["value"]["code"] == "computer.terminate(status='success')"
     for step in t["traj"]:

@@ -38,12 +38,17 @@ SLOW = 120  # seconds: conditions waited on, generous because the test machines 
 
 
 def _review_and_export(home: Path, tmp_path: Path, ocr: Any, instruction: str) -> tuple[Path, Path, Any]:
-    """Accept every captured episode with the person's instruction; export hf and jsonl; load the steps."""
+    """Describe every captured episode with the defaults (the steps are stored per action), accept it with the
+    person's instruction; export hf and jsonl; load the steps."""
     from datasets import load_dataset
 
+    from deskscribe import config
+    from deskscribe.models.describe import run_batch
+
     db = open_db(home / "deskscribe.db")
+    result = run_batch(db, config.load())
+    assert not result.failed, result.failed
     for (eid,) in db.conn.execute("SELECT id FROM episodes ORDER BY id").fetchall():
-        D.add_description(db, eid, f"The user worked in one window (episode {eid}).", [], author="person")
         D.review(db, eid, "accepted")
         D.add_instruction(db, eid, instruction)
     ro = open_db(home / "deskscribe.db", readonly=True)

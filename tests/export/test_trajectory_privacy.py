@@ -14,7 +14,9 @@ from PIL import Image
 from deskscribe.export.core import ExportOptions, export
 from deskscribe.storage import descriptions as D
 from deskscribe.storage import events as ev
+from deskscribe.storage.actions import episode_actions
 from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
+from deskscribe.storage.steps import StepIn
 
 from .test_privacy import _images, _texts
 
@@ -36,8 +38,11 @@ def _plant(db: Any, tmp: Path, c: Any) -> int:
         EventIn(t0 + 0.5, "click", ev.to_details(ev.Click(400, 30, monitor=0, element=element))),
         EventIn(t0 + 0.6, "text", ev.to_details(ev.Text(f"key={c.AWS}")))]))
     close_episode(db, ep)
-    D.add_description(db, ep, f"The user copied {c.EMAIL}.", [f"Clicked {c.GITHUB}", f"Typed {c.AWS}"],
-                      author="person")
+    click, typed = episode_actions(db, ep)  # the steps as describe stores them: one per action, with evidence
+    D.add_description(db, ep, f"The user copied {c.EMAIL}.", [
+        StepIn(f"Clicked {c.GITHUB}", click.event_id, "steps", {"target": f"token {c.GITHUB}"}),
+        StepIn(f"Typed {c.AWS}", typed.event_id, "steps", {"typed": f"key={c.AWS}", "text_source": "keys"})],
+        author="model")
     D.review(db, ep, "accepted")
     D.add_instruction(db, ep, f"Send the key to {c.EMAIL}")
     return ep
