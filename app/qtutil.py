@@ -72,8 +72,16 @@ def install_excepthook() -> None:
     """Bugs in slots are logged with their traceback and shown in a report dialog instead of vanishing."""
 
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        import sqlite3
+
         from deskscribe.errors import DeskscribeError
 
+        if isinstance(exc, sqlite3.Error):  # a damaged page or a full disk met mid-session: not a bug
+            from deskscribe import paths
+            from deskscribe.storage.db import translate
+
+            known = translate(exc, paths.db_path())
+            exc = known if isinstance(known, DeskscribeError) else exc
         if isinstance(exc, DeskscribeError):  # a known problem: one line that says what to do
             log.warning("%s", exc)
             if QApplication.instance() is not None:

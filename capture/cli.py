@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from deskscribe.bounds import Seconds
 from deskscribe.capture.cli_import import import_cmd
 from deskscribe.config import load as load_config
 
@@ -21,7 +22,7 @@ def open_db(readonly: bool = False):  # type: ignore[no-untyped-def]
 
 
 @click.command("capture")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+@click.option("--duration", type=Seconds(), default=None, metavar="SECONDS",
               help="Stop by itself after this many seconds (for scripts and tests).")
 def capture_cmd(duration: float | None) -> None:
     """Capture screenshots, the active window and input activity until Ctrl-C or SIGTERM.
@@ -37,6 +38,7 @@ def capture_cmd(duration: float | None) -> None:
 
     cfg = load_config()
     paths.ensure_user_dir()
+    open_db().conn.close()  # a read-only or damaged database: one clear line before anything starts
     lock = lock_data_folder(paths.runtime_dir() / "capture.lock")  # a second capture process: one clear line
     open_mss().close()  # no display → one clear line before any log output
     verbose = click.get_current_context().find_root().params.get("verbose", 0) > 0
@@ -49,7 +51,7 @@ def capture_cmd(duration: float | None) -> None:
 
 
 @click.command("pause")
-@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--minutes", type=Seconds("minutes"), default=None,
               help="Resume by itself after this many minutes (default: until `deskscribe resume`).")
 def pause_cmd(minutes: float | None) -> None:
     """Pause capture (a running capture process stops taking frames within one interval)."""

@@ -19,17 +19,22 @@ def import_cmd(folders: tuple[Path, ...], keep_typed_text: bool) -> None:
     An optional deskscribe.json in a folder (or an episodes.jsonl beside it) gives timestamps,
     app and window titles, and input actions per frame; see the README.
     """
+    from deskscribe import paths
     from deskscribe.capture.importer import display, import_folder
     from deskscribe.errors import ImportFailed
+    from deskscribe.storage import space
     from deskscribe.storage.db import open_user_db
 
     cfg = load_config()
     db = open_user_db()
+    space.require_free(paths.user_dir(), "import")
     failed = 0
     for folder in folders:
         try:
             res = import_folder(db, folder, keep_typed_text=keep_typed_text or cfg.capture.store_typed_text)
         except ImportFailed as exc:
+            if len(folders) == 1:
+                raise  # its own one line, naming the folder, the file and why
             click.echo(f"skipped {display(folder)}: {exc}", err=True)
             failed += 1
             continue

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -40,7 +39,7 @@ from deskscribe.capture.writer import Action, Status, Task, Writer
 from deskscribe.config import Config
 from deskscribe.errors import ConfigError
 from deskscribe.storage import events as ev
-from deskscribe.storage import retention
+from deskscribe.storage import retention, space
 from deskscribe.storage import state as kv
 from deskscribe.storage.db import open_db
 
@@ -79,6 +78,7 @@ class Engine(ActionFrames):
         self.started = time.time()
         self._last_app: str | None = None
         self._last_hidden = False
+        self._low_space = False
         self._display_retry_at = 0.0
         self._backoff = 1.0
         self._monitors_at = time.monotonic()
@@ -234,6 +234,8 @@ class Engine(ActionFrames):
             self._settle_later("app_switch")
 
     def tick(self) -> None:
+        if self.status.fatal is not None:  # the writer met a database no retry can fix: stop (runner says why)
+            self.stop_event.set()
         if self.stop_event.is_set():
             return
         try:
@@ -285,8 +287,16 @@ class Engine(ActionFrames):
             return "paused", f"paused {when}"
         if self.cfg.capture.pause_when_locked and self._locked():
             return "paused", "the screen is locked"
-        free_mb = shutil.disk_usage(self.db_path.parent).free / 2**20
-        if free_mb < self.cfg.capture.min_free_mb:
+        free_mb = space.free_bytes(self.db_path.parent) / 2**20
+        low = free_mb < self.cfg.capture.min_free_mb
+        if low != self._low_space:  # said once each way in the log, not only in `deskscribe status`
+            self._low_space = low
+            if low:
+                log.warning("the disk holding %s is full (%.0f MB free, capture.min_free_mb = %d): capture pauses "
+                            "until space is freed", self.db_path, free_mb, self.cfg.capture.min_free_mb)
+            else:
+                log.warning("disk space is available again (%.0f MB free): capture resumed", free_mb)
+        if low:
             return "disk_full", f"only {free_mb:.0f} MB free (capture.min_free_mb = {self.cfg.capture.min_free_mb})"
         full = self.status.disk_full_since
         if full is not None and now - full < DISK_RETRY_S:

@@ -37,6 +37,7 @@ from typing import Any
 import sqlite_utils
 from PIL import Image, UnidentifiedImageError
 
+from deskscribe import bounds
 from deskscribe.errors import ImportFailed
 from deskscribe.storage import events as ev
 from deskscribe.storage.db import transaction
@@ -141,6 +142,9 @@ def _frame_meta(where: str, field: str, raw: Any, file_key: str) -> tuple[str, d
         ts = raw["ts"]
         if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
             raise _shape(where, f"{field}.ts", ts, "a finite number (Unix time in seconds)")
+        problem = bounds.time_problem(ts)
+        if problem:
+            raise ImportFailed(f"{where}: {field}.ts {problem}; fix it or leave it out (the file order is used)")
         out["ts"] = float(ts)
     for key in ("app", "window_title"):
         if key in raw:
@@ -272,7 +276,9 @@ def import_folder(
         if progress:
             progress(i + 1, len(files))
     if not images:
-        raise ImportFailed(f"{display(folder)}: no readable images")
+        why = "; ".join(f"{name}: {reason}" for name, reason in result.skipped[:3])
+        more = f" and {len(result.skipped) - 3} more" if len(result.skipped) > 3 else ""
+        raise ImportFailed(f"{display(folder)}: no readable images" + (f" ({why}{more})" if why else " (it is empty)"))
     base_ts = min(p.stat().st_mtime for p, _ in images)
     with transaction(db):
         episode_id = create_episode(db, base_ts, source="import", source_ref=display(folder.resolve()))

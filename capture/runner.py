@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from deskscribe.config import Config
-from deskscribe.errors import DeskscribeError
+from deskscribe.errors import DatabaseError, DeskscribeError
 from deskscribe.storage.locks import FileLock, LockBusy
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ def run_capture(cfg: Config, db_path: Path, duration: float | None = None,
         _restore_signals(previous)
     summary = CaptureSummary(engine.status.frames, len(engine.status.episodes))
     log.info("stored %d frames in %d episodes", summary.frames, summary.episodes)
+    if engine.status.fatal is not None:
+        raise DatabaseError(f"capture stopped after {summary.frames} frames: {engine.status.fatal}")
     return summary
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -25,8 +26,9 @@ from deskscribe.config import EpisodesConfig
 from deskscribe.storage import events as ev
 from deskscribe.storage import frames as store
 from deskscribe.storage import state
-from deskscribe.storage.db import is_disk_full, transaction
+from deskscribe.storage.db import db_file, is_disk_full, transaction, translate
 from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn
+from deskscribe.storage.health import DamagedDatabase, ReadOnlyDatabase
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 5.0
@@ -83,6 +85,7 @@ class Status:
         self.state, self.message = "capturing", ""
         self.disk_full_since: float | None = None
         self.disk_message = ""
+        self.fatal: str | None = None  # a database problem no retry fixes (read-only, damaged): stop capture
         self.frames = 0
         self.episodes: set[int] = set()
 
@@ -209,6 +212,12 @@ class Writer(threading.Thread):
             self._failed(exc, 0)
 
     def _failed(self, exc: BaseException, n: int) -> None:
+        fatal = _fatal(exc, self.db)
+        if fatal is not None:  # the database became read-only or damaged: capture stops with this line
+            if self.status.fatal is None:
+                log.error("%s", fatal)
+                self.status.fatal = fatal
+            return
         if is_disk_full(exc):
             if self.status.disk_full_since is None:
                 log.warning("the disk is full: dropping frames until space is freed (%s)", exc)
@@ -226,7 +235,7 @@ class Writer(threading.Thread):
         try:
             task.fn(self.db)
         except Exception as exc:  # noqa: BLE001
-            if is_disk_full(exc):
+            if is_disk_full(exc) or _fatal(exc, self.db):
                 self._failed(exc, 0)
             else:
                 log.exception("task %s failed", task.name)
@@ -243,6 +252,18 @@ class Writer(threading.Thread):
             fn()
             return True
         except Exception as exc:  # noqa: BLE001 - bookkeeping writes fail quietly when the disk is full
-            if not is_disk_full(exc):
+            if _fatal(exc, self.db):
+                self._failed(exc, 0)
+            elif not is_disk_full(exc):
                 log.exception("bookkeeping write failed")
             return False
+
+
+def _fatal(exc: BaseException, db: sqlite_utils.Database) -> str | None:
+    """The one line for a write that can never succeed again (read-only or damaged database), else None."""
+    if isinstance(exc, (DamagedDatabase, ReadOnlyDatabase)):
+        return str(exc)
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    known = translate(exc, db_file(db) or "the database")
+    return str(known) if isinstance(known, (DamagedDatabase, ReadOnlyDatabase)) else None

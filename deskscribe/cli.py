@@ -6,14 +6,16 @@ inside the commands so ``deskscribe --help`` stays fast.
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from deskscribe import __version__
+from deskscribe import __version__, bounds
 from deskscribe.config import load as load_config
 from deskscribe.errors import DeskscribeError
 
@@ -26,6 +28,26 @@ class Group(click.Group):
             return super().invoke(ctx)
         except DeskscribeError as exc:
             raise click.ClickException(str(exc)) from exc
+        except (sqlite3.Error, OSError) as exc:
+            known = _known(exc)
+            if known is None:
+                raise  # a bug: its traceback
+            raise click.ClickException(str(known)) from exc
+
+
+def _known(exc: BaseException) -> DeskscribeError | None:
+    """The environment problem behind an error raised where no code expected it (a page found damaged
+    mid-command, the disk filling up), or None for a bug."""
+    from deskscribe import paths
+    from deskscribe.storage import space
+    from deskscribe.storage.db import translate
+
+    if isinstance(exc, sqlite3.Error):
+        known = translate(exc, paths.db_path())
+        return known if isinstance(known, DeskscribeError) else None
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return space.full_disk_error(exc.filename or paths.user_dir())
+    return None
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,10 +99,14 @@ def config_show() -> None:
 @config_group.command("check")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 def config_check(path: Path | None) -> None:
-    """Validate config.toml (or PATH); prints 'ok' or the first problem."""
-    from deskscribe import config
+    """Validate config.toml (or PATH) and the model files it names; prints 'ok' or the first problem."""
+    from deskscribe import config, paths
+    from deskscribe.models.manager import check_settings
 
-    config.load(path)
+    cfg = config.load(path)
+    problems = check_settings(cfg)
+    if problems:
+        raise click.ClickException(f"{path or paths.config_path()}: {problems[0]}")
     click.echo("ok")
 
 
@@ -100,18 +126,26 @@ def config_init(force: bool) -> None:
 @main.command("forget")
 @click.option("--last", help="Forget the last span: 5m, 15m, 2h, 1d.")
 @click.option("--since", help="Forget everything captured since this local time: '2026-12-02 14:30' or 14:30.")
-@click.option("--episode", type=int, help="Forget one episode (its id, as `deskscribe status` shows).")
+@click.option("--episode", type=bounds.ID, help="Forget one episode (its id, as `deskscribe status` shows).")
 def forget_cmd(last: str | None, since: str | None, episode: int | None) -> None:
     """Delete captured frames, images, events, captions, descriptions and search entries for good.
 
     The database file and its WAL are scrubbed too (secure delete, index merge, WAL checkpoint), even
     while capture or the review window are running.
     """
-    from deskscribe.storage import forget
+    from deskscribe import paths
+    from deskscribe.storage import forget, space
     from deskscribe.storage.db import open_user_db
 
-    what, done = forget.forget(open_user_db(), last=last, since=since, episode=episode)
+    with space.room_to_delete(paths.user_dir()) as full:  # on a full disk the open itself needs the reserve
+        db = open_user_db()
+        try:
+            what, done = forget.forget(db, last=last, since=since, episode=episode)
+        finally:
+            db.conn.close()
     note = "" if done.wal_truncated else " (a reader kept the WAL busy: it is truncated at the next forget)"
+    if full:
+        note += "; the disk was full: the room freed inside the database is reused by new frames"
     click.echo(f"forgot {what}: {done}{note}")
 
 

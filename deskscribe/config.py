@@ -127,11 +127,23 @@ _CHOICES = {
     ("models", "vlm_handler"): {"auto", *choices.VLM_HANDLERS},
     ("describe", "compose"): set(choices.COMPOSERS),
 }
-_POSITIVE = {
-    ("capture", "interval_s"), ("capture", "debounce_s"), ("capture", "idle_s"),
-    ("episodes", "idle_gap_s"), ("episodes", "max_length_s"), ("episodes", "max_frames"),
-    ("models", "n_ctx"), ("models", "timeout_s"), ("models", "repeat_penalty"), ("retention", "every_min"),
-    ("describe", "idle_after_s"), ("describe", "max_prompt_frames"),
+DAY, WEEK = 86_400, 7 * 86_400
+# Every number a setting takes, as (lowest, highest, lowest excluded): a value outside is a typo or a unit
+# mistake (1e300, milliseconds for seconds) that would otherwise reach the scheduler or llama.cpp.
+_RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
+    ("capture", "interval_s"): (0, DAY, True), ("capture", "debounce_s"): (0, 60, True),
+    ("capture", "idle_s"): (0, WEEK, True), ("capture", "quality"): (1, 100, False),
+    ("capture", "max_side"): (0, 65_500, False), ("capture", "change_threshold"): (0, 1, False),
+    ("capture", "region_max"): (0, 1, False), ("capture", "min_free_mb"): (0, 10**9, False),
+    ("episodes", "idle_gap_s"): (0, WEEK, True), ("episodes", "max_length_s"): (0, WEEK, True),
+    ("episodes", "max_frames"): (0, 10**6, True),
+    ("retention", "days"): (0, 36_500, False), ("retention", "max_image_mb"): (0, 10**9, False),
+    ("retention", "every_min"): (0, WEEK / 60, True),
+    ("models", "n_gpu_layers"): (-1, 100_000, False), ("models", "n_threads"): (0, 4096, False),
+    ("models", "n_ctx"): (0, 2**24, True), ("models", "seed"): (0, 2**32 - 1, False),
+    ("models", "temperature"): (0, 100, False), ("models", "timeout_s"): (0, DAY, True),
+    ("models", "repeat_penalty"): (0, 100, True),
+    ("describe", "idle_after_s"): (0, WEEK, True), ("describe", "max_prompt_frames"): (0, 10_000, True),
 }
 
 
@@ -171,14 +183,20 @@ def _check_section(name: str, cls: type, raw: Any, where: str) -> Any:
         choices = _CHOICES.get((name, key))
         if choices and value not in choices:
             raise ConfigError(f"{where}: {name}.{key} must be one of {', '.join(sorted(choices))} (got {value!r})")
-        if (name, key) in _POSITIVE and value <= 0:
-            raise ConfigError(f"{where}: {name}.{key} must be > 0 (got {value!r})")
-        if tp in (int, float) and (name, key) not in _POSITIVE and key not in ("n_gpu_layers",) and value < 0:
-            raise ConfigError(f"{where}: {name}.{key} must be >= 0 (got {value!r})")
+        if tp in (int, float):
+            _check_range(f"{name}.{key}", value, _RANGES[(name, key)], where)
         values[key] = float(value) if tp is float else value
     section = cls(**values)
     _check_semantics(name, section, where)
     return section
+
+
+def _check_range(key: str, value: float, bounds: tuple[float, float, bool], where: str) -> None:
+    low, high, open_low = bounds
+    if value < low or (open_low and value == low):
+        raise ConfigError(f"{where}: {key} must be {'>' if open_low else '>='} {low:g} (got {value!r})")
+    if value > high:
+        raise ConfigError(f"{where}: {key} must be at most {high:g} (got {value!r})")
 
 
 def _check_semantics(name: str, section: Any, where: str) -> None:
@@ -188,10 +206,6 @@ def _check_semantics(name: str, section: Any, where: str) -> None:
                 re.compile(pattern)
             except re.error as exc:
                 raise ConfigError(f"{where}: privacy.exclude_titles has a bad pattern {pattern!r} ({exc})") from exc
-    if name == "capture" and not 0 <= section.region_max <= 1:
-        raise ConfigError(f"{where}: capture.region_max must be between 0 and 1 (got {section.region_max})")
-    if name == "capture" and not 1 <= section.quality <= 100:
-        raise ConfigError(f"{where}: capture.quality must be between 1 and 100 (got {section.quality})")
     if name == "capture":
         bad = [m for m in section.monitors if not 1 <= m <= MAX_MONITOR]
         if bad or len(set(section.monitors)) != len(section.monitors):

@@ -2,16 +2,18 @@
 
 Everything is written into a temporary folder beside OUT_DIR and renamed into place only when the export
 is complete, nothing flagged remains (or the person allowed it) and a read-back scan of every written file
-finds nothing (export.scan), so a failed or refused export leaves nothing half-written behind.
+finds nothing (export.scan), so a failed or refused export leaves nothing half-written behind; the manifest
+(``deskscribe-export.json``) is written last. An export killed outright leaves its folder behind: the next
+export to the same OUT_DIR removes it (export.partial).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ import sqlite_utils
 
 from deskscribe import __version__
 from deskscribe.errors import ExportError
-from deskscribe.export import pairs, registry
+from deskscribe.export import pairs, partial, registry
 from deskscribe.export.images import ImageProcessor, OcrEngine, ocr_engine_version
 from deskscribe.export.redact import Redactor, Report
 from deskscribe.export.scan import refusal as scan_refusal
@@ -178,9 +180,11 @@ class _Run:
         (tmp / "README.md").write_text(self.writer.card(s) + (self.traj.card() if self.traj else ""),
                                        encoding="utf-8")
         (tmp / "redaction_report.json").write_text(json.dumps(self.report.to_json(), indent=1), encoding="utf-8")
-        marker = {"deskscribe": __version__, "format": self.fmt, **dataclasses.asdict(s)}
-        (tmp / MARKER).write_text(json.dumps(marker, indent=1, default=str), encoding="utf-8")
 
+    def mark_complete(self, tmp: Path) -> None:
+        """The manifest, written last (after the read-back scan): a folder without it is not a finished export."""
+        marker = {"deskscribe": __version__, "format": self.fmt, **dataclasses.asdict(self.summary)}
+        (tmp / MARKER).write_text(json.dumps(marker, indent=1, default=str), encoding="utf-8")
 
     def scan(self, tmp: Path) -> None:
         """Read back the whole output (see export.scan); any hit refuses, --allow-flagged or not."""
@@ -215,7 +219,8 @@ def export(db: sqlite_utils.Database, fmt: str, out_dir: Path | str, opts: Expor
             "or pass --include-unreviewed")
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+        partial.remove_stale(out_dir)
+        tmp, lock = partial.make(out_dir)
     except OSError as exc:
         raise ExportError(f"cannot write beside {out_dir}: {exc.strerror or exc}") from exc
     try:
@@ -238,12 +243,17 @@ def export(db: sqlite_utils.Database, fmt: str, out_dir: Path | str, opts: Expor
         if run.report.remaining and not opts.allow_flagged:
             raise ExportError(_refusal(run.report))
         run.scan(tmp)
+        run.mark_complete(tmp)
         _move_into_place(tmp, out_dir)
+        partial.finish(lock)
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        partial.discard(tmp, lock)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise ExportError(f"export to {out_dir} failed: the disk is full; free some space or export to "
+                              "another disk (nothing was written)") from exc
         raise ExportError(f"export to {out_dir} failed: {exc.strerror or exc}") from exc
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        partial.discard(tmp, lock)
         raise
     if progress:
         progress(len(ids), len(ids), f"done: {out_dir}")

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features, Image, List, Value
 
+from deskscribe.errors import ExportError
 from deskscribe.export.images import ExportImage
 from deskscribe.export.pairs import Example
 from deskscribe.export.writer import ExportSummary, FormatWriter, summary_markdown
@@ -115,17 +116,20 @@ class HfWriter(FormatWriter):
     def close(self) -> None:
         for part in self.parts.values():
             part.close()
-        for kind in self.kinds:  # every config loads, even an empty one
-            if not any(k == kind for k, _ in self.parts):
-                _Part(self._path(kind, "train"), FEATURES[kind]).close()
-                self.counts.setdefault(kind, {"train": 0})
+        for kind in self.kinds:  # no file for a config without rows: load_dataset would refuse it
+            self.counts.setdefault(kind, {"train": 0})
 
-    def _configs_yaml(self) -> str:
+    def _configs(self) -> list[str]:
+        """The configs that hold rows (each has at least one Parquet file)."""
+        return [k for k in (*self.kinds, *self.extra_configs)
+                if any(self._path(k, s).exists() for s in ("train", "validation"))]
+
+    def _configs_yaml(self, configs: list[str]) -> str:
         out = ["configs:"]
-        for kind in (*self.kinds, *self.extra_configs):
+        for kind in configs:
             splits = [s for s in ("train", "validation") if self._path(kind, s).exists()]
             out.append(f"- config_name: {kind}")
-            if kind == "sft":
+            if kind == configs[0]:
                 out.append("  default: true")
             out.append("  data_files:")
             for s in splits:
@@ -133,23 +137,46 @@ class HfWriter(FormatWriter):
         return "\n".join(out)
 
     def card(self, summary: ExportSummary) -> str:
+        configs = self._configs()
+        empty = [k for k in (*self.kinds, *self.extra_configs) if k not in configs]
+        if not configs:
+            raise ExportError("nothing to export as hf: no episode gave a single example ("
+                              + "; ".join(f"{k}: {EMPTY_WHY.get(k, 'no rows')}" for k in empty) + ")")
         lic = summary.options.get("license", "other")
         total = sum(sum(c.values()) for c in summary.counts.values())
         size = "n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else "10K<n<100K" if total < 100_000 else "n>100K"
         front = (f"---\nlicense: {lic}\npretty_name: deskscribe personal screen dataset\nsize_categories:\n- {size}\n"
                  f"task_categories:\n- image-text-to-text\ntags:\n- deskscribe\n- screenshots\n- trl\n"
-                 f"{self._configs_yaml()}\n---\n")
-        usage = """
+                 f"{self._configs_yaml(configs)}\n---\n")
+        loads = "\n".join(f'{k} = load_dataset("path/to/this/folder", "{k}")'.ljust(56) + f"# {USAGE[k]}"
+                          for k in configs if k in USAGE)
+        usage = f"""
 # deskscribe export (Hugging Face datasets / TRL)
 
 ```python
 from datasets import load_dataset
-sft = load_dataset("path/to/this/folder", "sft")       # messages + images (List(Image))
-captions = load_dataset("path/to/this/folder", "captions")
-dpo = load_dataset("path/to/this/folder", "dpo")       # prompt / chosen / rejected + images
-kto = load_dataset("path/to/this/folder", "kto")       # prompt / completion / label (bool) + images
-# or one file: load_dataset("parquet", data_files="data/sft/train-00000.parquet")
+{loads}
+# or one file: load_dataset("parquet", data_files="data/{configs[0]}/train-00000.parquet")
 ```
 Images are embedded in the Parquet files; the folder is self-contained.
 """
+        if empty:
+            usage += ("\nNot in this export (no rows, so no config to load): "
+                      + "; ".join(f"`{k}`: {EMPTY_WHY.get(k, 'no rows')}" for k in empty) + ".\n")
         return front + usage + "\n" + summary_markdown(summary)
+
+
+USAGE = {
+    "sft": "messages + images (List(Image))",
+    "captions": "one frame -> its caption",
+    "dpo": "prompt / chosen / rejected + images",
+    "kto": "prompt / completion / label (bool) + images",
+}
+EMPTY_WHY = {
+    "sft": "no accepted or edited episode (review some, or export with --include-unreviewed)",
+    "captions": "no captioned frame (run `deskscribe describe`)",
+    "dpo": "no description you corrected (a pair is your edit against the model draft it replaced)",
+    "kto": "no model draft you accepted, rejected or corrected",
+    "trajectories": "no episode with actions at known points and an instruction",
+    "episodes": "no episode with actions at known points and an instruction",
+}

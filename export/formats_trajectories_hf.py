@@ -92,12 +92,12 @@ class HfTrajectories:
     def close(self) -> None:
         for part in self.parts.values():
             part.close()
-        for config in CONFIGS:  # every config loads, even an empty one
-            if not any(c == config for c, _ in self.parts):
-                _Part(self.root / "data" / config / "train-00000.parquet", FEATURES[config]).close()
-                self.counts.setdefault(config, {"train": 0})
+        for config in CONFIGS:  # no file for a config without rows (the card says why it is missing)
+            self.counts.setdefault(config, {"train": 0})
 
     def card(self) -> str:
+        if not self.parts:
+            return ""
         return """
 ## Computer-use trajectories
 

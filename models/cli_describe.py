@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from deskscribe import progress
+from deskscribe import bounds, progress
 from deskscribe.errors import DeskscribeError
 
 
@@ -28,7 +28,7 @@ class _Bar(progress.Bar):
 
 
 @click.command("describe")
-@click.argument("episodes", nargs=-1, type=int)
+@click.argument("episodes", nargs=-1, type=bounds.ID)
 @progress.option("Progress as a bar with ETA on stderr, JSON lines on stdout, or nothing.")
 @click.option("--retry-failed", is_flag=True, help="Queue episodes whose description failed before again.")
 def describe_cmd(episodes: tuple[int, ...], progress_mode: str, retry_failed: bool) -> None:
@@ -37,12 +37,19 @@ def describe_cmd(episodes: tuple[int, ...], progress_mode: str, retry_failed: bo
     Without EPISODE ids, describes every finished episode the current model and prompt have not described
     yet (a re-run does nothing new). Exits 1 with a one-line summary when some episodes failed.
     """
+    from deskscribe import paths
     from deskscribe.config import load as load_config
     from deskscribe.models.describe import run_batch
+    from deskscribe.storage import space
     from deskscribe.storage.db import open_user_db as open_db
 
     cfg = load_config()
     db = open_db()
+    try:
+        space.require_free(paths.user_dir(), "describe")
+    except BaseException:
+        db.conn.close()
+        raise
     bar = _Bar() if progress_mode == "bar" else None
     report = bar if bar else (_json_progress if progress_mode == "json" else None)
     try:
@@ -138,7 +145,7 @@ def _print_report(rep: dict[str, Any]) -> None:
 
 
 @click.command("show")
-@click.argument("episode", type=int)
+@click.argument("episode", type=bounds.ID)
 @click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
 def show_cmd(episode: int, as_json: bool) -> None:
     """Print an episode: frames with captions and events, its current description and where it came from."""

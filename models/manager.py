@@ -293,3 +293,30 @@ def list_presets(cfg: Any) -> list[dict[str, Any]]:
             "note": p.note,
         })
     return rows
+
+
+def check_settings(cfg: Any) -> list[str]:
+    """What is wrong with the model files ``cfg`` (the ``[models]`` settings) names, one line each, as
+    ``deskscribe config check`` says it: a path that does not exist, a file that is not a GGUF, a preset not
+    pulled, a projector where a model belongs. [] when describe would find every file it needs."""
+    from deskscribe.models.gguf_file import read_gguf
+
+    problems: list[str] = []
+
+    def check(key: str, find: Any, want_mmproj: bool) -> None:
+        try:
+            path = find()
+            summary = read_gguf(path, what=f"models.{key}")
+        except ModelError as exc:
+            problems.append(str(exc))
+            return
+        if summary.is_mmproj != want_mmproj:
+            problems.append(f"models.{key} {path} is {'an mmproj' if summary.is_mmproj else 'a language model'}, "
+                            f"not {'an mmproj' if want_mmproj else 'a language model'}: point it at the right GGUF")
+
+    if cfg.models.backend == "llama_cpp" and cfg.describe.compose != "evidence":
+        check("summarizer", lambda: resolve(cfg.models.summarizer, what="models.summarizer"), False)
+    if cfg.models.captioner == "vlm":
+        check("vlm_model", lambda: resolve(cfg.models.vlm_model, what="models.vlm_model"), False)
+        check("vlm_mmproj", lambda: resolve_mmproj(cfg.models.vlm_model, cfg.models.vlm_mmproj), True)
+    return problems

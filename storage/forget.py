@@ -14,8 +14,10 @@ progress, and they read the new state when they next ask.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import math
 import re
 import sqlite3
 import time
@@ -24,11 +26,14 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from deskscribe import bounds
 from deskscribe.errors import DeskscribeError
 from deskscribe.storage import frames as store
-from deskscribe.storage.db import transaction
+from deskscribe.storage import space
+from deskscribe.storage.db import db_file, transaction
 
 BATCH = 500
+LOW_SPACE_BATCH_BYTES = 2**20  # on a full disk: the WAL of one batch stays well inside the space reserve
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400}
 CHECKPOINT_TRIES = 50
 
@@ -55,12 +60,18 @@ class Forgotten:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in ``15m``, ``2h``, ``90s``, ``1d`` (a bare number is minutes)."""
+def parse_duration(text: str, now: float | None = None) -> float:
+    """Seconds in ``15m``, ``2h``, ``90s``, ``1d`` (a bare number is minutes), reaching back no further than
+    :data:`deskscribe.bounds.EARLIEST_TS`."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*", text or "")
     if not m or float(m.group(1)) <= 0:
         raise ForgetError(f"--last takes a span such as 5m, 15m, 2h or 1d (got {text!r})")
-    return float(m.group(1)) * _UNITS[m.group(2) or "m"]
+    seconds = float(m.group(1)) * _UNITS[m.group(2) or "m"]
+    problem = bounds.span_problem(seconds, now)
+    if problem:
+        raise ForgetError(f"--last {text.strip()} {problem}: give a shorter span, or --since "
+                          f"{bounds.EARLIEST_TEXT} to forget everything")
+    return seconds
 
 
 def parse_since(text: str, now: float) -> float:
@@ -74,7 +85,13 @@ def parse_since(text: str, now: float) -> float:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
         raise ForgetError(f"--since takes a date and time such as '2026-12-02 14:30' or 14:30 (got {text!r})") from None
-    ts = when.timestamp()  # naive = local time
+    try:
+        ts = when.timestamp()  # naive = local time
+    except (OverflowError, OSError, ValueError):  # year 1: before any platform's epoch range
+        ts = -math.inf
+    if ts < bounds.EARLIEST_TS:
+        raise ForgetError(f"--since {text!r} is before {bounds.EARLIEST_TEXT}, when nothing can have been captured: "
+                          f"use --since {bounds.EARLIEST_TEXT} to forget everything")
     if ts > now:
         raise ForgetError(f"--since {text!r} is in the future: nothing would be forgotten")
     return ts
@@ -132,14 +149,40 @@ def _settle_episode(conn: sqlite3.Connection, episode_id: int, drop_descriptions
 
 def forget_frames(db: sqlite_utils.Database, ids: Sequence[int], *, drop_descriptions: bool = True,
                   scrub_after: bool = True) -> Forgotten:
-    """Forget these frames (in batches of :data:`BATCH`, each one transaction), then :func:`scrub`."""
+    """Forget these frames (in batches of :data:`BATCH`, each one transaction), then :func:`scrub`. On a
+    nearly full disk the batches hold at most :data:`LOW_SPACE_BATCH_BYTES` of images and each is checkpointed
+    back into the database at once, so the WAL never needs more room than the reserve gave."""
     total = Forgotten()
-    for start in range(0, len(ids), BATCH):
+    ids, start = list(ids), 0
+    while start < len(ids):
+        low = _low_space(db)
+        batch = ids[start:start + BATCH]
+        batch = batch[:_fits(db.conn, batch)] if low else batch
         with transaction(db) as conn:
-            total.add(_delete_frames(conn, list(ids[start:start + BATCH]), drop_descriptions))
+            total.add(_delete_frames(conn, batch, drop_descriptions))
+        if low:
+            db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        start += len(batch)
     if scrub_after and ids:
         total.wal_truncated = scrub(db)
     return total
+
+
+def _low_space(db: sqlite_utils.Database) -> bool:
+    path = db_file(db)
+    return path is not None and space.free_bytes(path.parent) < space.WORK_MIN_FREE
+
+
+def _fits(conn: sqlite3.Connection, ids: Sequence[int]) -> int:
+    """How many of ``ids`` (at least one) hold at most LOW_SPACE_BATCH_BYTES of images together."""
+    sizes = dict(conn.execute(f"SELECT f.id, i.bytes FROM frames f JOIN images i ON i.hash = f.image_hash "
+                              f"WHERE f.id IN ({_marks(len(ids))})", list(ids)).fetchall())
+    total = 0
+    for n, frame_id in enumerate(ids):
+        total += sizes.get(frame_id, 0)
+        if total > LOW_SPACE_BATCH_BYTES:
+            return max(n, 1)
+    return len(ids)
 
 
 def forget_since(db: sqlite_utils.Database, since_ts: float) -> Forgotten:
@@ -197,11 +240,13 @@ def forget(db: sqlite_utils.Database, *, last: str | None = None, since: str | N
     if len(given) != 1:
         raise ForgetError("say what to forget: one of --last 15m, --since '2026-12-02 14:30' or --episode N")
     now = time.time() if now is None else now
-    if episode is not None:
-        return f"episode {episode}", forget_episode(db, episode)
-    ts = now - parse_duration(last) if last is not None else parse_since(since or "", now)
-    when = dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
-    return f"everything since {when}", forget_since(db, ts)
+    path = db_file(db)
+    with space.room_to_delete(path.parent) if path else contextlib.nullcontext(False):
+        if episode is not None:
+            return f"episode {episode}", forget_episode(db, episode)
+        ts = now - parse_duration(last, now) if last is not None else parse_since(since or "", now)
+        when = dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+        return f"everything since {when}", forget_since(db, ts)
 
 
 def delete_frames(db: sqlite_utils.Database, frame_ids: Sequence[int]) -> Forgotten:

@@ -77,10 +77,12 @@ class FileLock:
                 pid = "?"
             fh.close()
             raise LockBusy(self.path, pid) from exc
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        try:  # unbuffered: a failed write must not linger in a buffer that close() would flush again
+            os.ftruncate(fh.fileno(), 0)
+            os.lseek(fh.fileno(), 0, os.SEEK_SET)
+            os.write(fh.fileno(), str(os.getpid()).encode())
+        except OSError:  # a full disk: the lock holds without the pid (a refusal then names pid "?")
+            pass
         self._fh = fh
 
     def release(self) -> None:

@@ -133,3 +133,23 @@ def xdisplay() -> Iterator[str]:
             os.environ.pop("DISPLAY", None)
         else:
             os.environ["DISPLAY"] = old
+
+
+def run_cli(home: Path, *args: str, user: list[str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``deskscribe ARGS`` in a real process on the data folder ``home`` (``user``: a command prefix such as
+    setpriv that runs it with fewer rights)."""
+    import sys
+
+    return subprocess.run([*(user or []), sys.executable, "-m", "deskscribe", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, "DESKSCRIBE_HOME": str(home)})
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The known-problem contract: exit code non-zero, no traceback, exactly one `Error:` line; returns it."""
+    text = proc.stdout + proc.stderr
+    errors = [line for line in text.splitlines() if line.startswith("Error:")]
+    assert proc.returncode != 0, text
+    assert "Traceback" not in text, text
+    assert len(errors) == 1, text
+    return errors[0]

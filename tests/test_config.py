@@ -70,3 +70,20 @@ def test_config_check_refuses_nan_interval_in_one_line(tmp_path):
                           capture_output=True, text=True, timeout=60)
     lines = (proc.stdout + proc.stderr).strip().splitlines()
     assert proc.returncode == 1 and lines == [f"Error: {path}: capture.interval_s must be a finite number (got nan)"]
+
+
+@pytest.mark.parametrize("setting,needle", [
+    ('summarizer = "{tmp}/missing.gguf"', "models.summarizer file not found: {tmp}/missing.gguf"),
+    ('summarizer = "{tmp}/notes.gguf"', "models.summarizer {tmp}/notes.gguf is not a GGUF file"),
+    ('captioner = "vlm"\nvlm_model = "{tmp}/notes.gguf"', "models.vlm_model {tmp}/notes.gguf is not a GGUF file"),
+])
+def test_config_check_looks_at_the_model_files(deskscribe_home, tmp_path, setting, needle):
+    """`config check` said ok for a model path that is missing or not a GGUF; describe then failed."""
+    from .conftest import one_error_line, run_cli
+
+    (tmp_path / "notes.gguf").write_text("these are notes, not a model")
+    deskscribe_home.mkdir()
+    cfg = write(deskscribe_home / "config.toml", "[models]\n" + setting.replace("{tmp}", str(tmp_path)) + "\n")
+    line = one_error_line(run_cli(deskscribe_home, "config", "check"))
+    assert line.startswith(f"Error: {cfg}: {needle.replace('{tmp}', str(tmp_path))}"), line
+    assert run_cli(deskscribe_home, "config", "check", str(tmp_path / "none.toml")).stdout.strip() == "ok"

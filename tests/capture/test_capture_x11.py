@@ -127,6 +127,8 @@ def test_low_disk_space_pauses_capture(xdisplay, xterm, start_capture, capdb, de
     assert "MB free" in state["message"]
     assert capdb.frames() == 0
     assert proc.stop() == 0
+    log = (deskscribe_home / "logs" / "capture.log").read_text()  # said in the log too, once
+    assert log.count("capture pauses until space is freed") == 1, log
 
 
 def test_typed_text_opt_in_never_in_excluded_windows(xdisplay, xterm, start_capture, capdb, deskscribe_home):

@@ -56,13 +56,13 @@ def test_sidecar_gives_titles_and_timestamps(db, screenagent, tmp_path):
     shutil.copy(screenagent / EPISODE / "01.jpg", folder / "b.jpg")
     (folder / "deskscribe.json").write_text(json.dumps({
         "app": "gimp",
-        "frames": [{"file": "a.jpg", "ts": 1000.0, "window_title": "photo.png"},
-                   {"file": "b.jpg", "ts": 1002.5, "actions": ["press ctrl+s"]}],
+        "frames": [{"file": "a.jpg", "ts": 1732450000.0, "window_title": "photo.png"},
+                   {"file": "b.jpg", "ts": 1732450002.5, "actions": ["press ctrl+s"]}],
     }))
     res = import_folder(db, folder)
     rows = f.episode_frames(db, res.episode_id)
-    assert [(r["ts"], r["app"], r["window_title"]) for r in rows] == [(1000.0, "gimp", "photo.png"),
-                                                                      (1002.5, "gimp", None)]
+    assert [(r["ts"], r["app"], r["window_title"]) for r in rows] == [(1732450000.0, "gimp", "photo.png"),
+                                                                      (1732450002.5, "gimp", None)]
     assert f.episode_events(db, res.episode_id)[0]["details"] == {"keys": "ctrl+s"}
     assert {r["trigger"] for r in rows} == {"import"}
 
@@ -204,3 +204,32 @@ def test_unknown_action_wording_is_typed_text(db, tmp_path, wording):
     ep = import_folder(db, folder).episode_id
     stored = db.conn.execute("SELECT group_concat(details) FROM events WHERE episode_id = ?", (ep,)).fetchone()[0]
     assert "hunter2" not in stored
+
+
+@pytest.mark.parametrize("ts", [1e308, -1e12, 1.7e12])  # 1.7e12: milliseconds, not seconds
+def test_a_sidecar_time_out_of_bounds_is_one_line_and_nothing_is_stored(deskscribe_home, tmp_path, ts):
+    from ..conftest import one_error_line, run_cli
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    _good(folder / "00.png")
+    (folder / "deskscribe.json").write_text(json.dumps({"frames": [{"file": "00.png", "ts": ts}]}))
+    line = one_error_line(run_cli(deskscribe_home, "import", str(folder)))
+    assert line == (f"Error: {folder / 'deskscribe.json'}: frames[0].ts must be a Unix time in seconds between "
+                    f"2000-01-01 and tomorrow (got {ts!r}{': milliseconds?' if ts == 1.7e12 else ''}); fix it or "
+                    "leave it out (the file order is used)")
+    from deskscribe.storage.db import open_db
+
+    db = open_db(deskscribe_home / "deskscribe.db")
+    assert db.conn.execute("SELECT count(*) FROM frames").fetchone()[0] == 0
+    db.conn.close()
+
+
+def test_a_folder_whose_only_file_is_bad_names_the_file_and_why(deskscribe_home, tmp_path):
+    from ..conftest import one_error_line, run_cli
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "00.png").write_bytes(b"not an image at all")
+    line = one_error_line(run_cli(deskscribe_home, "import", str(folder)))
+    assert line.startswith(f"Error: {folder}: no readable images (00.png: ") and "image" in line, line
