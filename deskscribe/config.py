@@ -86,6 +86,7 @@ class ModelsConfig:
     vlm_model: str = ""  # preset name or path to a GGUF
     vlm_mmproj: str = ""  # path to the mmproj GGUF (presets bring their own)
     vlm_handler: str = "auto"  # auto or a name in models/registry.py VLM_HANDLERS
+    vlm_image_max_tokens: int = 1024  # images are resized to at most this many image tokens (0 = no cap)
     summarizer: str = "smollm2-135m"  # preset name or path to a GGUF
     backend: str = "llama_cpp"  # a name in models/registry.py BACKENDS: llama_cpp | openai
     server_url: str = ""  # OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1

@@ -127,4 +127,46 @@ def info_cmd(name_or_path: str) -> None:
             click.echo(f"{key:{width}}  {value if value is not None else '-'}")
 
 
+@models_group.command("recommend")
+@click.option("--json", "as_json", is_flag=True, help="Print the hardware and the recommendation as JSON.")
+def recommend_cmd(as_json: bool) -> None:
+    """Check this machine (GPU, memory, cores) and say which model to use, with what settings, at what cost.
+
+    Prints the preset, GPU layers, the image token cap and an estimated describe time per captured hour,
+    with the published figures and assumptions it rests on. Changes nothing.
+    """
+    import json
+
+    from deskscribe.models.hardware import detect
+    from deskscribe.models.presets import PRESETS, licence_text
+    from deskscribe.models.recommend import hours, recommend
+
+    hw = detect()
+    rec = recommend(hw)
+    if as_json:
+        click.echo(json.dumps({"hardware": {**hw.__dict__, "gpus": [g.__dict__ for g in hw.gpus]},
+                               "recommendation": rec.as_dict()}, indent=1))
+        return
+    p = PRESETS[rec.preset]
+    click.echo(f"This machine: {hw.describe()}")
+    click.echo(f"Recommended:  {p.name} ({p.quant}, {p.approx_mb:,} MB, {licence_text(p)})")
+    for reason in rec.reasons:
+        click.echo(f"  - {reason}")
+    if not rec.offline:
+        layers = "all (-1)" if rec.n_gpu_layers == -1 else f"{rec.n_gpu_layers}" + (" (CPU)" if not rec.n_gpu_layers
+                                                                                     else "")
+        click.echo(f"GPU layers:   {layers}")
+        click.echo(f"Image cap:    {rec.image_max_tokens:,} image tokens per screenshot")
+        click.echo(f"Estimate:     ~{rec.seconds_per_call:.0f} s per image request × {rec.calls_per_hour:,} requests "
+                   f"per captured hour = ~{hours(rec.describe_s_per_hour)} of describe per captured hour "
+                   f"({rec.device})")
+    click.echo("Rests on:")
+    for line in rec.basis:
+        click.echo(f"  - {line}")
+    if not rec.offline:
+        click.echo(f"\nTo use it: deskscribe models pull {p.name}, then under [models] in config.toml:\n"
+                   f'vlm_model = "{p.name}"\nsummarizer = "{p.name}"\nn_gpu_layers = {rec.n_gpu_layers}\n'
+                   f"vlm_image_max_tokens = {rec.image_max_tokens}")
+
+
 commands: list[click.Command] = [models_group]

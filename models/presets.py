@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 BUNDLED = "smollm2-135m"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SPEED_SOURCE = "deskscribe issue 21, quoting public reports (not measured here)"
+SPEED_SOURCE = "source: deskscribe issue 21, quoting public reports; not measured here"
 QWEN3_VL_2B_CPU_S = 40.0  # per image request, laptop Core i9 CPU, Q4_K_M, full-size screenshot
 QWEN3_VL_2B_GPU_S = 1.0  # per image request, laptop RTX 4070
 
