@@ -176,6 +176,13 @@ def _already_there(path: Path, remote: RemoteFile) -> bool:
     return path.exists() and path.stat().st_size == remote.size and sha256_file(path) == remote.sha256
 
 
+def _offset(progress: PullProgress | None, base: int, total: int, filename: str) -> Callable[[int, int], None] | None:
+    """One file's progress as progress over all of a preset's files."""
+    if progress is None:
+        return None
+    return lambda done, _size: progress(base + done, total, filename)
+
+
 def pull(name: str, progress: PullProgress | None = None, cancel: threading.Event | None = None) -> dict[str, Any]:
     """Download a preset's GGUF file(s) into the data folder, checked against the hub's sha256.
 
@@ -202,9 +209,7 @@ def pull(name: str, progress: PullProgress | None = None, cancel: threading.Even
     for remote, what in zip(remotes, ("model file", "mmproj file"), strict=False):
         path = folder / remote.filename
         if not _already_there(path, remote):
-            fetch(remote, path, cancel=cancel,
-                  progress=None if progress is None else
-                  (lambda done, _size, b=base, f=remote.filename: progress(b + done, total, f)))
+            fetch(remote, path, cancel=cancel, progress=_offset(progress, base, total, remote.filename))
         read_gguf(path, what=what)  # a file the hub itself serves broken fails here, not inside llama.cpp
         base += remote.size
         if progress is not None:

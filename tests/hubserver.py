@@ -39,6 +39,16 @@ def write_gguf(path: Path, *, arch: str = "llama", mb: float = 2.5, name: str = 
     return path
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that hung up (cancel, cut) is expected
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class Hub:
     def __init__(self) -> None:
         self.repos: dict[str, dict[str, bytes]] = {}
@@ -50,10 +60,9 @@ class Hub:
         self._by_sha: dict[str, tuple[str, bytes]] = {}
         # The CDN listens on its own port: huggingface_hub follows redirects within the hub's origin and stops
         # at another one, reading the file's metadata from the 302 itself, as it does with the real CDN.
-        self.servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler()) for _ in range(2)]
+        self.servers = [_Server(("127.0.0.1", 0), self._handler()) for _ in range(2)]
         self.url, self.cdn = (f"http://127.0.0.1:{s.server_address[1]}" for s in self.servers)
         for server in self.servers:
-            server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def add(self, repo: str, files: dict[str, bytes]) -> None:
