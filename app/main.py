@@ -88,6 +88,11 @@ def run_tray(start_capture: bool = True, tray_wait_s: float = 10.0) -> int:
 
     app = application()
     install_excepthook()
+    from deskscribe.app.first_run import needs_first_run, run_first_run
+
+    if needs_first_run() and not run_first_run():
+        log.info("first-run dialog closed without a choice: nothing captured, quitting")
+        return 0
     app.setQuitOnLastWindowClosed(False)
     db = open_db()
     tray = TrayIcon(db, start_capture=start_capture)

@@ -1,16 +1,19 @@
-"""GPU vs CPU for the local models: VLM captions per second and text-model tokens per second.
+"""GPU vs CPU for the model presets: seconds per VLM image request and text-model tokens per second.
 
-    .venv/bin/python bench/gpu_bench.py [--text smollm2-135m] [--vlm smolvlm-256m] [--frames 8] [--size 1920x1080]
+    .venv/bin/python bench/gpu_bench.py [--vlm qwen3-vl-2b,qwen3-vl-4b] [--text qwen3-4b-2507,qwen3-1.7b,smollm2-135m]
+                                        [--frames 8] [--size 1920x1080]
 
-Needs an NVIDIA GPU and a CUDA build of llama-cpp-python:
+Needs a GPU and a GPU build of llama-cpp-python, e.g. for NVIDIA:
     CMAKE_ARGS="-DGGML_CUDA=on" .venv/bin/python -m pip install --force-reinstall --no-cache-dir llama-cpp-python
-and the VLM pulled once (`deskscribe models pull smolvlm-256m`, or --vlm PATH --mmproj PATH).
+and the presets pulled once (`deskscribe models pull qwen3-vl-2b`, …; a preset not pulled is reported as such).
 Each model runs through deskscribe's own loaders twice: full offload (models.n_gpu_layers = -1) and CPU
-(n_gpu_layers = 0), each in a fresh process so one does not warm the other. Captions: distinct screenshot-like
-frames (bench/screens.py), the first caption (model load + warm-up) reported apart. Text: the same describe-
-sized prompt several times, tokens per second of generation from llama.cpp's usage counts.
-On a machine without offload it measures nothing and writes why, so the result file never holds a guess.
-Writes bench/out/gpu_bench.{json,md} and copies them to bench/results/.
+(n_gpu_layers = 0), each in a fresh process so one does not warm the other. VLM: distinct screenshot-like
+frames (bench/screens.py), the first request (model load + warm-up) reported apart — the figure to set beside
+the published ~1 s (laptop RTX 4070) and ~40 s (laptop CPU) per Qwen3-VL-2B image request that
+`deskscribe models recommend` rests on. Text: the same describe-sized prompt several times, tokens per second
+of generation from llama.cpp's usage counts.
+On a machine without offload it measures nothing: it says what it would measure and writes why, so the result
+file never holds a guess. Writes bench/out/gpu_bench.{json,md} and copies them to bench/results/.
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ def gpu_state() -> dict[str, Any]:
 def child(kind: str, name: str, mmproj: str, layers: int, frames: int, size: str) -> None:
     """One model, one offload setting, in its own process; prints JSON."""
     from deskscribe.config import ModelsConfig
-    from deskscribe.models.loader import open_text_model, open_vlm_captioner
+    from deskscribe.models.registry import open_text_model
+    from deskscribe.models.vlm import open_vlm_captioner
 
     if kind == "text":
         model = open_text_model(ModelsConfig(summarizer=name, n_gpu_layers=layers))
@@ -79,7 +83,7 @@ def child(kind: str, name: str, mmproj: str, layers: int, frames: int, size: str
     secs = time.perf_counter() - t
     cap.close()
     print(json.dumps({"first_s": first, "captions": len(shots) - 1, "seconds": secs,
-                      "captions_per_s": (len(shots) - 1) / secs if secs else 0.0}))
+                      "s_per_image": secs / max(1, len(shots) - 1)}))
 
 
 def run_child(*args: str) -> dict[str, Any]:
@@ -89,47 +93,61 @@ def run_child(*args: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def plan(args: argparse.Namespace) -> list[str]:
+    vlms, texts = _names(args.vlm), _names(args.text)
+    return [f"VLM presets {', '.join(vlms)}: {args.frames} distinct {args.size} screenshots each, seconds per image "
+            "request with all layers on the GPU and on the CPU (first request apart)",
+            f"text presets {', '.join(texts)}: generated tokens per second, GPU and CPU, up to 128 tokens per call"]
+
+
+def _names(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
 def markdown(r: dict[str, Any]) -> str:
     g = r["gpu"]
-    head = ["# GPU vs CPU: VLM captions/s and text tokens/s", "",
+    head = ["# GPU vs CPU: seconds per VLM image request and text tokens/s, per preset", "",
             f"Conditions: {B.conditions_line(r['conditions'])}. llama-cpp-python {g['llama_cpp_version']}, "
-            f"GPU offload in this build: {g['offload']}; GPUs: {g['gpus'] or 'none found (no nvidia-smi)'}.", ""]
+            f"GPU offload in this build: {g['offload']}; GPUs: {g['gpus'] or 'none found (no nvidia-smi)'}.", "",
+            "What it measures:", *[f"- {line}" for line in r["plan"]], ""]
     if r.get("not_measured"):
         return "\n".join(head + [f"**Not measured**: {r['not_measured']}", "",
-                                 "Run `python bench/gpu_bench.py` on a machine with an NVIDIA GPU and a CUDA build "
-                                 "of llama-cpp-python (see the script's docstring) to fill this file.", ""])
+                                 "Run `python bench/gpu_bench.py` on a machine with a GPU and a GPU build of "
+                                 "llama-cpp-python (see the script's docstring) to fill this file.", ""])
     rows = []
-    for label, key, unit in (("VLM captions", "vlm", "captions_per_s"), ("text model", "text", "tokens_per_s")):
-        for mode in ("gpu", "cpu"):
-            m = r[key][mode]
-            value = f"{m[unit]:.2f}" if "error" not in m else f"failed: {m['error']}"
-            rows.append(f"| {label} ({r['names'][key]}) | {mode} | {value} | {m.get('first_s', float('nan')):.2f} |")
+    for kind, unit in (("vlm", "s_per_image"), ("text", "tokens_per_s")):
+        for name, modes in r[kind].items():
+            for mode in ("gpu", "cpu"):
+                m = modes[mode]
+                value = f"{m[unit]:.2f}" if "error" not in m else f"failed: {m['error']}"
+                rows.append(f"| {name} ({kind}) | {mode} | {value} | {m.get('first_s', float('nan')):.2f} |")
     return "\n".join(head + [
-        f"Frames: {r['frames']} distinct {r['size']} screenshots; text: the same describe-sized prompt, up to 128 "
-        "tokens. Each row is its own process.", "",
-        "| model | offload | captions/s, or generated tokens/s (completion wall time, prompt included) | first call s (load + warm-up) |",
+        "| preset | offload | s per image request (VLM) or generated tokens/s (text) | first call s (load + warm-up) |",
         "|---|---|---|---|", *rows, ""])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--text", default="smollm2-135m")
-    ap.add_argument("--vlm", default="smolvlm-256m")
-    ap.add_argument("--mmproj", default="")
+    ap.add_argument("--vlm", default="qwen3-vl-2b,qwen3-vl-4b", help="comma-separated VLM presets (or GGUF paths)")
+    ap.add_argument("--text", default="qwen3-4b-2507,qwen3-1.7b,smollm2-135m", help="comma-separated text presets")
+    ap.add_argument("--mmproj", default="", help="the mmproj when --vlm is one GGUF path")
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--size", default="1920x1080")
     args = ap.parse_args()
     res: dict[str, Any] = {"conditions": B.conditions(), "gpu": gpu_state(), "frames": args.frames,
-                           "size": args.size, "names": {"text": args.text, "vlm": args.vlm}}
+                           "size": args.size, "plan": plan(args)}
     if not res["gpu"]["offload"]:
         res["not_measured"] = ("this llama-cpp-python build cannot offload to a GPU "
                                "(llama_supports_gpu_offload() is False)"
                                + ("" if res["gpu"]["nvidia_smi"] else " and there is no NVIDIA GPU (no nvidia-smi)")
                                + "; a CPU-against-CPU table would say nothing about GPUs.")
+        print("gpu_bench: no GPU offload here, nothing measured. On a GPU machine it would measure:", file=sys.stderr)
+        for line in res["plan"]:
+            print(f"  - {line}", file=sys.stderr)
     else:
-        for key, name in (("vlm", args.vlm), ("text", args.text)):
-            res[key] = {mode: run_child(key, name, args.mmproj, str(layers), str(args.frames), args.size)
-                        for mode, layers in (("gpu", -1), ("cpu", 0))}
+        for kind, names in (("vlm", _names(args.vlm)), ("text", _names(args.text))):
+            res[kind] = {name: {mode: run_child(kind, name, args.mmproj, str(layers), str(args.frames), args.size)
+                                for mode, layers in (("gpu", -1), ("cpu", 0))} for name in names}
     B.write("gpu_bench", res, markdown)
 
 

