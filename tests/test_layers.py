@@ -3,7 +3,8 @@
 Layer rule (README, Development): nothing imports app; capture, models and export never import each other;
 storage imports no other stage; only app imports Qt; no module imports deskscribe.cli (the root CLI only
 assembles the stages' commands) except ``deskscribe/__main__.py``. Root modules import no stage, except
-the CLI (which assembles them) and config, which validates against the models registry (names only).
+the CLI (which assembles them), doctor (which assembles each stage's checks) and config, which validates against the models
+registry (names only).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ FOLDERS = {"deskscribe": REPO / "deskscribe", **{s: REPO / s for s in STAGES}}
 ROOT_EXCEPTIONS = {
     "deskscribe.cli": set(STAGES),
     "deskscribe.config": {"models"},  # deskscribe.models.registry only, checked below
+    "deskscribe.doctor": {"storage", "capture", "models"},  # assembles each stage's checks, like the CLI
 }
 
 
