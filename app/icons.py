@@ -13,6 +13,7 @@ STATE_STYLE = {
     "describing": ("#2f6fd0", "…"),
     "disk_full": ("#c0392b", "!"),
     "stopped": ("#c0392b", ""),
+    "unhealthy": ("#d35400", "!"),
 }
 
 

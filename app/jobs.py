@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
@@ -123,6 +124,7 @@ class CaptureProcess(QObject):
         self.log_path = log_path
         self._stopping = False
         self._restart = False
+        self._started_at = 0.0
         self.proc = QProcess(self)
         self.proc.finished.connect(self._finished)
         self.proc.errorOccurred.connect(self._error)
@@ -133,6 +135,10 @@ class CaptureProcess(QObject):
     def pid(self) -> int | None:
         return (int(self.proc.processId()) or None) if self.is_running() else None
 
+    def running_for(self) -> float:
+        """Seconds since this child was started (0 when it is not running)."""
+        return time.monotonic() - self._started_at if self.is_running() else 0.0
+
     def start(self) -> None:
         if self.is_running():
             return
@@ -142,6 +148,7 @@ class CaptureProcess(QObject):
             self.proc.setStandardOutputFile(str(self.log_path), QProcess.OpenModeFlag.Append)
             self.proc.setStandardErrorFile(str(self.log_path), QProcess.OpenModeFlag.Append)
         log.info("starting capture: %s", " ".join(self.args))
+        self._started_at = time.monotonic()
         self.proc.start(self.args[0], self.args[1:])
 
     def stop(self, wait_ms: int = 5000) -> None:

@@ -34,7 +34,9 @@ STATE_TEXT = {
     "describing": "Describing",
     "disk_full": "Disk full: capture paused",
     "stopped": "Capture is not running",
+    "unhealthy": "Capture has a problem",
 }
+SILENT_AFTER_START_S = state.STALE_AFTER_S  # a capture child this young that has not reported yet is starting
 
 
 class TrayIcon(QSystemTrayIcon):
@@ -55,6 +57,7 @@ class TrayIcon(QSystemTrayIcon):
         self.dialogs: dict[str, Any] = {}
         self.notifications: list[tuple[str, str]] = []  # (title, message), newest last; also logged
         self.current_state = ""
+        self.problems: dict[str, str] = {}  # what is wrong with capture now (kind → reason), shown in the tooltip
         self._capture_state = ""
         self._idle_since: float | None = None
         self._idle_ran = False
@@ -89,6 +92,7 @@ class TrayIcon(QSystemTrayIcon):
             ("review", "Open re&view window", self.open_review),
             ("export", "&Export…", self.open_export),
             ("settings", "&Settings…", self.open_settings),
+            ("doctor", "&Check setup…", self.open_doctor),
             ("quit", "&Quit", self.quit),
             *[(f"forget{m}", f"&{m} minutes", lambda _=False, m=m: self.forget_last(m)) for m in FORGET_MINUTES],
         ]
@@ -143,14 +147,20 @@ class TrayIcon(QSystemTrayIcon):
     # --- state ---------------------------------------------------------------------------------------------
     def compute_state(self) -> tuple[str, dict[str, Any]]:
         info = state.capture_status(self.db)
+        if info["state"] == "stopped" and self.capture.is_running():
+            if self.capture.running_for() < SILENT_AFTER_START_S:
+                return "capturing", {**info, "message": "starting"}  # the child has not reported yet
+            info = {**info, "problems": {"silent": (
+                f"capture runs (pid {self.capture.pid()}) but has not reported for {state.STALE_AFTER_S:.0f} s: "
+                "it cannot write its database? See logs/capture.log; Check setup… tells what is wrong")}}
         if info["state"] == "disk_full":
             return "disk_full", info
+        if info["problems"]:
+            return "unhealthy", info
         if self.describe_job is not None and self.describe_job.is_running():
             return "describing", info
         if state.paused_until(self.db) is not None:
             return "paused", info
-        if info["state"] == "stopped" and self.capture.is_running():
-            return "capturing", {**info, "message": "starting"}  # the child has not reported yet
         return info["state"], info
 
     def refresh(self) -> None:
@@ -160,11 +170,19 @@ class TrayIcon(QSystemTrayIcon):
             self.notify("Disk full", info.get("message") or "Capture is paused until you free some space.",
                         QSystemTrayIcon.MessageIcon.Critical)
         self._capture_state = info["state"]
+        self._note_problems(info["problems"])
         if new_state != self.current_state:
             self.current_state = new_state
             self.setIcon(state_icon(new_state))
         self.setToolTip(self.tooltip_text(new_state))
         self._maybe_describe_when_idle(info["state"])
+
+    def _note_problems(self, problems: dict[str, str]) -> None:
+        """One notification per new problem (a disk full has its own, above), none while it lasts."""
+        for kind, reason in problems.items():
+            if kind not in self.problems and kind != "disk_full":
+                self.notify("Capture has a problem", reason, QSystemTrayIcon.MessageIcon.Critical)
+        self.problems = dict(problems)
 
     def status_line(self, current: str | None = None) -> str:
         current = current or self.current_state
@@ -183,6 +201,7 @@ class TrayIcon(QSystemTrayIcon):
                  f"{s['unreviewed']} episodes to review"]
         if current == "describing" and self.describe_job is not None and self.describe_job.message:
             lines.append(self.describe_job.message)
+        lines += [f"⚠ {reason}" for reason in self.problems.values()]
         return "\n".join(lines)
 
     def rebuild_menu(self) -> None:
@@ -209,6 +228,7 @@ class TrayIcon(QSystemTrayIcon):
         self.menu.addAction(a["review"])
         self.menu.addAction(a["export"])
         self.menu.addAction(a["settings"])
+        self.menu.addAction(a["doctor"])
         self.menu.addSeparator()
         self.menu.addAction(a["quit"])
 
@@ -335,6 +355,11 @@ class TrayIcon(QSystemTrayIcon):
         from deskscribe.app.settings_dialog import SettingsDialog
 
         return self._open_dialog("settings", SettingsDialog)
+
+    def open_doctor(self) -> Any:
+        from deskscribe.app.doctor_dialog import DoctorDialog
+
+        return self._open_dialog("doctor", DoctorDialog)
 
     def _settings_saved(self) -> None:
         self.cfg = self._load_config()

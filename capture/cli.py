@@ -93,7 +93,7 @@ def status_info() -> dict[str, Any]:
         zero = dict.fromkeys(("frames_today", "episodes_today", "frames", "episodes", "unreviewed", "described",
                               "image_bytes", "db_bytes"), 0)
         return {"state": "stopped", "message": "nothing captured yet", "pid": None, "paused_until": None,
-                "database": str(path), **zero}
+                "problems": {}, "database": str(path), **zero}
     db = open_db(readonly=True)
     try:
         info = state.capture_status(db)
@@ -102,6 +102,7 @@ def status_info() -> dict[str, Any]:
     finally:
         db.conn.close()
     return {"state": info["state"], "message": info.get("message", ""), "pid": info.get("pid"),
+            "problems": info["problems"],
             "paused_until": None if until is None else ("forever" if until == float("inf") else until),
             "database": str(path), **counts}
 
@@ -118,6 +119,8 @@ def status_cmd(as_json: bool) -> None:
     if info["message"]:
         state_line += f": {info['message']}"
     click.echo(f"capture   {state_line}")
+    for reason in info["problems"].values():  # capture/health.py: what is wrong while it runs
+        click.echo(f"problem   {reason}")
     until = info["paused_until"]
     if until is not None:
         when = ("until `deskscribe resume`" if until == "forever"

@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from deskscribe.capture.accessibility import get_probe
 from deskscribe.capture.activity import Aggregator, Pending
 from deskscribe.capture.around import STUCK_S, ActionFrames
+from deskscribe.capture.health import DISK_FULL
 from deskscribe.capture.keeper import FrameKeeper, Grab
 from deskscribe.capture.listeners import InputListeners
 from deskscribe.capture.lookup import ElementLookup
@@ -69,7 +70,7 @@ class Engine(ActionFrames):
         self.aggregator = Aggregator(keep_text=cfg.capture.store_typed_text)
         self.backend = backend or get_backend()
         self.listeners = InputListeners(self.aggregator, self._on_action, self._input_focus, self._monitor_of)
-        self.lookup = ElementLookup(probe, self.rules.excluded, self.aggregator)
+        self.lookup = ElementLookup(probe, self.rules.excluded, self.aggregator, self.status.health)
         self.keeper = FrameKeeper(cfg.capture, self.writer)
         self.input_ok = False
         self._unsent: list[Action] = []
@@ -240,8 +241,9 @@ class Engine(ActionFrames):
             return
         try:
             self._tick(time.time())
-        except Exception:  # noqa: BLE001 - one bad tick must not end capture
+        except Exception as exc:  # noqa: BLE001 - one bad tick must not end capture
             log.exception("capture tick failed")
+            self.status.health.tick_failed(f"{type(exc).__name__}: {exc}")
 
     def _tick(self, now: float) -> None:
         grabs = self._grab_now(now)
@@ -252,6 +254,7 @@ class Engine(ActionFrames):
                          "no input for a while: only changes are stored" if idle else "")
         self.keeper.store(grabs, "interval", self.cfg.capture.change_threshold)
         self._flush()
+        self.status.health.tick_ok()
 
     def _grab_now(self, now: float, assign: bool = True) -> list[Grab] | None:
         """A fresh grab of every captured monitor, kept as the latest; None when nothing may be grabbed."""
@@ -297,8 +300,13 @@ class Engine(ActionFrames):
             else:
                 log.warning("disk space is available again (%.0f MB free): capture resumed", free_mb)
         if low:
-            return "disk_full", f"only {free_mb:.0f} MB free (capture.min_free_mb = {self.cfg.capture.min_free_mb})"
+            message = (f"only {free_mb:.0f} MB free (capture.min_free_mb = {self.cfg.capture.min_free_mb}): "
+                       "free some space (capture resumes by itself)")
+            self.status.health.set(DISK_FULL, message)  # the tray shows it as a problem with its reason
+            return "disk_full", message
         full = self.status.disk_full_since
+        if full is None:
+            self.status.health.clear(DISK_FULL)
         if full is not None and now - full < DISK_RETRY_S:
             return "disk_full", self.status.disk_message
         return None
@@ -369,6 +377,7 @@ class Engine(ActionFrames):
             return None
 
     def _display_failed(self, now: float, exc: BaseException, first: bool) -> None:
+        self.status.health.tick_failed(f"cannot grab the screen ({type(exc).__name__}: {exc})")
         if first:
             log.warning("cannot grab the screen (%s); retrying with backoff", exc)
             if self.screen is not None:

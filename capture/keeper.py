@@ -96,6 +96,7 @@ class FrameKeeper:
         if not self.writer.submit(Captured(first.ts, first.app, first.title, [n[1] for n in new])):
             self.dropped += len(new)
             log.warning("the writer is behind: dropped a frame")
+            self.writer.status.health.store_failed("the database writer is behind, so frames are dropped")
             return {**tokens, **{n[0].monitor: self.stored.get(n[0].monitor) for n in new}}
         for g, frame, detector, verdict, key in new:
             detector.commit(verdict)

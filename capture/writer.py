@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from deskscribe.capture.episodes import Point, Span, advance
+from deskscribe.capture.health import DISK_FULL, Health
 from deskscribe.capture.screen import Monitor
 from deskscribe.config import EpisodesConfig
 from deskscribe.storage import events as ev
@@ -88,6 +89,7 @@ class Status:
         self.fatal: str | None = None  # a database problem no retry fixes (read-only, damaged): stop capture
         self.frames = 0
         self.episodes: set[int] = set()
+        self.health = Health()
 
     def set(self, state_name: str, message: str = "") -> bool:
         """Returns True when this changed the state (the writer should report it now)."""
@@ -111,7 +113,7 @@ class Writer(threading.Thread):
         self._stop_item = object()
         self._span: Span | None = None
         self._episode: int | None = None
-        self._reported: tuple[str, str] | None = None
+        self._reported: tuple[str, str, dict[str, str]] | None = None
         self._reported_at = 0.0
         self._ids: dict[int, tuple[int, int]] = {}  # frame token → (episode, frame id), the recent ones
 
@@ -184,9 +186,11 @@ class Writer(threading.Thread):
                 del self._ids[token]
         self.status.frames += len(item.frames)
         self.status.episodes.add(self._episode)
+        self.status.health.stored()
         if self.status.disk_full_since is not None:
             log.warning("disk space is available again: capture resumed")
             self.status.disk_full_since = None
+            self.status.health.clear(DISK_FULL)
         return True
 
     def _write_actions(self, actions: list[Action]) -> None:
@@ -223,8 +227,11 @@ class Writer(threading.Thread):
                 log.warning("the disk is full: dropping frames until space is freed (%s)", exc)
             self.status.disk_message = "the disk is full: free some space (capture resumes by itself)"
             self.status.disk_full_since = time.time()
+            self.status.health.set(DISK_FULL, self.status.disk_message)
         else:
             log.exception("could not store %d frame(s)", n)
+            if n:
+                self.status.health.store_failed(f"{type(exc).__name__}: {exc}")
 
     def _end_episode(self) -> None:
         if self._episode is not None:
@@ -242,7 +249,7 @@ class Writer(threading.Thread):
 
     def _heartbeat(self) -> None:
         now = time.time()
-        current = self.status.snapshot()
+        current = (*self.status.snapshot(), self.status.health.problems())
         if current != self._reported or now - self._reported_at >= HEARTBEAT_S:
             if self._safely(lambda: state.report_capture(self.db, os.getpid(), *current)):
                 self._reported, self._reported_at = current, now

@@ -123,6 +123,28 @@ def config_init(force: bool) -> None:
     click.echo(f"wrote {config.save(config.Config(), path)}")
 
 
+@main.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as one JSON object.")
+def doctor_cmd(as_json: bool) -> None:
+    """Check the setup: data folder, database, display and input, accessibility bus, models, OCR data.
+
+    One line per check: ok, or PROBLEM with what to do. Exit code 0 when every check is ok, else 1.
+    Changes nothing (the database is opened read-only).
+    """
+    import json
+
+    from deskscribe import doctor
+
+    checks = doctor.run_checks()
+    if as_json:
+        click.echo(json.dumps(doctor.as_json(checks), indent=2))
+    else:
+        for check in checks:
+            click.echo(check.line())
+    if not all(c.ok for c in checks):
+        sys.exit(1)
+
+
 @main.command("forget")
 @click.option("--last", help="Forget the last span: 5m, 15m, 2h, 1d.")
 @click.option("--since", help="Forget everything captured since this local time: '2026-12-02 14:30' or 14:30.")

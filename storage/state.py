@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 
 PAUSED_UNTIL = "capture.paused_until"  # unix time, or "forever"; absent = not paused
-CAPTURE = "capture.state"  # JSON: {"pid", "state", "message", "heartbeat"}
+CAPTURE = "capture.state"  # JSON: {"pid", "state", "message", "heartbeat", "problems": {kind: reason}}
 STALE_AFTER_S = 30.0
 
 
@@ -52,16 +52,20 @@ def paused_until(db: sqlite_utils.Database, now: float | None = None) -> float |
     return until if until > (now if now is not None else time.time()) else None
 
 
-def report_capture(db: sqlite_utils.Database, pid: int, state: str, message: str = "") -> None:
-    """Written by the capture process on every tick: capturing | paused | idle | disk_full | stopped."""
-    put(db, CAPTURE, json.dumps({"pid": pid, "state": state, "message": message, "heartbeat": time.time()}))
+def report_capture(db: sqlite_utils.Database, pid: int, state: str, message: str = "",
+                   problems: dict[str, str] | None = None) -> None:
+    """Written by the capture process on every tick: capturing | paused | idle | disk_full | stopped, and what
+    is wrong meanwhile (``problems``: kind → reason, see capture/health.py; empty when healthy)."""
+    put(db, CAPTURE, json.dumps({"pid": pid, "state": state, "message": message, "heartbeat": time.time(),
+                                 "problems": problems or {}}))
 
 
 def capture_status(db: sqlite_utils.Database, now: float | None = None) -> dict[str, Any]:
     """What the capture process last said; ``state`` is ``stopped`` when its heartbeat is stale."""
     raw = get(db, CAPTURE)
     info: dict[str, Any] = json.loads(raw) if raw else {"pid": None, "state": "stopped", "message": "", "heartbeat": 0}
+    info.setdefault("problems", {})
     now = now if now is not None else time.time()
     if info["state"] != "stopped" and now - info["heartbeat"] > STALE_AFTER_S:
-        info = {**info, "state": "stopped", "message": "the capture process is not running"}
+        info = {**info, "state": "stopped", "message": "the capture process is not running", "problems": {}}
     return info

@@ -3,7 +3,7 @@
 Layer rule (README, Development): nothing imports app; capture, models and export never import each other;
 storage imports no other stage; only app imports Qt; no module imports deskscribe.cli (the root CLI only
 assembles the stages' commands) except ``deskscribe/__main__.py``. Root modules import no stage, except the
-CLI (which assembles them); config validates model names against deskscribe/choices.py (data only).
+CLI (which assembles them) and doctor (which assembles each stage's checks); config validates model names against deskscribe/choices.py (data only).
 
 One exception, and only one: export may import the OCR engine, ``deskscribe.models.ocr_engine``, and nothing
 else of models. Redaction reuses the OCR boxes describe stored, so it must read pixels exactly as describe
@@ -28,6 +28,7 @@ FOLDERS = {"deskscribe": REPO / "deskscribe", **{s: REPO / s for s in STAGES}}
 # root modules allowed to import a stage, and which
 ROOT_EXCEPTIONS = {
     "deskscribe.cli": set(STAGES),
+    "deskscribe.doctor": {"storage", "capture", "models"},  # assembles each stage's checks, like the CLI
 }
 OCR_ENGINE = "deskscribe.models.ocr_engine"  # the one part of models export may import (see the docstring)
 

@@ -56,6 +56,10 @@ class ProbeMissing(BackendUnavailable):
     """Raised by a probe's constructor when it cannot run here; the message says why."""
 
 
+class BusLost(BackendUnavailable):
+    """Raised by a lookup when the accessibility bus or its registry went away (the lookup thread reconnects)."""
+
+
 def safe_element(hit: Hit | None, excluded: object) -> Element | None:
     """The element to store, or None: ``excluded(names, title)`` is capture's privacy rule (Rules.excluded).
 

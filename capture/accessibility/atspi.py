@@ -8,6 +8,10 @@ bus's ``org.a11y.Bus.GetAddress`` (at-spi2-core starts it on demand). The lookup
 registry lists → its top-level windows whose extents hold the point (the active one first) → repeated
 ``Component.GetAccessibleAtPoint`` down to the deepest element. Each D-Bus call gets what is left of one
 deadline, so a hung application cannot stall capture.
+
+A lost connection to the bus, or a registry that does not answer (killed, crashed, restarted: "Message
+recipient disconnected from message bus without replying"), raises :class:`BusLost`; the lookup thread then
+opens a fresh probe with backoff (capture/lookup.py). An application's own errors are only that lookup's.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import os
 import time
 from typing import Any
 
-from deskscribe.capture.accessibility import Hit, ProbeMissing
+from deskscribe.capture.accessibility import BusLost, Hit, ProbeMissing
 from deskscribe.storage.events import Element
 
 REGISTRY = ("org.a11y.atspi.Registry", "/org/a11y/atspi/accessible/root")
@@ -60,6 +64,30 @@ def bus_address(enable: bool = True) -> str:
     if reply.header.message_type.name == "error":
         raise ProbeMissing(f"the accessibility bus is not available (install at-spi2-core): {reply.body}")
     return str(reply.body[0])
+
+
+def _error_text(reply: Any) -> str:
+    """An error reply as one line: its D-Bus error name and message."""
+    name = reply.header.fields.get(4, "")  # jeepney.HeaderFields.error_name
+    return f"{name}: {', '.join(map(str, reply.body))}" if name else str(reply.body)
+
+
+def registry_apps(address: str | None = None, timeout: float = 2.0) -> int:
+    """How many applications the accessibility registry lists (`deskscribe doctor`); ProbeMissing says why it
+    cannot be asked. Does not switch accessibility on for the session."""
+    jeepney, blocking = _jeepney()
+    addr = address or bus_address(enable=False)
+    call = jeepney.new_method_call(jeepney.DBusAddress(REGISTRY[1], bus_name=REGISTRY[0], interface=ACCESSIBLE),
+                                   "GetChildren")
+    try:
+        with blocking.open_dbus_connection(bus=addr) as conn:
+            reply = conn.send_and_get_reply(call, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, jeepney's own errors
+        raise ProbeMissing(f"the accessibility registry does not answer on {addr} ({type(exc).__name__}: {exc})") \
+            from exc
+    if reply.header.message_type.name == "error":
+        raise ProbeMissing(f"the accessibility registry does not answer ({_error_text(reply)})")
+    return len(reply.body[0])
 
 
 def _has(states: list[int], bit: int) -> bool:
@@ -140,9 +168,27 @@ class AtspiProbe:
         self.last_miss = ""  # why the last lookup found no element (the lookup thread counts these)
 
     def close(self) -> None:
-        self._conn.close()
-        if self._x is not None:
-            self._x.close()
+        for closer in (self._conn.close, self._x.close if self._x is not None else None):
+            try:
+                if closer:
+                    closer()
+            except Exception:  # noqa: BLE001 - closing what was lost may fail; nothing to keep
+                pass
+
+    def check(self, timeout: float = 2.0) -> int:
+        """The number of applications the registry lists; BusLost when the bus or the registry is gone."""
+        self._deadline = time.monotonic() + timeout
+        try:
+            return len(self._apps())
+        except TimeoutError as exc:
+            raise BusLost(f"the accessibility registry does not answer ({exc})") from exc
+
+    def _apps(self) -> list[tuple[str, str]]:
+        """The applications on the bus; an error reply means the registry is gone (a slow one only times out)."""
+        try:
+            return self._children(REGISTRY)
+        except LookupError as exc:
+            raise BusLost(f"the accessibility registry does not answer ({exc})") from exc
 
     def _pid_of(self, bus_name: str) -> int | None:
         if bus_name not in self._pids:
@@ -162,9 +208,14 @@ class AtspiProbe:
             raise TimeoutError("accessibility lookup ran out of time")
         jeepney = self._jeepney
         addr = jeepney.DBusAddress(ref[1], bus_name=ref[0], interface=interface)
-        reply = self._conn.send_and_get_reply(jeepney.new_method_call(addr, method, sig, args), timeout=left)
+        try:
+            reply = self._conn.send_and_get_reply(jeepney.new_method_call(addr, method, sig, args), timeout=left)
+        except TimeoutError:
+            raise
+        except (OSError, EOFError) as exc:  # the bus itself went away (BrokenPipeError, ConnectionResetError…)
+            raise BusLost(f"lost the connection to the accessibility bus ({type(exc).__name__}: {exc})") from exc
         if reply.header.message_type.name == "error":
-            raise LookupError(f"{interface}.{method}: {reply.body}")
+            raise LookupError(f"{interface}.{method}: {_error_text(reply)}")
         return reply.body
 
     def _prop(self, ref: tuple[str, str], name: str) -> Any:
@@ -221,7 +272,7 @@ class AtspiProbe:
         """(application name, top-level window) holding the point, of the process ``pid`` when X told it;
         active windows first, then showing ones."""
         best: tuple[int, str, tuple[str, str]] | None = None
-        for app_ref in self._children(REGISTRY):
+        for app_ref in self._apps():
             if pid is not None and self._pid_of(app_ref[0]) != pid:
                 continue
             try:

@@ -51,7 +51,8 @@ def test_menu_pauses_and_resumes_through_storage(make_tray, db):
     texts = menu_texts(tray)
     assert texts[0] == "Capture is not running"
     assert texts[1:3] == ["&Pause", "Pause for &15 minutes"] and "&Resume" not in texts
-    assert texts[-5:] == ["&Describe backlog now", "Open re&view window", "&Export…", "&Settings…", "&Quit"]
+    assert texts[-6:] == ["&Describe backlog now", "Open re&view window", "&Export…", "&Settings…",
+                          "&Check setup…", "&Quit"]
     assert len(set(mnemonics(texts))) == len(mnemonics(texts))  # one key, one item: a person can type it
 
     tray.actions_by_name["pause"].trigger()
