@@ -98,7 +98,7 @@ def segment_at(text: str, where: float) -> str:
     return text[a:b].strip()
 
 
-def change(before: FrameView | None, after: FrameView | None, limit: int = 4) -> Change:
+def change(before: FrameView | None, after: FrameView | None, limit: int = 12) -> Change:
     """New text lines, a new title and a dialog that appeared between two frames."""
     out = Change()
     if after is None or before is None:  # nothing to compare with: everything on screen would look new

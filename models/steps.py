@@ -13,6 +13,7 @@ This is the one step writer: describe stores each step with the event id of its 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,9 +108,13 @@ def click_step(action: Action, ch: Change) -> str:
 
 
 def typed_lines(ch: Change, after: FrameView | None, titles: set[str] = frozenset(),  # type: ignore[assignment]
-                chars: int | None = None) -> list[str]:
+                chars: int | None = None, before: FrameView | None = None) -> list[str]:
     """New lines that look like typed text: not a window title (of this or another window that came into
-    view), not a shell prompt (a terminal behind the window), not a clock's time, not a lone symbol."""
+    view), not a shell prompt (a terminal behind the window), not a clock's time, not a lone symbol.
+
+    With ``chars`` (the printable keys of the burst): the one line that fits that count best — a burst ends
+    at Enter, so it typed into one line — cut to what was typed into it where the line was there before
+    ("Contrast: 0" → "Contrast: 70": "70") or where an icon beside the field was read as a letter."""
     title = evlib.norm(after.title or "") if after is not None else ""
     lines = [line for line in ch.new_lines if len(evlib.norm(line)) >= 3 and evlib.norm(line) not in title
              and evlib.norm(line) not in titles and not evlib.command_lines([line])
@@ -117,14 +122,36 @@ def typed_lines(ch: Change, after: FrameView | None, titles: set[str] = frozense
     lines = [_uncaret(line) for line in lines]
     if chars is None:
         return lines
-    # keystrokes cannot type more than they are: keep the longest lines that fit the count, in screen order
-    fit = sorted((ln for ln in lines if len(evlib.norm(ln)) <= chars + 2), key=lambda ln: -len(evlib.norm(ln)))
-    kept, room = [], chars + 2
-    for line in fit:
-        if len(evlib.norm(line)) <= room:
-            kept.append(line)
-            room -= len(evlib.norm(line))
-    return [ln for ln in lines if ln in kept]
+    old = before.ocr_text.splitlines() if before is not None else []
+    cut = [_typed_part(line, old, chars) for line in lines]
+    # what the keys typed is mostly still there (a few may have been corrections): at least 70 % of them
+    fit = [(i, ln) for i, ln in enumerate(cut) if ln and 0.7 * chars <= len(ln) <= chars + 2]
+    if not fit:
+        return []
+    # the closest to the count; of equals, the lowest on screen (where the caret usually is)
+    return [min(fit, key=lambda p: (abs(len(p[1]) - chars), -p[0]))[1]]
+
+
+def _typed_part(line: str, before: list[str], chars: int) -> str:
+    """What of a new line was typed: the part inserted into the line most like it on the screen before, when
+    that part fits the key count; a number without the decimals a field added ("65" shows as "65.00"); the
+    line without short tokens at its start that make it longer than the keys typed (a search icon read as 'Q')."""
+    line = line.strip()
+    if len(line) > chars + 2:
+        near = max(before, key=lambda b: difflib.SequenceMatcher(None, b, line).ratio(), default="")
+        if near and difflib.SequenceMatcher(None, near, line).ratio() >= 0.6:
+            diff = difflib.SequenceMatcher(None, near, line, autojunk=False)
+            ops = [o for o in diff.get_opcodes() if o[0] != "equal"]
+            added = line[ops[0][3]:ops[0][4]].strip() if len(ops) == 1 and ops[0][0] in ("insert", "replace") else ""
+            if abs(len(added) - chars) <= 2 and sum(c.isalnum() for c in added) * 2 >= len(added) > 0:
+                return added  # one run typed into the line, mostly letters and digits
+    if len(line) > chars and re.fullmatch(r"\d+\.0+", line):
+        return line.split(".")[0]
+    words = line.split()
+    while len(words) > 1 and len(" ".join(words)) > chars and len(words[0]) <= 2 \
+            and len(" ".join(words[1:])) >= chars - 2:
+        words.pop(0)
+    return " ".join(words)
 
 
 def _uncaret(line: str) -> str:
@@ -132,11 +159,12 @@ def _uncaret(line: str) -> str:
     return line.strip().strip("|").strip() or line
 
 
-def _run_commands(ch: Change, after: FrameView | None, alone: bool) -> list[str]:
+def _run_commands(ch: Change, after: FrameView | None, alone: bool, before: FrameView | None = None) -> list[str]:
     """Commands that appeared at a prompt and ran. When more typing came before the after frame was taken,
     the bottom line's command is that later typing, not yet run."""
-    commands = evlib.command_lines(ch.new_lines)
-    last = after.ocr_text.strip().splitlines()[-1:] if after is not None else []
+    ran = {evlib.norm(c) for c in evlib.command_lines(before.ocr_text.splitlines())} if before is not None else set()
+    commands = [c for c in evlib.command_lines(ch.new_lines) if evlib.norm(c) not in ran]  # OCR reads a prompt
+    last = after.ocr_text.strip().splitlines()[-1:] if after is not None else []  # differently on each frame
     pending = evlib.command_lines(last)
     if not alone and pending and commands and commands[-1] == pending[0]:
         commands.pop()
@@ -162,16 +190,16 @@ def keys_step(action: Action, ch: Change, alone: bool = True, titles: set[str] =
             found.update(typed=name, text_source="screen")
         return text, found
     terminal = app in (None, "Terminal")
-    commands = [typed] if typed and enter else _run_commands(ch, action.after, alone) if terminal else []
+    commands = [typed] if typed and enter else _run_commands(ch, action.after, alone, action.before) if terminal else []
     if enter and not commands and terminal and action.before is not None:  # typed before Enter
         commands = evlib.command_lines(action.before.ocr_text.strip().splitlines()[-1:])
     if not read_screen and not typed:
         commands = []
     if enter and commands and terminal:
         if not typed:
-            found.update(typed="\n".join(commands[:1]), text_source="screen")
+            found.update(typed=commands[-1], text_source="screen")
         return "Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + " in the terminal", found
-    shown = [typed] if typed else typed_lines(ch, action.after, titles, chars) if read_screen else []
+    shown = [typed] if typed else typed_lines(ch, action.after, titles, chars, action.before) if read_screen else []
     tail = " and pressed Enter" if enter else ""
     if shown:
         if not typed:
