@@ -19,6 +19,7 @@ Writes bench/out/describe_bench.{json,md}.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import platform
@@ -69,6 +70,41 @@ def timed_batch(db, cfg, **kw):  # type: ignore[no-untyped-def]
     return res, time.perf_counter() - start
 
 
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def typing_from_screen(db, data: Path) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Typed text not stored: of the typing the dataset records (``type '…'``), how much shows on a typing
+    burst's after frame (OCR), and how much of that the steps read back as write() text (≥ 0.9 similar); and
+    the texts read that match nothing typed (wrong writes)."""
+    from deskscribe.storage import descriptions as D
+    from deskscribe.storage.actions import episode_actions
+
+    truth = {e["episode"]: e for e in map(json.loads, (data / "episodes.jsonl").read_text().splitlines())}
+    ocr = dict(db.conn.execute("SELECT f.id, c.ocr_text FROM frames f JOIN captions c ON c.image_hash = f.image_hash"))
+    out = {"typed": 0, "on_screen": 0, "read": 0, "writes": 0, "wrong": [], "missed": []}
+    for eid, ref in db.conn.execute("SELECT id, source_ref FROM episodes").fetchall():
+        typed = [m.group(1) for st in truth[Path(ref).name]["steps"] for a in st["actions"]
+                 if (m := re.match(r"type '(.*)'$", a))]
+        after = {a.after for a in episode_actions(db, eid) if a.kind == "keys"}
+        screen = _norm(" ".join(ocr.get(f) or "" for f in after))
+        desc = D.current_description(db, eid) or {"step_rows": []}
+        reads = [str(r["evidence"]["typed"]) for r in desc["step_rows"] if r["evidence"].get("text_source") == "screen"]
+        out["writes"] += len(reads)  # type: ignore[operator]
+        similar = lambda a, b: difflib.SequenceMatcher(None, _norm(a), _norm(b)).ratio() >= 0.9  # noqa: E731
+        for text in typed:
+            out["typed"] += 1  # type: ignore[operator]
+            if _norm(text) in screen:
+                out["on_screen"] += 1  # type: ignore[operator]
+                if any(similar(text, r) for r in reads):
+                    out["read"] += 1  # type: ignore[operator]
+                else:
+                    out["missed"].append(text)  # type: ignore[attr-defined]
+        out["wrong"] += [r for r in reads if not any(similar(t, r) for t in typed)]  # type: ignore[operator]
+    return out
+
+
 def run(shared: Path, limit: int | None) -> dict[str, object]:
     from deskscribe.models.prompt import PROMPT_VERSION
 
@@ -106,6 +142,7 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     private_quality = {}
     if predictions(db, OUT / "describe_predictions_no_typed_text.jsonl"):
         private_quality = score(shared, OUT / "describe_predictions_no_typed_text.jsonl")
+    typing = typing_from_screen(db, data)
     default_res, default_wall = timed_batch(db, Config())  # what a user gets: "auto" (the steps write the task)
     default_quality = {}
     if predictions(db, OUT / "describe_predictions_default.jsonl"):
@@ -113,6 +150,7 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     db.conn.close()
     shutil.rmtree(home, ignore_errors=True)
     return {
+        "typing_from_screen": typing,
         "quality_no_typed_text": {k: v for k, v in private_quality.items() if k != "report"},
         "quality_default": {k: v for k, v in default_quality.items() if k != "report"},
         "default_compose": default_res.compose, "default_llm_calls": default_res.timers.llm_calls,
@@ -135,6 +173,12 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     }
 
 
+def _typing_md(t: dict[str, object]) -> str:
+    return (f"Of {t['typed']} typing bursts the dataset records, {t['on_screen']} show their text on the burst's "
+            f"after frame (OCR); the steps read {t['read']} of those back as write() text (≥ 0.9 similar; missed: "
+            f"{t['missed']}). {t['writes']} texts read from the screen in all; matching nothing typed: {t['wrong']}.")
+
+
 def markdown(r: dict[str, object]) -> str:
     q, qm, qp, qd = r["quality_hybrid"], r["quality_model"], r["quality_no_typed_text"], r["quality_default"]
     lines = [
@@ -152,6 +196,8 @@ def markdown(r: dict[str, object]) -> str:
         f"| re-describe with captions cached (compose=evidence, no model) | {r['cached_redescribe_s']:.1f} s "
         f"(OCR {r['cached_redescribe_ocr_s']:.1f} s, {r['cached_redescribe_captioned']} frames captioned; "
         f"LLM {r['cached_redescribe_llm_s']:.1f} s) |",
+        "", "## Typing read from the screen (typed text not stored)", "",
+        _typing_md(r["typing_from_screen"]),  # type: ignore[arg-type]
         "", "## Quality (shared/tools/score_descriptions.py; naive floor recall 0.333 / verb 0.312)", "",
         "| compose | key-entity recall | verb match |", "|---|---|---|",
         f"| model composes the task, typed text kept | {q.get('recall')} | {q.get('verb_match')} |",  # type: ignore[union-attr]

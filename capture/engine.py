@@ -33,8 +33,8 @@ from deskscribe.capture.health import DISK_FULL
 from deskscribe.capture.keeper import FrameKeeper, Grab
 from deskscribe.capture.listeners import InputListeners
 from deskscribe.capture.lookup import ElementLookup
-from deskscribe.capture.privacy import Rules
-from deskscribe.capture.screen import Screen, Shot, select
+from deskscribe.capture.privacy import Rules, hidden_boxes
+from deskscribe.capture.screen import Screen, Shot, black_out, select
 from deskscribe.capture.window import WAYLAND_NOTE, NullBackend, WindowBackend, WindowInfo, get_backend, is_wayland
 from deskscribe.capture.writer import Action, Status, Task, Writer
 from deskscribe.config import Config
@@ -272,6 +272,9 @@ class Engine(ActionFrames):
         after = self._window()  # focus may have moved to an excluded window during the grab
         if shots is None or (after is not None and self.rules.excluded(after.names, after.title)):
             return None
+        hidden = self._hidden_boxes()
+        for shot in shots:
+            black_out(shot, hidden)  # excluded windows shown beside the focused one never reach the disk
         if assign:
             self._assign_before(now)  # actions up to this grab get the grab before it
         grabs = [Grab(shot, now, win.app if win else None, win.title if win else None) for shot in shots]
@@ -324,6 +327,13 @@ class Engine(ActionFrames):
         except Exception:  # noqa: BLE001 - Xlib raises many types when the display goes away
             self._backend_lost()
             return None
+
+    def _hidden_boxes(self) -> list[tuple[int, int, int, int]]:
+        try:
+            return hidden_boxes(self.rules, self.backend.shown_windows())
+        except Exception:  # noqa: BLE001 - handled like any lost window backend
+            self._backend_lost()
+            return []
 
     def _backend_lost(self) -> None:
         if not isinstance(self.backend, NullBackend):

@@ -83,3 +83,18 @@ class Screen:
 
     def close(self) -> None:
         self._sct.close()
+
+
+def black_out(shot: Shot, boxes: list[tuple[int, int, int, int]]) -> None:
+    """Paint ``boxes`` (desktop pixels) black in the shot, where they fall on its monitor (in place)."""
+    if not boxes:
+        return
+    import numpy as np
+
+    m = shot.monitor
+    pixels = np.frombuffer(shot.raw, dtype=np.uint8).reshape(shot.height, shot.width, 4)
+    for x, y, w, h in boxes:
+        x0, y0 = max(x - m.left, 0), max(y - m.top, 0)
+        x1, y1 = min(x - m.left + w, shot.width), min(y - m.top + h, shot.height)
+        if x0 < x1 and y0 < y1:
+            pixels[y0:y1, x0:x1, :3] = 0

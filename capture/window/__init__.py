@@ -25,11 +25,24 @@ class WindowInfo:
     names: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ShownWindow:
+    """A top-level window on screen: what exclusion rules match and where it is (desktop pixels, the window
+    manager's frame included: its title bar shows the title)."""
+
+    names: tuple[str, ...]
+    title: str | None
+    box: tuple[int, int, int, int]  # x, y, w, h
+
+
 class WindowBackend(Protocol):
     name: str
 
     def active_window(self) -> WindowInfo | None:
         """The focused window, or None when no window has focus (or it vanished)."""
+
+    def shown_windows(self) -> list[ShownWindow]:
+        """The windows on screen, bottom to top ([] where this cannot be told)."""
 
     def screen_locked(self) -> bool | None:
         """True while the screen is locked or the screen saver is on; None when this cannot be told."""
@@ -50,6 +63,9 @@ class NullBackend:
 
     def active_window(self) -> WindowInfo | None:
         return None
+
+    def shown_windows(self) -> list[ShownWindow]:
+        return []
 
     def screen_locked(self) -> bool | None:
         return None

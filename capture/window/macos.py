@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deskscribe.capture.window import BackendMissing, WindowInfo
+from deskscribe.capture.window import BackendMissing, ShownWindow, WindowInfo
 
 
 class MacBackend:
@@ -37,6 +37,11 @@ class MacBackend:
             if info.get("kCGWindowOwnerPID") == pid and info.get("kCGWindowLayer", 0) == 0:
                 return info.get("kCGWindowName") or None
         return None
+
+    def shown_windows(self) -> list[ShownWindow]:
+        """Not listed on macOS yet (the platform's list is CGWindowListCopyWindowInfo): an excluded window shown
+        beside the focused one is not blacked out there."""
+        return []
 
     def active_window(self) -> WindowInfo | None:
         app = self._appkit.NSWorkspace.sharedWorkspace().frontmostApplication()

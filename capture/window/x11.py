@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from deskscribe.capture.window import BackendMissing, WindowInfo
+from deskscribe.capture.window import BackendMissing, ShownWindow, WindowInfo
 
 
 def process_name(pid: int | None) -> str | None:
@@ -46,6 +46,9 @@ class X11Backend:
         self._net_name = atom("_NET_WM_NAME")
         self._utf8 = atom("UTF8_STRING")
         self._pid = atom("_NET_WM_PID")
+        self._stacking = atom("_NET_CLIENT_LIST_STACKING")
+        self._wm_state = atom("_NET_WM_STATE")
+        self._hidden = atom("_NET_WM_STATE_HIDDEN")
         self._has_ss = bool(self._d.has_extension("MIT-SCREEN-SAVER"))
 
     def _prop(self, window: Any, atom: int, kind: int) -> Any:
@@ -56,22 +59,55 @@ class X11Backend:
         value = self._prop(self._root, self._active, self._X.AnyPropertyType)
         if value is None or len(value) == 0 or not value[0]:
             return None
-        window = self._d.create_resource_object("window", int(value[0]))
         try:
-            raw = self._prop(window, self._net_name, self._utf8)
-            title = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-            if title is None:
-                title = window.get_wm_name()
-                title = title.decode("latin-1") if isinstance(title, bytes) else title
-            wm_class = window.get_wm_class()
-            pids = self._prop(window, self._pid, self._Xatom.CARDINAL)
+            return self._info(self._d.create_resource_object("window", int(value[0])))
         except (self._error.BadWindow, self._error.BadDrawable):
             return None  # the window closed between the two requests
+
+    def _info(self, window: Any) -> WindowInfo:
+        raw = self._prop(window, self._net_name, self._utf8)
+        title = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if title is None:
+            title = window.get_wm_name()
+            title = title.decode("latin-1") if isinstance(title, bytes) else title
+        wm_class = window.get_wm_class()
+        pids = self._prop(window, self._pid, self._Xatom.CARDINAL)
         pid = int(pids[0]) if pids is not None and len(pids) else None
         proc = process_name(pid)
         names = tuple(n for n in (proc, *(wm_class or ())) if n)
         app = wm_class[1] if wm_class else proc
         return WindowInfo(app=app, title=title or None, pid=pid, process=proc, names=names)
+
+    def shown_windows(self) -> list[ShownWindow]:
+        """EWMH's stacking list (bottom to top), mapped and not minimised, each with its frame's box."""
+        value = self._prop(self._root, self._stacking, self._Xatom.WINDOW)
+        out = []
+        for wid in value if value is not None else ():
+            window = self._d.create_resource_object("window", int(wid))
+            try:
+                if window.get_attributes().map_state != self._X.IsViewable:
+                    continue
+                states = self._prop(window, self._wm_state, self._Xatom.ATOM)
+                if states is not None and self._hidden in states:
+                    continue
+                info = self._info(window)
+                out.append(ShownWindow(info.names, info.title, self._frame_box(window)))
+            except (self._error.BadWindow, self._error.BadDrawable, self._error.BadMatch):
+                continue  # closed meanwhile
+        return out
+
+    def _frame_box(self, window: Any) -> tuple[int, int, int, int]:
+        """The box of the window manager's frame around ``window`` (the window's own where it has none)."""
+        top = window
+        while True:
+            parent = top.query_tree().parent
+            if parent is None or parent.id == self._root.id:
+                break
+            top = parent
+        geo = top.get_geometry()
+        pos = top.translate_coords(self._root, 0, 0)
+        border = int(geo.border_width)
+        return -int(pos.x) - border, -int(pos.y) - border, int(geo.width) + 2 * border, int(geo.height) + 2 * border
 
     def _ss_info(self) -> Any:
         if not self._has_ss:

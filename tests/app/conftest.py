@@ -31,6 +31,16 @@ def wait_until() -> Callable[..., object]:
 
 
 @pytest.fixture
+def imported_only(db, screenagent: Path) -> int:
+    """A real ScreenAgent episode (GIMP, 7 frames, with its recorded clicks and keys), not described yet."""
+    from deskscribe.capture.importer import import_folder
+
+    res = import_folder(db, screenagent / EPISODE)
+    assert res.episode_id is not None
+    return res.episode_id
+
+
+@pytest.fixture
 def imported(db, screenagent: Path) -> int:
     """A real ScreenAgent episode (GIMP, 7 frames, with its recorded clicks and keys) with a model draft."""
     from deskscribe.capture.importer import import_folder

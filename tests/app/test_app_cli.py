@@ -91,6 +91,10 @@ def test_review_quits_cleanly_on_sigterm(deskscribe_home):
 
 @pytest.mark.gui
 def test_tray_without_a_system_tray_opens_the_review_window(deskscribe_home):
+    from deskscribe.app.first_run import marker_path
+
+    marker_path().parent.mkdir(parents=True, exist_ok=True)
+    marker_path().write_text("{}")  # not a first start (tests/app/test_first_run*.py drive that dialog)
     proc = _start(["tray", "--no-capture", "--tray-wait", "0"], deskscribe_home)
     try:
         lines = _read_until(proc, "review window shown")

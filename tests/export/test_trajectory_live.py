@@ -219,3 +219,73 @@ def test_live_mousepad_clicks_lie_inside_their_elements(xdisplay, start_capture,
     assert len(clicks) >= len(MOUSEPAD_CLICKS) and len(with_element) >= len(MOUSEPAD_CLICKS), clicks
     assert {r["element_role"] for r in with_element} == {"text"}
     assert any(r["action"].startswith('write(text="second') for r in steps)
+
+
+COMMANDS = ["echo quarterly report draft > notes.txt", "ls -la", "cat notes.txt"]
+LINES = ["Budget review moved to Friday", "Invite Dana and Luis"]
+
+
+def _similar(a: str, b: str) -> float:
+    import difflib
+    import re
+
+    norm = lambda s: re.sub(r"[^a-z0-9]+", "", s.lower())  # noqa: E731
+    return difflib.SequenceMatcher(None, norm(a), norm(b)).ratio()
+
+
+def test_live_typed_work_is_kept_without_storing_keystrokes(xdisplay, xterm, start_capture, capdb,  # noqa: F811
+                                                            dbus_session, deskscribe_home: Path, tmp_path: Path,
+                                                            ocr) -> None:
+    """Typed text not stored (the default): every command typed in a terminal and every line typed in an editor
+    is a write() step read from the screen; nothing typed in the excluded window appears anywhere."""
+    work = tmp_path / "work"
+    work.mkdir()
+    shell = f"cd {work} && PS1='root@box:~/work# ' exec bash --norc --noprofile -i"
+    term = xterm("typed work", shell, "100x30+0+0")
+    vault = xterm("my password vault", "cat", "60x10+700+500", wm_class="Vault")
+    focus(term)
+    proc = start_capture("--duration", "600")
+    poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title = 'typed work'"),
+         what="a terminal frame", timeout=SLOW)
+    for n, command in enumerate(COMMANDS, 1):
+        xdo("type", "--delay", "40", command)
+        xdo("key", "Return")
+        poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'keys'"
+                               " AND json_extract(details, '$.ended_by') = 'enter' AND after_frame_id IS NOT NULL") >= n,
+             what=f"command {n} stored with its after frame", timeout=SLOW)
+    focus(vault)
+    poll(lambda: "excluded window" in capdb.state().get("message", ""), what="the excluded window", timeout=SLOW)
+    xdo("type", "--delay", "20", CANARY)
+    xdg = {f"XDG_{k}_HOME": str(tmp_path / "xdg" / k.lower()) for k in ("CONFIG", "DATA", "CACHE", "STATE")}
+    pad = subprocess.Popen(["mousepad", str(tmp_path / "meeting.txt")], env={**os.environ, **dbus_session, **xdg},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        search = ["xdotool", "search", "--onlyvisible", "--name", "meeting.txt"]
+        wid = poll(lambda: subprocess.run(search, capture_output=True, text=True).stdout.split()[:1],
+                   what="the mousepad window", timeout=SLOW)[0]
+        xdo("windowmove", "--sync", wid, "0", "0")
+        focus(wid)
+        poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title LIKE '%meeting.txt%'"),
+             what="a mousepad frame", timeout=SLOW)
+        before = capdb.one("SELECT count(*) FROM events WHERE kind = 'keys'")
+        for n, line in enumerate(LINES, 1):
+            xdo("type", "--delay", "40", line)
+            xdo("key", "Return")
+            poll(lambda: capdb.one("SELECT count(*) FROM events WHERE kind = 'keys' AND after_frame_id IS NOT NULL")
+                 >= before + n, what=f"line {n} stored with its after frame", timeout=SLOW)
+        assert proc.stop(signal.SIGTERM) == 0, proc.stderr()
+    finally:
+        stop_process(pad)
+    assert not capdb.rows("SELECT 1 FROM events WHERE kind = 'text'")  # no keystroke text was stored
+
+    hf, jl, steps = _review_and_export(deskscribe_home, tmp_path, ocr, "Write the report notes and meeting notes")
+    writes = [r for r in steps if r["action_type"] == "write"]
+    assert all(r["text_source"] == "screen" for r in writes), writes
+    typed = [json.loads(r["action"][len("write(text="):-1]) for r in writes]
+    for truth in COMMANDS + LINES:
+        assert max((_similar(truth, t) for t in typed), default=0) >= 0.9, (truth, typed)
+    for out in (hf, jl):
+        for p in out.rglob("*"):
+            if p.is_file():
+                data = p.read_bytes()
+                assert CANARY.encode() not in data and b"password vault" not in data, p

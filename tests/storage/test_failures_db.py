@@ -106,7 +106,13 @@ def test_damage_found_mid_command_is_the_same_one_line(filled: tuple[Path, Path]
 
     home, _ = filled
     db = home / "deskscribe.db"
-    _damage(db)
+    with sqlite3.connect(db) as probe:  # the images table's root page: every read of the table passes through it
+        root, size = probe.execute("SELECT rootpage FROM sqlite_master WHERE name = 'images'").fetchone()[0], \
+            probe.execute("PRAGMA page_size").fetchone()[0]
+    probe.close()
+    with db.open("r+b") as fh:
+        fh.seek((root - 1) * size)
+        fh.write(os.urandom(size))
     assert health.classify(db, full=True).kind == "damaged"
     conn = sqlite3.connect(db)
     with pytest.raises(sqlite3.DatabaseError) as caught:
