@@ -8,7 +8,9 @@ and a description is checked against it (see :mod:`deskscribe.models.check`).
 
 from __future__ import annotations
 
+import functools
 import re
+import shutil
 from dataclasses import dataclass, field
 
 from deskscribe.models.facts import FrameView, app_from_text, app_from_title, app_name, ocr_title
@@ -159,8 +161,27 @@ def command_lines(lines: list[str]) -> list[str]:
         m = PROMPT.match(line.strip())
         cmd = (m.group("cmd") or m.group("bare") or "") if m else ""
         if re.search(r"[a-z]", cmd):
-            out.append(cmd.strip())
+            out.append(_command_word(cmd.strip()))
     return out
+
+
+# OCR reads a small font's 'l' as '1', 'I' or '|': "1s -la", "Is -la"
+_MISREAD_L = str.maketrans({"1": "l", "I": "l", "|": "l"})
+
+
+def _command_word(cmd: str) -> str:
+    """The command with its first word as the program that exists on this machine, where OCR misread an 'l'
+    ("1s -la" → "ls -la" when there is no program "1s" but there is "ls")."""
+    word, _, rest = cmd.partition(" ")
+    fixed = word.translate(_MISREAD_L)
+    if fixed != word and not _program(word) and _program(fixed):
+        return f"{fixed} {rest}".strip()
+    return cmd
+
+
+@functools.lru_cache(maxsize=512)
+def _program(name: str) -> bool:
+    return shutil.which(name) is not None
 
 
 def file_names(*texts: str | None) -> list[str]:

@@ -28,7 +28,7 @@ from deskscribe.models.ocr_engine import (
     engine_version,
 )
 
-CAPTION_VERSION = "ocr-caption-v1"
+CAPTION_VERSION = "ocr-caption-v2"  # v2: low-confidence lines that read as words are kept (kept())
 MIN_SCORE = 0.6
 MAX_CAPTION_CHARS = 320
 TOP_FRACTION = 0.08  # lines in the top 8 % of the screen: title bar, menu bar, tabs
@@ -41,6 +41,15 @@ def _useful(text: str) -> bool:
     """Drop OCR noise: single glyphs and strings with no Latin letter or digit (icons read as CJK glyphs)."""
     t = text.strip()
     return len(t) >= 2 and re.search(r"[A-Za-z0-9]", t) is not None
+
+
+def kept(box: TextBox, min_score: float = MIN_SCORE) -> bool:
+    """A line a person reads: one the recogniser is sure of, or one that reads as words whatever its score.
+
+    Small bitmap fonts (xterm's default 6×13) come out at low confidence although they read right — the
+    command line ``root@box:~/work# cat notes.txt`` at 0.31 — while icons read as text ('Bog)', 'gt tS 351IB')
+    have no two words of three letters; so a line below ``min_score`` is kept when it has two such words."""
+    return box.score >= min_score or len(re.findall(r"[A-Za-z]{3,}", box.text)) >= 2
 
 
 def reading_order(boxes: list[TextBox]) -> list[TextBox]:
@@ -63,7 +72,7 @@ def condense(boxes: list[TextBox], screen_h: int, *, app: str | None, title: str
     seen: set[str] = set()
     top: list[str] = []
     rest: list[str] = []
-    for box in reading_order([b for b in boxes if b.score >= MIN_SCORE and _useful(b.text)]):
+    for box in reading_order([b for b in boxes if kept(b) and _useful(b.text)]):
         key = re.sub(r"\W+", "", box.text.lower())
         if not key or key in seen or (title and key in re.sub(r"\W+", "", title.lower())):
             continue
@@ -156,7 +165,7 @@ class OcrCaptioner:
         else:
             diff = read_changed(self._engine, prev[0], prev[1], rgb)
             boxes, carried = diff.boxes, diff.carried
-        ocr_text = "\n".join(b.text for b in reading_order(boxes) if b.score >= self.min_score)
+        ocr_text = "\n".join(b.text for b in reading_order(boxes) if kept(b, self.min_score))
         caption = condense(boxes, height, app=app, title=title, limit=self.max_chars)
         return caption, ocr_text, encode_boxes(boxes, width, height, carried=carried, engine=self.engine)
 

@@ -195,6 +195,10 @@ def keys_step(action: Action, ch: Change, alone: bool = True, titles: set[str] =
         commands = evlib.command_lines(action.before.ocr_text.strip().splitlines()[-1:])
     if not read_screen and not typed:
         commands = []
+    if not typed and chars and len(commands) > 1 and event.special.get("enter", 0) <= 1:
+        # one Enter ran one command: the one whose length fits the keys (not the fresh prompt below it, where
+        # OCR reads the text cursor as 'ff' or 'If')
+        commands = [min(commands, key=lambda c: (abs(len(c) - chars), -commands.index(c)))]
     if enter and commands and terminal:
         if not typed:
             found.update(typed=commands[-1], text_source="screen")

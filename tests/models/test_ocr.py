@@ -159,3 +159,12 @@ def test_grow_regions_stops_at_the_image_edge():
     assert out == [(0, 0, 80, 26)]
     lines.append(TextBox("third", 0, 24, 60, 12, 0.9))  # boxes overlap their neighbours by a pixel or two
     assert grow_regions([(0, 14, 16, 26)], lines, (100, 40), pad=0) == [(0, 14, 80, 26)]
+
+
+def test_a_line_that_reads_as_words_is_kept_whatever_its_score():
+    from deskscribe.models.ocr import kept
+
+    assert kept(TextBox("root@box:~/work# cat notes.txt", 0, 0, 10, 10, 0.31))  # xterm's default font
+    assert kept(TextBox("84", 0, 0, 10, 10, 0.9))
+    for noise in ("Bog)", "gt tS 351IB", "TK sa ae ~S w", "=] (5) [|"):
+        assert not kept(TextBox(noise, 0, 0, 10, 10, 0.3)), noise

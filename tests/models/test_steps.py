@@ -235,3 +235,8 @@ def test_every_action_gets_a_step_keyed_by_its_event_even_when_the_text_repeats(
     got = _steps(session)
     assert [s.text for s in got] == ["Clicked 'File' in Mousepad"] * 2
     assert [s.event_id for s in got] == [100, 101] and got[0].evidence == {"target": "File"}
+
+
+def test_a_command_whose_l_ocr_misread_is_the_program_that_exists() -> None:
+    assert evidence.command_lines(["root@box:~/work# 1s -la", "root@box:~/work# Is", "$ 1sblk-nope"]) == [
+        "ls -la", "ls", "1sblk-nope"]
