@@ -56,8 +56,10 @@ def build_db(path: Path, episodes: int, frames: int, seed: int = 1) -> int:
     """The database; returns the stored frame bytes."""
     from deskscribe.storage import descriptions as D
     from deskscribe.storage import events as ev
+    from deskscribe.storage.actions import episode_actions
     from deskscribe.storage.db import open_db, transaction
     from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn, add_frame, close_episode, create_episode
+    from deskscribe.storage.steps import StepIn
 
     rng = random.Random(seed)
     font = ImageFont.truetype(FONT, 15)
@@ -77,7 +79,9 @@ def build_db(path: Path, episodes: int, frames: int, seed: int = 1) -> int:
                 add_frame(db, ep, FrameIn(ts + j, EncodedImage(data, "jpeg", W, H), 1, "editor", f"bench {i}",
                                           events=events))
             close_episode(db, ep)
-            D.add_description(db, ep, f"The user edited note {i}.", [], author="person")
+            steps = [StepIn(f"Clicked the 'Button {k}' button in the editor", a.event_id)  # as describe stores
+                     for k, a in enumerate(episode_actions(db, ep))]                      # them: one per action
+            D.add_description(db, ep, f"The user edited note {i}.", steps, author="model")
             D.review(db, ep, "accepted")
             D.add_instruction(db, ep, f"Edit note {i} in the editor")
         ts += 600
