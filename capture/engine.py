@@ -40,6 +40,7 @@ from deskscribe.capture.window import WAYLAND_NOTE, NullBackend, WindowBackend, 
 from deskscribe.capture.writer import Action, Status, Task, Writer
 from deskscribe.config import Config
 from deskscribe.errors import ConfigError
+from deskscribe.hotkeys import own_shortcuts
 from deskscribe.storage import events as ev
 from deskscribe.storage import retention, space
 from deskscribe.storage import state as kv
@@ -68,7 +69,8 @@ class Engine(ActionFrames):
         self.status = Status()
         self.writer = Writer(self.db, cfg.episodes, self.status)
         self.rules = Rules.from_config(cfg.privacy)
-        self.aggregator = Aggregator(keep_text=cfg.capture.store_typed_text)
+        self.aggregator = Aggregator(keep_text=cfg.capture.store_typed_text,
+                                     ignored=own_shortcuts(cfg.task.hotkey_record, cfg.task.hotkey_note))
         self.backend = backend or get_backend()
         self.listeners = InputListeners(self.aggregator, self._on_action, self._input_focus, self._monitor_of)
         self.lookup = ElementLookup(probe, self.rules.excluded, self.aggregator, self.status.health)

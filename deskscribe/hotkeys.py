@@ -29,6 +29,15 @@ class Combo:
         keysym = NAMED.get(self.key) or PUNCTUATION.get(self.key) or self.key.lower()
         return [MODIFIERS[m] for m in self.modifiers], keysym
 
+    def shortcut(self) -> str:
+        """As capture names a shortcut event (capture/activity.py): modifiers in a fixed order, then the key."""
+        return "+".join([m for m in MODIFIERS if m in self.modifiers] + [self.key])
+
+
+def own_shortcuts(*combos: str) -> frozenset[str]:
+    """The shortcut names of deskscribe's own hotkeys (capture leaves them out of the recorded actions)."""
+    return frozenset(parse(c).shortcut() for c in combos if c.strip())
+
 
 def parse(text: str, key: str = "hotkey") -> Combo:
     """``<ctrl>+<alt>+t`` → Combo; a ConfigError naming ``key`` says what is wrong."""
