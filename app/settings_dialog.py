@@ -78,6 +78,7 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._privacy_tab(), "&Privacy")
         tabs.addTab(self._models_tab(), "&Models")
         tabs.addTab(self._storage_tab(), "&Data")
+        tabs.addTab(self._task_tab(), "&Task")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
@@ -155,6 +156,29 @@ class SettingsDialog(QDialog):
                            "before starting deskscribe (e.g. in ~/.profile), and restart it."))
         return self._page(form)
 
+    def _task_tab(self) -> QWidget:
+        t = self.cfg.task
+        self.hotkey_record = QLineEdit(t.hotkey_record)
+        self.hotkey_record.setObjectName("hotkeyRecord")
+        self.hotkey_note = QLineEdit(t.hotkey_note)
+        self.hotkey_note.setObjectName("hotkeyNote")
+        for edit in (self.hotkey_record, self.hotkey_note):
+            edit.setPlaceholderText("e.g. <ctrl>+<alt>+t; empty = no hotkey")
+        form = QFormLayout()
+        form.addRow(QLabel("Global hotkeys: modifiers in <>, then one key."))
+        form.addRow("Record / finish a task", self.hotkey_record)
+        form.addRow("Quick note", self.hotkey_note)
+        return self._page(form)
+
+    def _check_hotkeys(self, cfg: config.Config) -> None:
+        """A combination another program holds is refused here, with the same line the tray would show."""
+        from deskscribe.app.hotkeys import taken_message, taken_on_x
+
+        for key in ("hotkey_record", "hotkey_note"):
+            combo = getattr(cfg.task, key)
+            if combo.strip() and combo != getattr(self.cfg.task, key) and taken_on_x(combo):
+                raise ConfigError(taken_message(combo, f"task.{key}"))
+
     @staticmethod
     def _page(form: QFormLayout) -> QWidget:
         page = QWidget()
@@ -182,11 +206,15 @@ class SettingsDialog(QDialog):
                                          idle_after_s=self.idle_after.value()),
             retention=dataclasses.replace(c.retention, days=self.retention_days.value(),
                                           max_image_mb=self.budget.value()),
+            task=dataclasses.replace(c.task, hotkey_record=self.hotkey_record.text().strip(),
+                                     hotkey_note=self.hotkey_note.text().strip()),
         )
 
     def save(self) -> None:
         try:
             cfg = self.build_config()
+            config.from_dict(config.to_dict(cfg), str(self.path))  # a bad value: its line before the X check
+            self._check_hotkeys(cfg)
             config.save(cfg, self.path)
         except ConfigError as exc:
             self.error.setText(str(exc))

@@ -66,6 +66,10 @@ class TrayIcon(QSystemTrayIcon):
         self.menu.aboutToShow.connect(self.rebuild_menu)
         self.setContextMenu(self.menu)
         self.activated.connect(self._on_activated)
+        from deskscribe.app.task_actions import TaskActions
+
+        self.tasks = TaskActions(db, lambda title, message: self.notify(
+            title, message, QSystemTrayIcon.MessageIcon.Information), self)
         self.actions_by_name = self._make_actions()
         self.timer = QTimer(self)
         self.timer.setInterval(refresh_ms)
@@ -87,6 +91,9 @@ class TrayIcon(QSystemTrayIcon):
             ("pause15", "Pause for &15 minutes", lambda: self.pause(15)),
             ("resume", "&Resume", self.resume),
             ("start_capture", "S&tart capture", self.start_capture),
+            ("record_task", "Record a tas&k…", lambda: self.tasks.record()),
+            ("finish_task", "Finish tas&k…", lambda: self.tasks.finish()),
+            ("note", "Quick &note…", lambda: self.tasks.note()),
             ("describe", "&Describe backlog now", self.describe_backlog),
             ("stop_describe", "Stop &describing", self.stop_describe),
             ("review", "Open re&view window", self.open_review),
@@ -107,6 +114,8 @@ class TrayIcon(QSystemTrayIcon):
     def start(self) -> None:
         """Start supervising: the refresh timer, and the capture child unless one already runs."""
         self.timer.start()
+        for line in self.tasks.start_hotkeys(self.cfg):
+            self.notify("Hotkey not set", line)
         if self.start_capture_on_launch:
             self.start_capture()
         self.refresh()
@@ -132,6 +141,7 @@ class TrayIcon(QSystemTrayIcon):
         self._quitting = True
         log.info("quitting")
         self.timer.stop()
+        self.tasks.stop()
         if self.describe_job is not None and self.describe_job.is_running():
             self.describe_job.cancel()
             self.describe_job.wait(5000)
@@ -219,6 +229,8 @@ class TrayIcon(QSystemTrayIcon):
             self.menu.addAction(a["pause15"])
         if not self.capture.is_running() and state.capture_status(self.db)["state"] == "stopped":
             self.menu.addAction(a["start_capture"])
+        self.menu.addAction(a["finish_task"] if self.tasks.running() is not None else a["record_task"])
+        self.menu.addAction(a["note"])
         forget_menu = self.menu.addMenu("&Forget the last…")
         for m in FORGET_MINUTES:
             forget_menu.addAction(a[f"forget{m}"])
@@ -363,6 +375,9 @@ class TrayIcon(QSystemTrayIcon):
 
     def _settings_saved(self) -> None:
         self.cfg = self._load_config()
+        if self.timer.isActive():  # started: the hotkeys follow the settings at once
+            for line in self.tasks.start_hotkeys(self.cfg):
+                self.notify("Hotkey not set", line)
         if self.capture.is_running():  # capture reads its settings at start: restart our child
             log.info("settings changed: restarting capture")
             self.capture.restart()

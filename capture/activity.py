@@ -80,6 +80,7 @@ class Aggregator:
     """Collects actions; thread-safe (the listener threads, the capture thread and the element lookup)."""
 
     keep_text: bool = False
+    ignored: frozenset[str] = frozenset()  # shortcuts that are deskscribe's own hotkeys, not the person's work
     scroll_gap_s: float = SCROLL_GAP_S
     key_pause_s: float = KEY_PAUSE_S
     last_input_ts: float = 0.0
@@ -136,6 +137,8 @@ class Aggregator:
                 self._held.add(mod)
                 return None
             shortcut = shortcut_name(self._held, key)
+            if shortcut in self.ignored:
+                return None
             if shortcut:
                 burst = self._end_keys(ts, "action")
                 p = Pending(ts, ev.Shortcut(shortcut), last_ts=ts)

@@ -11,6 +11,7 @@ import click
 
 from deskscribe.bounds import Seconds
 from deskscribe.capture.cli_import import import_cmd
+from deskscribe.capture.cli_task import task_group
 from deskscribe.config import load as load_config
 
 
@@ -132,4 +133,4 @@ def status_cmd(as_json: bool) -> None:
     click.echo(f"database  {_size(info['db_bytes'])} at {info['database']}")
 
 
-commands: list[click.Command] = [capture_cmd, pause_cmd, resume_cmd, status_cmd, import_cmd]
+commands: list[click.Command] = [capture_cmd, pause_cmd, resume_cmd, status_cmd, import_cmd, task_group]

@@ -35,10 +35,12 @@ from deskscribe.capture.listeners import InputListeners
 from deskscribe.capture.lookup import ElementLookup
 from deskscribe.capture.privacy import Rules, hidden_boxes
 from deskscribe.capture.screen import Screen, Shot, black_out, select
+from deskscribe.capture.taskmode import TaskControl
 from deskscribe.capture.window import WAYLAND_NOTE, NullBackend, WindowBackend, WindowInfo, get_backend, is_wayland
 from deskscribe.capture.writer import Action, Status, Task, Writer
 from deskscribe.config import Config
 from deskscribe.errors import ConfigError
+from deskscribe.hotkeys import own_shortcuts
 from deskscribe.storage import events as ev
 from deskscribe.storage import retention, space
 from deskscribe.storage import state as kv
@@ -67,11 +69,13 @@ class Engine(ActionFrames):
         self.status = Status()
         self.writer = Writer(self.db, cfg.episodes, self.status)
         self.rules = Rules.from_config(cfg.privacy)
-        self.aggregator = Aggregator(keep_text=cfg.capture.store_typed_text)
+        self.aggregator = Aggregator(keep_text=cfg.capture.store_typed_text,
+                                     ignored=own_shortcuts(cfg.task.hotkey_record, cfg.task.hotkey_note))
         self.backend = backend or get_backend()
         self.listeners = InputListeners(self.aggregator, self._on_action, self._input_focus, self._monitor_of)
         self.lookup = ElementLookup(probe, self.rules.excluded, self.aggregator, self.status.health)
         self.keeper = FrameKeeper(cfg.capture, self.writer)
+        self.tasks = TaskControl(self.read_db, self.writer, self._fresh_frame)
         self.input_ok = False
         self._unsent: list[Action] = []
         self._pointer_monitor: int | None = None  # where the last click was: keyboard actions happen there
@@ -206,6 +210,7 @@ class Engine(ActionFrames):
     def watch_window(self) -> None:
         if self.stop_event.is_set():
             return
+        self.tasks.poll()  # before the pause check: a task may be started or finished while paused
         now = time.time()
         if self._blocked(now):
             self.aggregator.discard()
@@ -244,6 +249,11 @@ class Engine(ActionFrames):
         except Exception as exc:  # noqa: BLE001 - one bad tick must not end capture
             log.exception("capture tick failed")
             self.status.health.tick_failed(f"{type(exc).__name__}: {exc}")
+
+    def _fresh_frame(self) -> None:
+        """A task started or finished: store every monitor anew, in the episode that begins now."""
+        self.keeper.reset()
+        self._tick(time.time())
 
     def _tick(self, now: float) -> None:
         grabs = self._grab_now(now)

@@ -23,10 +23,11 @@ import sqlite_utils
 from deskscribe.capture.episodes import Point, Span, advance
 from deskscribe.capture.health import DISK_FULL, Health
 from deskscribe.capture.screen import Monitor
+from deskscribe.capture.taskmode import NO_SPLIT
 from deskscribe.config import EpisodesConfig
 from deskscribe.storage import events as ev
 from deskscribe.storage import frames as store
-from deskscribe.storage import state
+from deskscribe.storage import state, tasks
 from deskscribe.storage.db import db_file, is_disk_full, transaction, translate
 from deskscribe.storage.frames import EncodedImage, EventIn, FrameIn
 from deskscribe.storage.health import DamagedDatabase, ReadOnlyDatabase
@@ -116,6 +117,12 @@ class Writer(threading.Thread):
         self._reported: tuple[str, str, dict[str, str]] | None = None
         self._reported_at = 0.0
         self._ids: dict[int, tuple[int, int]] = {}  # frame token → (episode, frame id), the recent ones
+        self.task: int | None = None  # the running task (capture/taskmode.py): no split while it runs
+
+    @property
+    def episode(self) -> int | None:
+        """The open episode (read on the writer thread)."""
+        return self._episode
 
     def submit(self, item: Captured | Task) -> bool:
         """Queue without blocking; False when the queue is full (the caller drops or retries)."""
@@ -137,6 +144,7 @@ class Writer(threading.Thread):
         closed = store.close_open_episodes(self.db)
         if closed:
             log.info("closed %d episode(s) left open by an earlier capture process", closed)
+        self._safely(lambda: tasks.close_left_open(self.db))  # a stopped process's task: kept, no outcome
         while True:
             try:
                 item = self._queue.get(timeout=HEARTBEAT_S)
@@ -149,7 +157,7 @@ class Writer(threading.Thread):
             elif isinstance(item, Task):
                 self._run_task(item)
             self._heartbeat()
-        self._end_episode()
+        self.end_episode()
         self._safely(lambda: state.report_capture(self.db, os.getpid(), "stopped", ""))
 
     def _write(self, item: Captured) -> None:
@@ -160,15 +168,17 @@ class Writer(threading.Thread):
 
     def _write_frames(self, item: Captured) -> bool:
         point = Point(item.ts, item.app, len(item.frames), None)
-        span, reason = advance(self._span, point, self.cfg)
+        span, reason = advance(self._span, point, self.cfg if self.task is None else NO_SPLIT)
         if reason is not None:
-            self._end_episode()
+            self.end_episode()
         stored = {}
         try:
             with transaction(self.db):
                 if self._episode is None:
                     self._episode = store.create_episode(self.db, item.ts)
                     log.debug("new episode %s (%s)", self._episode, reason)
+                    if self.task is not None:
+                        tasks.attach(self.db, self.task, self._episode)
                 assert self._episode is not None
                 for f in item.frames:
                     frame = FrameIn(item.ts, f.image, f.monitor.index, item.app, item.title, f.change_hash,
@@ -233,7 +243,7 @@ class Writer(threading.Thread):
             if n:
                 self.status.health.store_failed(f"{type(exc).__name__}: {exc}")
 
-    def _end_episode(self) -> None:
+    def end_episode(self) -> None:
         if self._episode is not None:
             episode, self._episode, self._span = self._episode, None, None
             self._safely(lambda: store.close_episode(self.db, episode))

@@ -16,7 +16,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import tomli_w
 
-from deskscribe import choices, paths  # choices: the model names, without their implementations
+from deskscribe import choices, hotkeys, paths  # choices: the model names, without their implementations
 from deskscribe.errors import ConfigError
 from deskscribe.fileio import write_atomic
 
@@ -111,6 +111,14 @@ class DescribeConfig:
 
 
 @dataclass
+class TaskConfig:
+    # Global hotkeys of the tray (pynput's form; "" = off): record starts a task, or finishes the running one;
+    # note opens the quick-note box.
+    hotkey_record: str = "<ctrl>+<alt>+t"
+    hotkey_note: str = "<ctrl>+<alt>+n"
+
+
+@dataclass
 class Config:
     capture: CaptureConfig = field(default_factory=CaptureConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
@@ -118,6 +126,7 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
     describe: DescribeConfig = field(default_factory=DescribeConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
 
 
 _CHOICES = {
@@ -213,6 +222,14 @@ def _check_semantics(name: str, section: Any, where: str) -> None:
         if bad or len(set(section.monitors)) != len(section.monitors):
             raise ConfigError(f"{where}: capture.monitors must list distinct monitor numbers from 1 (the first "
                               f"monitor) to {MAX_MONITOR}, or be [] for every monitor (got {section.monitors})")
+    if name == "task":
+        combos = {}
+        for key in ("hotkey_record", "hotkey_note"):
+            value = getattr(section, key)
+            if value.strip():
+                combos[key] = hotkeys.parse(value, f"{where}: task.{key}")
+        if len(combos) == 2 and combos["hotkey_record"] == combos["hotkey_note"]:
+            raise ConfigError(f"{where}: task.hotkey_record and task.hotkey_note are the same combination")
     if name == "models" and section.backend == "openai" and not section.server_url:
         raise ConfigError(f"{where}: models.server_url must be set when models.backend is 'openai'")
 

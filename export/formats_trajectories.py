@@ -56,6 +56,7 @@ class ChatTrajectories:
         suffix = "jsonl" if style == "openai" else "json"
         if style == "openai":
             self.files = Files(lambda key: (root / f"trajectories_{key}.{suffix}").open("w", encoding="utf-8"))
+            self.meta = Files(lambda key: (root / f"trajectories_{key}.meta.jsonl").open("w", encoding="utf-8"))
         else:
             self.files = Files(lambda key: JsonArrayFile(root / f"trajectories_{key}.{suffix}"))
         self.counts: dict[str, dict[str, int]] = {}
@@ -79,16 +80,21 @@ class ChatTrajectories:
                 messages.append(self._user(first_prompt(traj, part[0].index) if j == 0 else STEP_PROMPT, img))
                 messages.append({"role": "assistant", "content": s.thought_action()})
             row: dict[str, Any] = {"messages": messages}
-            if self.style == "openai":
+            meta = {"episode_id": traj.episode_id, "first_step": part[0].index,
+                    "instruction_by": traj.instruction_by, "outcome": traj.outcome}
+            if self.style == "openai":  # OpenAI's fine-tuning refuses keys beside messages: a line-aligned file
                 self.files.get(split).write(json.dumps(row, ensure_ascii=False) + "\n")
-            else:
+                self.meta.get(split).write(json.dumps(meta) + "\n")
+            else:  # LLaMA-Factory keeps the columns dataset_info.json maps and drops the rest
                 row["images"] = [self.writer.rel(i) for i in imgs]
-                self.files.get(split).add(row)
+                self.files.get(split).add({**row, **meta})
             self.counts.setdefault("trajectories", {}).setdefault(split, 0)
             self.counts["trajectories"][split] += 1
 
     def close(self) -> None:
         self.files.close()
+        if self.style == "openai":
+            self.meta.close()
         if self.style != "llama-factory":
             return
         from deskscribe.export.formats_llamafactory import TAGS, dataset_name
@@ -104,6 +110,8 @@ class ChatTrajectories:
     def card(self) -> str:
         name = ("`trajectories_train.jsonl`" if self.style == "openai"
                 else "`deskscribe_trajectories` (trajectories_train.json) in dataset_info.json")
+        meta = ("`trajectories_train.meta.jsonl` has, line for line (OpenAI refuses other keys in a chat line),"
+                if self.style == "openai" else "Each chat also has (LLaMA-Factory ignores keys it does not map)")
         return f"""
 ## Computer-use trajectories
 
@@ -111,6 +119,8 @@ class ChatTrajectories:
 before an action; the first also holds the task and the steps done so far. Each assistant turn is
 `Thought: <step>` + `Action: <action>` with coordinates as fractions (0–1) of the screen. Episodes with
 more than {self.max_images} steps are split into consecutive chats of {self.max_images} steps (no step is dropped).
+{meta} `episode_id`, `first_step`, `instruction_by` (who wrote the task: `person`, `model` or `steps`) and
+`outcome` (`done` or `gave_up` for a task recorded in task mode, else null).
 """
 
 
@@ -145,7 +155,8 @@ class JsonlTrajectories:
                           "description_by": s.author, "text_source": s.text_source},
             })
         row = {"task_id": f"deskscribe-{traj.episode_id}", "episode_id": traj.episode_id, "split": split,
-               "instruction": traj.instruction, "summary": traj.summary, "monitors": traj.monitors(),
+               "instruction": traj.instruction, "instruction_by": traj.instruction_by, "outcome": traj.outcome,
+               "summary": traj.summary, "monitors": traj.monitors(),
                "skipped_events": dict(traj.skipped), "traj": steps}
         self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.counts.setdefault("trajectories", {}).setdefault(split, 0)
@@ -158,7 +169,9 @@ class JsonlTrajectories:
         return """
 ## Computer-use trajectories (trajectories.jsonl)
 
-One episode per line: `instruction`, `summary`, `monitors`, and `traj`, the steps in order; each step has
+One episode per line: `instruction`, `instruction_by` (`person`, `model` or `steps`), `outcome` (`done` or
+`gave_up` for a task recorded in task mode, else null), `summary`, `monitors`, and `traj`, the steps in
+order; each step has
 `image` (before the action), `after_image`, `monitor`, `element` (role, name, box as 0–1 fractions and
 `box_px`), and `value.action` / `value.code` (pyautogui with coordinates as 0–1 fractions of the monitor:
 multiply by its width and height) / `value.description` (the step stored for that action, keyed by

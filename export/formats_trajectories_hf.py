@@ -25,12 +25,14 @@ FEATURES = {
         "element_box": List(Value("float64")), "monitor": Value("int32"), "screen_width": Value("int32"),
         "screen_height": Value("int32"), "app": Value("string"), "event_id": Value("int64"),
         "description_by": Value("string"), "text_source": Value("string"),
+        "instruction_by": Value("string"), "outcome": Value("string"),
     }),
     "episodes": Features({
         "episode_id": Value("int64"), "instruction": Value("string"), "summary": Value("string"),
         "images": List(Image()), "actions": _STRS, "codes": _STRS, "descriptions": _STRS,
         "monitors": List({"index": Value("int32"), "left": Value("int32"), "top": Value("int32"),
                           "width": Value("int32"), "height": Value("int32")}),
+        "instruction_by": Value("string"), "outcome": Value("string"),
     }),
 }
 
@@ -78,14 +80,14 @@ class HfTrajectories:
                 "element_role": el.get("role"), "element_name": el.get("name"), "element_box": el.get("box"),
                 "monitor": s.monitor.index, "screen_width": s.monitor.width, "screen_height": s.monitor.height,
                 "app": s.before.get("app"), "event_id": s.event_id, "description_by": s.author,
-                "text_source": s.text_source,
+                "text_source": s.text_source, "instruction_by": traj.instruction_by, "outcome": traj.outcome,
             })
             self._count("trajectories", split)
         self._part("episodes", split).add({
             "episode_id": traj.episode_id, "instruction": traj.instruction, "summary": traj.summary,
             "images": [_img(images[s.index]) for s in traj.steps], "actions": [s.action.string() for s in traj.steps],
             "codes": [s.action.code() for s in traj.steps], "descriptions": [s.text for s in traj.steps],
-            "monitors": traj.monitors(),
+            "monitors": traj.monitors(), "instruction_by": traj.instruction_by, "outcome": traj.outcome,
         })
         self._count("episodes", split)
 
@@ -108,4 +110,6 @@ episodes = load_dataset("path/to/this/folder", "episodes")    # one row per epis
 ```
 Coordinates in `action`, `code`, `point` and `element_box` are fractions (0–1) of the monitor
 (`screen_width` × `screen_height` pixels). `marked_image` (with --mark-actions) draws the click point.
+`instruction_by`: who wrote the instruction (`person`, `model` or `steps`); `outcome`: `done` or `gave_up`
+for a task the person recorded in task mode, else empty.
 """

@@ -157,6 +157,8 @@ class Trajectory:
     summary: str
     steps: list[Step]
     skipped: Counter[str] = field(default_factory=Counter)
+    instruction_by: str = "steps"  # who wrote the instruction: person | model | steps
+    outcome: str | None = None  # task mode's done | gave_up; None where the person named no task
 
     def history(self, i: int) -> list[str]:
         """The texts of the steps before step ``i``."""

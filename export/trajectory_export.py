@@ -47,6 +47,8 @@ class TrajectoryExport:
         self.mark_actions = bool(options.get("mark_actions"))
         self.out = out
         self.skipped: Counter[str] = Counter()
+        self.authors: Counter[str] = Counter()  # exported episodes by who wrote the instruction
+        self.outcomes: Counter[str] = Counter()
 
     def _wanted(self, ep: dict[str, Any]) -> bool:
         return ep["status"] in SFT_OK or (bool(self.options.get("include_unreviewed")) and ep["status"] == "unreviewed")
@@ -59,6 +61,8 @@ class TrajectoryExport:
         eid = ep["id"]
         events = q.events_for(self.db, [eid])[eid]  # unredacted: redact() reports each field
         traj = build(ep, frames, events, history, q.instructions_for(self.db, [eid])[eid])
+        traj.instruction_by = q.instruction_authors_for(self.db, [eid])[eid]
+        traj.outcome = q.outcomes_for(self.db, [eid])[eid]
         self.skipped.update(traj.skipped)
         if not traj.steps or not traj.instruction:
             self.skipped["episode without actions or instruction"] += 1
@@ -71,6 +75,9 @@ class TrajectoryExport:
         after = {s.index: self.images.get(s.after["image_hash"], where) for s in traj.steps
                  if s.after and self.out.after_images}
         self.out.add(traj, split, imgs, marks, after)
+        self.authors[traj.instruction_by] += 1
+        if traj.outcome:
+            self.outcomes[traj.outcome] += 1
 
     def close(self) -> None:
         self.out.close()
@@ -88,7 +95,19 @@ class TrajectoryExport:
         skipped = self.skipped_summary()
         note = ("Events not exported as steps: " + ", ".join(f"{k} ({v})" for k, v in sorted(skipped.items()))
                 + ".\n") if skipped else ""
-        return self.out.card() + note
+        return self.out.card() + note + self._tasks_line()
+
+    def _tasks_line(self) -> str:
+        """How many exported tasks the person named (task mode, a quick note, or an edit in review)."""
+        if not sum(self.authors.values()):
+            return ""
+        n = self.authors["person"]
+        line = (f"\nTasks: {n} task{'' if n == 1 else 's'} named by the person, {self.authors['model']} written "
+                f"by a model, {self.authors['steps']} written from the steps (`instruction_by`).")
+        if self.outcomes:
+            line += (f" Task mode outcomes (`outcome`): {self.outcomes['done']} done, "
+                     f"{self.outcomes['gave_up']} gave up.")
+        return line + "\n"
 
 
 def trajectory_export(db: sqlite_utils.Database, fmt: str, root: Path, writer: FormatWriter, options: dict[str, Any],

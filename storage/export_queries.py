@@ -160,3 +160,41 @@ def instructions_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> d
             list(episode_ids)):
             out[int(eid)] = str(text)
     return out
+
+
+def _description_author(author: str, reason: str | None, params: str | None, run_id: int | None) -> str:
+    """Who wrote a description's task: the person, a model, or the step writer (describe.compose = evidence,
+    or the model's answer failed its check) — as `deskscribe describe show` says it."""
+    if author == "person":
+        return "person"
+    compose = (json.loads(params) if params else {}).get("compose")
+    return "steps" if reason or compose == "evidence" or run_id is None else "model"
+
+
+def instruction_authors_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, str]:
+    """Who wrote each episode's instruction as ``instructions_for`` picks it: ``person`` | ``model`` | ``steps``
+    (an episode with neither a stored instruction nor a description reads as ``steps``)."""
+    out = dict.fromkeys(episode_ids, "steps")
+    if not episode_ids:
+        return out
+    cols = _columns(db, "descriptions")
+    if "review_reason" in cols:
+        for eid, author, reason, params, run_id in db.conn.execute(
+                "SELECT d.episode_id, d.author, d.review_reason, r.params, d.model_run_id FROM descriptions d"
+                " LEFT JOIN model_runs r ON r.id = d.model_run_id"
+                f" WHERE d.is_current = 1 AND d.episode_id IN ({_marks(episode_ids)})", list(episode_ids)):
+            out[int(eid)] = _description_author(str(author), reason, params, run_id)
+    if _columns(db, "instructions"):
+        for eid, author in db.conn.execute(
+                "SELECT episode_id, author FROM instructions WHERE is_current = 1"
+                f" AND episode_id IN ({_marks(episode_ids)})", list(episode_ids)):
+            out[int(eid)] = str(author)
+    return out
+
+
+def outcomes_for(db: sqlite_utils.Database, episode_ids: Sequence[int]) -> dict[int, str | None]:
+    """Each episode's task outcome from task mode (``done`` | ``gave_up``), None where it had no task."""
+    from deskscribe.storage import tasks
+
+    found = tasks.of_episodes(db, episode_ids)
+    return {e: (found[e]["outcome"] if e in found else None) for e in episode_ids}

@@ -349,6 +349,34 @@ def _m010_burst_after_frame(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE events SET after_frame_id = ? WHERE id = ?", (nxt[0], event_id))
 
 
+def _m011_task_mode(conn: sqlite3.Connection) -> None:
+    """Task mode (storage/tasks.py): a task the person named, its span (started..finished) is one episode, its
+    outcome (done | gave_up; NULL while it runs or when capture stopped first); and timed notes on an episode."""
+    _run_script(
+        conn,
+        """
+        CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY,
+            episode_id INTEGER REFERENCES episodes(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            author TEXT NOT NULL DEFAULT 'person' CHECK (author IN ('person')),
+            outcome TEXT CHECK (outcome IN ('done', 'gave_up')),
+            started_ts REAL NOT NULL,
+            finished_ts REAL
+        );
+        CREATE INDEX tasks_episode ON tasks(episode_id);
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+            ts REAL NOT NULL,
+            text TEXT NOT NULL,
+            author TEXT NOT NULL DEFAULT 'person'
+        );
+        CREATE INDEX notes_episode ON notes(episode_id);
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
@@ -359,6 +387,7 @@ MIGRATIONS: list[Migration] = [
     ("008_region_frames", _m008_region_frames),
     ("009_action_steps", _m009_action_steps),
     ("010_burst_after_frame", _m010_burst_after_frame),
+    ("011_task_mode", _m011_task_mode),
 ]
 
 

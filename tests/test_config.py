@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from deskscribe import config
@@ -87,3 +89,24 @@ def test_config_check_looks_at_the_model_files(deskscribe_home, tmp_path, settin
     line = one_error_line(run_cli(deskscribe_home, "config", "check"))
     assert line.startswith(f"Error: {cfg}: {needle.replace('{tmp}', str(tmp_path))}"), line
     assert run_cli(deskscribe_home, "config", "check", str(tmp_path / "none.toml")).stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"hotkey_record": "t"}, "task.hotkey_record: 't' must be one or more modifiers and one key"),
+    ({"hotkey_note": "<ctrl>+<hyper>+n"}, "task.hotkey_note: '<hyper>' in '<ctrl>+<hyper>+n' is not a key"),
+    ({"hotkey_note": "<ctrl>+<alt>+t"}, "task.hotkey_record and task.hotkey_note are the same combination"),
+])
+def test_task_hotkeys_are_checked(values, message) -> None:
+    from deskscribe.config import from_dict
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        from_dict({"task": values})
+
+
+def test_task_hotkeys_parse_and_turn_off() -> None:
+    from deskscribe import hotkeys
+    from deskscribe.config import from_dict
+
+    assert from_dict({"task": {"hotkey_note": ""}}).task.hotkey_note == ""
+    assert hotkeys.parse("<Ctrl>+<Shift>+<F8>").x_keys() == (["ControlMask", "ShiftMask"], "F8")
+    assert hotkeys.parse("<cmd>+,").x_keys() == (["Mod4Mask"], "comma")

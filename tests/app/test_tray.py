@@ -207,3 +207,25 @@ def test_forget_the_last_minutes(make_tray, db, tmp_path: Path):
     assert db.conn.execute("SELECT count(*) FROM frames").fetchone()[0] == 1
     assert db.conn.execute("SELECT count(*) FROM episodes WHERE id = ?", (new_ep,)).fetchone()[0] == 0
     assert tray.notifications[-1][0] == "Forgotten" and "1 frames" in tray.notifications[-1][1]
+
+
+def test_task_mode_in_the_menu(make_tray, db, qtbot):
+    """Record a task… opens the box; with a task running the menu offers Finish task… instead (the hotkeys
+    themselves: tests/app/test_hotkeys_x11.py)."""
+    from deskscribe.app.task_actions import FinishBox, TextBox
+
+    tray = make_tray()
+    texts = menu_texts(tray)
+    assert "Record a tas&k…" in texts and "Quick &note…" in texts and "Finish tas&k…" not in texts
+    assert len(set(mnemonics(texts))) == len(mnemonics(texts))
+    tray.actions_by_name["record_task"].trigger()
+    assert isinstance(tray.tasks.box, TextBox) and tray.tasks.box.isVisible()
+    tray.tasks.box.edit.setText("Write the meeting notes")
+    tray.tasks.box.accept()  # capture is not running: said, nothing sent
+    assert tray.notifications[-1][1].startswith("capture is not running")
+    db.conn.execute("INSERT INTO tasks (text, started_ts) VALUES ('Write the meeting notes', 1)")
+    texts = menu_texts(tray)
+    assert "Finish tas&k…" in texts and "Record a tas&k…" not in texts
+    tray.actions_by_name["finish_task"].trigger()
+    assert isinstance(tray.tasks.box, FinishBox)
+    tray.tasks.box.close()

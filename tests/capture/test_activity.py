@@ -124,6 +124,18 @@ def test_shortcuts_use_held_modifiers_and_releases():
     ]
 
 
+def test_deskscribe_s_own_hotkeys_are_not_recorded():
+    from deskscribe.hotkeys import own_shortcuts
+
+    agg = Aggregator(ignored=own_shortcuts("<ctrl>+<alt>+t", "<alt>+<ctrl>+<f8>", ""))
+    assert agg.ignored == {"ctrl+alt+t", "ctrl+alt+f8"}
+    agg.key_down(1.0, "ctrl_l")
+    agg.key_down(1.05, "alt_l")
+    assert agg.key_down(1.1, "t", "t") is None and agg.key_down(1.2, "f8") is None
+    assert told(agg.key_down(1.3, "s", "s")) == SHORTCUT
+    assert [(k, d) for _, k, d in done(agg)] == [("shortcut", {"keys": "ctrl+alt+s"})]
+
+
 def test_typed_text_only_when_opted_in():
     agg = Aggregator(keep_text=True)
     for i, ch in enumerate("hellp"):
