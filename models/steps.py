@@ -276,8 +276,41 @@ def episode_steps(actions: list[Action], frames: list[FrameView], read_screen: b
         alone = i + 1 == len(actions) or action.after is None or actions[i + 1].ts >= action.after.ts
         step = write_step(action, alone, titles, read_screen and not secret)
         if step is not None:
-            steps.append(step)
+            steps.append(_settled(step, _later(frames, action)))
     return steps or [Step(text) for text in looked_at_steps(frames)]
+
+
+def _later(frames: list[FrameView], action: Action) -> list[FrameView]:
+    """The episode's frames after the action's after frame, in the same app."""
+    if action.after is None:
+        return []
+    ids = [f.id for f in frames]
+    start = ids.index(action.after.id) + 1 if action.after.id in ids else len(frames)
+    return [f for f in frames[start:] if f.app == action.after.app]
+
+
+def _settled(step: Step, later: list[FrameView]) -> Step:
+    """Text read from the screen as the later frames show it, once the text cursor has left the line: on the
+    after frame, taken the moment typing ended, the caret touches the last letter and OCR reads it as one
+    ("ls -la" as "ls -lall", "milk" as "mitk"). The reading most frames agree on wins; a later reading that is
+    longer is later typing, not this burst's."""
+    typed = step.evidence.get("typed")
+    if step.evidence.get("text_source") != "screen" or not typed or not later:
+        return step
+    key = evlib.norm(typed)
+    command = step.text.startswith("Ran ")
+    seen: list[str] = [typed]
+    for frame in later:
+        lines = frame.ocr_text.splitlines()
+        for cand in evlib.command_lines(lines) if command else [_uncaret(line) for line in lines]:
+            ck = evlib.norm(cand)
+            if ck and len(ck) <= len(key) and difflib.SequenceMatcher(None, ck, key).ratio() >= 0.75:
+                seen.append(cand.strip())
+                break
+    best = max(reversed(seen), key=seen.count)  # of equal counts, the latest (caret-free) reading
+    if best == typed:
+        return step
+    return Step(step.text.replace(typed, best), step.event_id, {**step.evidence, "typed": best})
 
 
 def write_step(action: Action, alone: bool = True, titles: set[str] = frozenset(),  # type: ignore[assignment]

@@ -240,3 +240,14 @@ def test_every_action_gets_a_step_keyed_by_its_event_even_when_the_text_repeats(
 def test_a_command_whose_l_ocr_misread_is_the_program_that_exists() -> None:
     assert evidence.command_lines(["root@box:~/work# 1s -la", "root@box:~/work# Is", "$ 1sblk-nope"]) == [
         "ls -la", "ls", "1sblk-nope"]
+
+
+def test_typed_text_is_read_once_the_caret_has_left_its_line() -> None:
+    """The after frame is taken the moment Enter ends the burst; the caret still touches the last letter."""
+    enter = [("keys", {"count": 7, "special": {"enter": 1}, "ended_by": "enter"})]
+    session = [_frame(0, "root@box:~#"),
+               _frame(1, "root@box:~# ls -lall", events=enter),
+               _frame(2, "root@box:~# ls -la\ntotal 12\nroot@box:~#"),
+               _frame(3, "root@box:~# ls -la\ntotal 12\nroot@box:~# ps")]
+    (step,) = _steps(session)
+    assert step.text == "Ran `ls -la` in the terminal" and step.evidence["typed"] == "ls -la"
