@@ -54,18 +54,3 @@ def test_frames_not_stored_are_reported_with_the_reason(writer, deskscribe_home)
     assert w.submit(Captured(time.time(), "XTerm", "t", [nf(10)]))
     poll(lambda: state.capture_status(db)["problems"] == {}, timeout=20, what="the problem gone")
     assert status.frames == 1
-
-
-def test_disk_full_is_a_problem_until_a_write_succeeds(writer):  # noqa: F811
-    w, db, status = writer
-    w.submit(Captured(time.time(), "XTerm", "t", [nf(1)]))
-    # SQLite's own limit on the database size raises the same SQLITE_FULL a full disk does
-    w.submit(Task("limit", lambda db: db.conn.execute(
-        "PRAGMA max_page_count = {}".format(db.conn.execute("PRAGMA page_count").fetchone()[0] + 2))))
-    for i in range(3):
-        w.submit(Captured(time.time(), "XTerm", "t", [nf(10 + i, size=200_000)]))
-    poll(lambda: status.health.problems().get("disk_full"), timeout=20, what="disk_full")
-    assert status.health.problems() == {"disk_full": "the disk is full: free some space (capture resumes by itself)"}
-    w.submit(Task("unlimit", lambda db: db.conn.execute("PRAGMA max_page_count = 1073741823")))
-    w.submit(Captured(time.time(), "XTerm", "t", [nf(20)]))
-    poll(lambda: not status.health.problems(), timeout=20, what="recovery")

@@ -100,5 +100,6 @@ def test_disk_full_drops_frames_then_recovers(writer):
     w.submit(Captured(time.time(), "XTerm", "t", [nf(20)]))
     poll(lambda: status.disk_full_since is None, timeout=20, what="recovery")
     assert status.frames == frames_then + 1
+    poll(lambda: not status.health.problems(), timeout=20, what="the problem cleared")
     w.finish()
     assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -5,9 +5,7 @@ the instruction (author person) and the outcome."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from deskscribe.storage.db import open_db
 
 from ..capture.conftest import capdb, poll, start_capture, write_config, xdo  # noqa: F401 (fixtures)
 from ..conftest import one_error_line, run_cli, stop_process
-from .test_trajectory_live import SLOW, dbus_session  # noqa: F401 (fixture)
+from .test_trajectory_live import SLOW, dbus_session, open_mousepad  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.x11
 TASK = "Write the meeting notes"
@@ -49,14 +47,8 @@ def test_live_task_is_one_episode_named_by_the_person(xdisplay, start_capture, c
     assert "capture is not running" in one_error_line(run_cli(deskscribe_home, "task", "start", TASK))
     notes = tmp_path / "meeting.txt"
     notes.write_text("Agenda\n")
-    xdg = {f"XDG_{k}_HOME": str(tmp_path / "xdg" / k.lower()) for k in ("CONFIG", "DATA", "CACHE", "STATE")}
-    pad = subprocess.Popen(["mousepad", str(notes)], env={**os.environ, **dbus_session, **xdg},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pad, wid = open_mousepad(notes, tmp_path, dbus_session)
     try:
-        search = ["xdotool", "search", "--onlyvisible", "--name", "meeting.txt"]
-        wid = poll(lambda: subprocess.run(search, capture_output=True, text=True).stdout.split()[:1],
-                   what="the mousepad window", timeout=SLOW)[0]
-        xdo("windowmove", "--sync", wid, "0", "0")
         xdo("windowactivate", "--sync", wid)
         proc = start_capture("--duration", "600", env=dbus_session)
         poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title LIKE '%meeting.txt%'"),

@@ -159,6 +159,19 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
+def open_mousepad(path: Path, tmp_path: Path, dbus_session: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """Mousepad on ``path`` at the desktop's top left, on the test's session bus, with its own XDG folders
+    (no session of an earlier run to restore); returns the process and its visible window."""
+    xdg = {f"XDG_{k}_HOME": str(tmp_path / "xdg" / k.lower()) for k in ("CONFIG", "DATA", "CACHE", "STATE")}
+    pad = subprocess.Popen(["mousepad", str(path)], env={**os.environ, **dbus_session, **xdg},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    search = ["xdotool", "search", "--onlyvisible", "--name", path.name]  # GTK also maps hidden windows
+    wid = poll(lambda: subprocess.run(search, capture_output=True, text=True).stdout.split()[:1],
+               what="the mousepad window", timeout=SLOW)[0]
+    xdo("windowmove", "--sync", wid, "0", "0")
+    return pad, wid
+
+
 MOUSEPAD_CLICKS = [(300, 200), (120, 320), (500, 400)]  # inside mousepad's text area once moved to 0,0
 
 
@@ -256,14 +269,8 @@ def test_live_typed_work_is_kept_without_storing_keystrokes(xdisplay, xterm, sta
     focus(vault)
     poll(lambda: "excluded window" in capdb.state().get("message", ""), what="the excluded window", timeout=SLOW)
     xdo("type", "--delay", "20", CANARY)
-    xdg = {f"XDG_{k}_HOME": str(tmp_path / "xdg" / k.lower()) for k in ("CONFIG", "DATA", "CACHE", "STATE")}
-    pad = subprocess.Popen(["mousepad", str(tmp_path / "meeting.txt")], env={**os.environ, **dbus_session, **xdg},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pad, wid = open_mousepad(tmp_path / "meeting.txt", tmp_path, dbus_session)
     try:
-        search = ["xdotool", "search", "--onlyvisible", "--name", "meeting.txt"]
-        wid = poll(lambda: subprocess.run(search, capture_output=True, text=True).stdout.split()[:1],
-                   what="the mousepad window", timeout=SLOW)[0]
-        xdo("windowmove", "--sync", wid, "0", "0")
         focus(wid)
         poll(lambda: capdb.one("SELECT count(*) FROM frames WHERE window_title LIKE '%meeting.txt%'"),
              what="a mousepad frame", timeout=SLOW)
