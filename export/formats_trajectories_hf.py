@@ -25,6 +25,8 @@ FEATURES = {
         "element_box": List(Value("float64")), "monitor": Value("int32"), "screen_width": Value("int32"),
         "screen_height": Value("int32"), "app": Value("string"), "event_id": Value("int64"),
         "description_by": Value("string"), "text_source": Value("string"),
+        "reflection": {"changed": Value("string"), "looks_right": Value("bool"), "by": Value("string"),
+                       "rejected": Value("string")},
     }),
     "episodes": Features({
         "episode_id": Value("int64"), "instruction": Value("string"), "summary": Value("string"),
@@ -33,6 +35,10 @@ FEATURES = {
                           "width": Value("int32"), "height": Value("int32")}),
     }),
 }
+
+
+def _reflection(r: dict[str, object] | None) -> dict[str, object] | None:
+    return None if not r else {k: r.get(k) for k in ("changed", "looks_right", "by", "rejected")}
 
 
 class _TrajPart(_Part):
@@ -78,7 +84,7 @@ class HfTrajectories:
                 "element_role": el.get("role"), "element_name": el.get("name"), "element_box": el.get("box"),
                 "monitor": s.monitor.index, "screen_width": s.monitor.width, "screen_height": s.monitor.height,
                 "app": s.before.get("app"), "event_id": s.event_id, "description_by": s.author,
-                "text_source": s.text_source,
+                "text_source": s.text_source, "reflection": _reflection(s.reflection),
             })
             self._count("trajectories", split)
         self._part("episodes", split).add({

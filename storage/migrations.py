@@ -349,6 +349,13 @@ def _m010_burst_after_frame(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE events SET after_frame_id = ? WHERE id = ?", (nxt[0], event_id))
 
 
+def _m011_description_task(conn: sqlite3.Connection) -> None:
+    """A description's task as JSON: ``{"task": the imperative with the texts it needs, "parameters": {name:
+    text}, "by": "model:<file>" | "steps" | "person"}`` (NULL for descriptions written before, whose task is
+    their summary and instruction)."""
+    conn.execute("ALTER TABLE descriptions ADD COLUMN task TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
@@ -359,6 +366,7 @@ MIGRATIONS: list[Migration] = [
     ("008_region_frames", _m008_region_frames),
     ("009_action_steps", _m009_action_steps),
     ("010_burst_after_frame", _m010_burst_after_frame),
+    ("011_description_task", _m011_description_task),
 ]
 
 
