@@ -153,6 +153,16 @@ def test_describe_with_the_tiny_vlm_rejects_its_garbage_and_the_steps_stand(
     assert exported_reflections == [by_event[s["event_id"]] for s in traj["traj"] if s["event_id"] is not None]
     assert any(exported_reflections)
 
+    from datasets import load_dataset
+
+    hf = tmp_path / "hf"
+    exported = runner.invoke(main, ["export", "hf", str(hf), "--include-unreviewed", "--val-fraction", "0"])
+    assert exported.exit_code == 0, exported.output
+    rows = list(load_dataset("parquet", data_files=sorted(str(p) for p in (hf / "data" / "trajectories")
+                                                          .glob("*.parquet")), split="train"))
+    kept = [r["reflection"] for r in rows if r["reflection"]]
+    assert kept and all(r["by"] == f"model:{model.name}" and r["rejected"] and r["changed"] is None for r in kept)
+
 
 @pytest.mark.model
 def test_with_smollm2_and_compose_model_the_json_task_path_runs(db, screenagent, smollm2_path):
@@ -188,3 +198,24 @@ def test_show_names_the_task_s_author_from_the_stored_task():
     assert task_author({**by_model, "task": {"by": "steps"}, "review_reason": None}) == "the steps"
     assert task_author({**by_model, "author": "person"}) == "you"
     assert task_author({"author": "model", "task": None, "model_run": run, "review_reason": "x"}) == "the steps"
+
+
+@pytest.mark.model
+def test_a_summarizer_that_is_the_vlm_s_own_gguf_is_loaded_once(db, tiny_vlm):
+    from deskscribe.config import Config, ModelsConfig
+    from deskscribe.models import describe as pipeline
+    from deskscribe.storage import descriptions as store
+    from tests.models.test_describe import _synthetic_episode
+
+    model, mmproj = tiny_vlm
+    ep = _synthetic_episode(db, ["File Edit", "File New Open"])
+    cfg = Config()
+    cfg.models = ModelsConfig(vlm_model=str(model), vlm_mmproj=str(mmproj), summarizer=str(model), n_ctx=2048,
+                              vlm_image_max_tokens=4)
+    assert pipeline.shares_weights(cfg)
+    res = pipeline.run_batch(db, cfg)
+    assert res.done == [ep] and not res.failed
+    desc = store.current_description(db, ep)
+    run = store.get_model_run(db, desc["model_run_id"])
+    assert run["model"] == model.name and run["params"]["vlm"] == model.name and "mmproj" in run["params"]
+    assert run["params"]["image_max_tokens"] == 4 and desc["task"]["by"] == "steps"  # garbage: rejected
