@@ -219,3 +219,33 @@ def test_a_summarizer_that_is_the_vlm_s_own_gguf_is_loaded_once(db, tiny_vlm):
     run = store.get_model_run(db, desc["model_run_id"])
     assert run["model"] == model.name and run["params"]["vlm"] == model.name and "mmproj" in run["params"]
     assert run["params"]["image_max_tokens"] == 4 and desc["task"]["by"] == "steps"  # garbage: rejected
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3vl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from tests.models import tiny_qwen3vl as builder
+
+    return builder.build(tmp_path_factory.mktemp("tiny-qwen3vl"))
+
+
+@pytest.mark.model
+def test_a_tiny_qwen3_vl_runs_the_same_path_through_mtmd(screenagent, tiny_qwen3vl, deskscribe_home):
+    model, mmproj = tiny_qwen3vl
+    assert read_gguf(mmproj).projector_type == "qwen3vl_merger" and read_gguf(model).architecture == "qwen3vl"
+    deskscribe_home.mkdir(parents=True, exist_ok=True)
+    (deskscribe_home / "config.toml").write_text(
+        f'[models]\nvlm_model = "{model}"\nvlm_mmproj = "{mmproj}"\nsummarizer = "{model}"\n'
+        'vlm_image_max_tokens = 256\n')
+    runner = CliRunner()
+    assert runner.invoke(main, ["import", str(screenagent / SHORT_EPISODE)]).exit_code == 0
+    done = runner.invoke(main, ["describe", "--progress", "none"])
+    assert done.exit_code == 0 and "described 1 of 1" in done.output, done.output
+    shown = json.loads(runner.invoke(main, ["show", "1", "--json"]).stdout)["description"]
+    params = shown["model_run"]["params"]
+    # the generic handler (chat template from the GGUF), Qwen3-VL's 16 px patches merged 2×2, the cap applied
+    assert params["handler"] == "mtmd" and params["image_token_px"] == 32 and params["image_max_tokens"] == 256
+    assert shown["model_run"]["model"] == model.name and params["vlm"] == model.name  # one model, loaded once
+    assert shown["task"]["by"] == "steps" and shown["review_reason"]  # its random answers were rejected
+    reflected = [r["evidence"]["reflection"] for r in shown["step_rows"] if "reflection" in r["evidence"]]
+    assert reflected and all(r["by"] == f"model:{model.name}" and r["rejected"] for r in reflected)
+    assert all(r["author"] == "steps" for r in shown["step_rows"])
