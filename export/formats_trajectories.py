@@ -152,7 +152,7 @@ class JsonlTrajectories:
                 "window_title": s.before.get("window_title"),
                 "event": s.event_kind, "event_id": s.event_id, "element": s.element,
                 "value": {"action": s.action.string(), "code": s.action.code(), "description": s.text,
-                          "description_by": s.author, "text_source": s.text_source},
+                          "description_by": s.author, "text_source": s.text_source, "reflection": s.reflection},
             })
         row = {"task_id": f"deskscribe-{traj.episode_id}", "episode_id": traj.episode_id, "split": split,
                "instruction": traj.instruction, "instruction_by": traj.instruction_by, "outcome": traj.outcome,
@@ -177,5 +177,7 @@ order; each step has
 multiply by its width and height) / `value.description` (the step stored for that action, keyed by
 `event_id`; `value.description_by`: `steps`, `model:<file>` or `person`). A `write()` carries what was typed:
 `value.text_source` is `keys` where typed text was stored (opt-in), `screen` where it was read from the
-screenshot at the caret.
+screenshot at the caret. `value.reflection` (null unless a vision model was configured) is a VLM's look at the
+step: `changed` (what changed on the screen), `looks_right`, `by` (`model:<file>`) — or `by` and `rejected` (why
+its answer was not kept: the check found it named what the frames do not show, or said nothing).
 """

@@ -26,6 +26,8 @@ FEATURES = {
         "screen_height": Value("int32"), "app": Value("string"), "event_id": Value("int64"),
         "description_by": Value("string"), "text_source": Value("string"),
         "instruction_by": Value("string"), "outcome": Value("string"),
+        "reflection": {"changed": Value("string"), "looks_right": Value("bool"), "by": Value("string"),
+                       "rejected": Value("string")},
     }),
     "episodes": Features({
         "episode_id": Value("int64"), "instruction": Value("string"), "summary": Value("string"),
@@ -35,6 +37,10 @@ FEATURES = {
         "instruction_by": Value("string"), "outcome": Value("string"),
     }),
 }
+
+
+def _reflection(r: dict[str, object] | None) -> dict[str, object] | None:
+    return None if not r else {k: r.get(k) for k in ("changed", "looks_right", "by", "rejected")}
 
 
 class _TrajPart(_Part):
@@ -81,6 +87,7 @@ class HfTrajectories:
                 "monitor": s.monitor.index, "screen_width": s.monitor.width, "screen_height": s.monitor.height,
                 "app": s.before.get("app"), "event_id": s.event_id, "description_by": s.author,
                 "text_source": s.text_source, "instruction_by": traj.instruction_by, "outcome": traj.outcome,
+                "reflection": _reflection(s.reflection),
             })
             self._count("trajectories", split)
         self._part("episodes", split).add({

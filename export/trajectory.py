@@ -144,6 +144,7 @@ class Step:
     event_id: int | None = None  # the action's event (steps and edits are keyed by it)
     author: str | None = None  # who wrote the step text: steps | model:<file> | person
     text_source: str | None = None  # where a write()'s text comes from: keys | screen
+    reflection: dict[str, Any] | None = None  # a VLM's: changed, looks_right, by (or by + rejected: its reason)
 
     def thought_action(self) -> str:
         """The assistant turn of the chat formats (UI-TARS / Aguvis style)."""
@@ -268,7 +269,8 @@ def action_steps(frames: list[dict[str, Any]], records: list[ActionRecord], stor
             return None
         element = _element(record.element, mon) if act.name != "scroll" else None
         steps.append(Step(len(steps), record.ts, act, before, after, mon, element, str(step["text"]), record.kind,
-                          record.event_id, step.get("author"), _source(record, step, act)))
+                          record.event_id, step.get("author"), _source(record, step, act),
+                          (step.get("evidence") or {}).get("reflection")))
     return steps
 
 

@@ -87,10 +87,15 @@ def borrowed(text: str, examples: str, record: str) -> list[str]:
     return out
 
 
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that say something (four letters or more, not a word any answer may use)."""
+    return [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _GENERIC]
+
+
 def grounding(text: str, basis: str) -> float:
     """The share of ``text``'s content words found in ``basis`` (the steps, apps and titles; not raw OCR):
     an answer made of screen text the steps never mention is about the screen, not about what was done."""
-    words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _GENERIC]
+    words = content_words(text)
     if not words:
         return 1.0
     base = norm(basis)

@@ -104,6 +104,9 @@ def task_author(desc: dict[str, Any]) -> str:
     the model's answer failed the check) or the model's file name."""
     if desc["author"] == "person":
         return "you"
+    by = str((desc.get("task") or {}).get("by") or "")
+    if by:  # stored with the task since migration 011: "steps" or "model:<file>"
+        return "the steps" if by == "steps" else by.removeprefix("model:")
     run = desc.get("model_run") or {}
     if desc.get("review_reason") or (run.get("params") or {}).get("compose") == "evidence" or not run:
         return "the steps"
@@ -112,6 +115,17 @@ def task_author(desc: dict[str, Any]) -> str:
 
 def _task_phrase(by: str) -> str:
     return "task written from the steps" if by == "the steps" else f"task written by {by}"
+
+
+def _reflection_line(evidence: dict[str, Any]) -> str:
+    """A VLM's reflection on a step, as `show` prints it under the step ("" when there is none)."""
+    r = evidence.get("reflection")
+    if not r:
+        return ""
+    if "rejected" in r:
+        return f"     reflection by {r['by']} rejected: {r['rejected']}\n"
+    verdict = "looks right" if r.get("looks_right") else "does NOT look right"
+    return f"     reflection by {r['by']}: {r['changed']} ({verdict})\n"
 
 
 def _print_report(rep: dict[str, Any]) -> None:
@@ -131,10 +145,15 @@ def _print_report(rep: dict[str, Any]) -> None:
     else:
         click.echo(f"description (revision {desc['revision']}, {_task_phrase(desc['task_by'])}):")
         click.echo(f"  {desc['summary']}")
+        if desc.get("task"):
+            params = desc["task"].get("parameters") or {}
+            click.echo(f"  task: {desc['task']['task']}" + (f"  {json.dumps(params, ensure_ascii=False)}" if params
+                                                           else ""))
         acts = {a["event_id"]: a for a in rep["actions"]}
         for i, step in enumerate(desc["step_rows"], 1):
             act = acts.get(step["event_id"])
             click.echo(f"  {i}. {step['text']}" + (f"   [{act['action']}; step by {step['author']}]" if act else ""))
+            click.echo(_reflection_line(step.get("evidence") or {}), nl=False)
         run = desc.get("model_run")
         if run:
             click.echo(f"  model: {run['model']} ({run['backend']}, sha256 {str(run['model_sha256'])[:12]}), "

@@ -2,14 +2,14 @@
 model run, through the resumable job queue.
 
 One batch = models opened once, every queued episode processed in order, models closed at the end. Each
-episode is its own job. Its steps come from the evidence (:mod:`steps`); the model writes the task in two
-forms, checked against the evidence (:mod:`check`); an answer that cannot be read is retried once; an
-unfounded one, or a second unreadable one, has the task written from the steps and the draft stored flagged
-for review — a bad answer never leaves an episode without a description. A model error (a crashed backend, a
-server that is down) fails that job with a one-line error and the batch goes on. Provenance: captions and
-descriptions point at a ``model_runs`` row (model file + hash, backend, prompt version, parameters); a model
-run that already described an episode never describes it again, and a new model or prompt version adds a new
-draft.
+episode is its own job. Its steps come from the evidence (:mod:`steps`); the task is written as JSON by a
+capable model (:mod:`task`; who writes it: :func:`resolve_compose`), checked against the evidence (:mod:`check`),
+else from the steps, flagged for review — a bad answer never leaves an episode without a description. A
+configured VLM also reflects on steps (:mod:`reflect`): what changed and whether the step looks right, kept in
+the step's evidence once checked. A model error (a crashed backend, a server that is down) fails that job with a
+one-line error and the batch goes on. Provenance: captions and descriptions point at a ``model_runs`` row (model
+file + hash, backend, prompt version, parameters); the task and each step name their author; a model run that
+already described an episode never describes it again, and a new model or prompt version adds a new draft.
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ from deskscribe.models import evidence as evlib
 from deskscribe.models import facts as factlib
 from deskscribe.models import marks, pipeline
 from deskscribe.models import prompt as promptlib
+from deskscribe.models import reflect as reflectlib
 from deskscribe.models import registry as model_registry
 from deskscribe.models import steps as steplib
+from deskscribe.models import task as tasklib
+from deskscribe.models.abilities import writes_tasks
 from deskscribe.models.base import Captioner, TextModel
 from deskscribe.storage import boxes as boxlib
 from deskscribe.storage import descriptions as store
@@ -50,14 +53,7 @@ from deskscribe.storage.steps import AUTHOR_STEPS, StepIn
 log = logging.getLogger(__name__)
 
 JOB_KIND = "describe"
-# An answer is two sentences in JSON: the longer worked example is 45 tokens. One the model has not finished by
-# MAX_TOKENS is not what was asked (SmolLM2-135M's rambles run to ~100 tokens, 0.015-0.02 s each on 2 cores).
-MAX_TOKENS = 80
-# An answer the check rejects is not asked again: on the dev set the second answer passed for 0 of 14 such
-# episodes (bench/results/describe_bench.md, stop 16) while the retry took nearly half the model time of a
-# day (bench/results/day_bench.md). An answer that cannot be read is asked again, with the problem stated.
-RETRY_UNFOUNDED = False
-GROUNDING = 0.5  # least share of an answer's content words that the steps, apps and titles contain
+MAX_TOKENS = tasklib.MAX_TOKENS  # the task answer's cap (models/task.py), also part of the model run's params
 # describe.compose: "model" (the model writes the task, did + instruction, checked against the evidence),
 # "evidence" (the task is written from the steps with no model call) or "auto" (see resolve_compose)
 COMPOSE_MODES = tuple(model_registry.COMPOSERS)
@@ -110,37 +106,32 @@ def caption_run(captioner: Captioner) -> store.ModelRun:
     return store.ModelRun("caption", info.backend, info.model, info.sha256, version, dict(info.params))
 
 
-def describe_run(text: TextModel, cap_run: store.ModelRun, cfg: Config, compose: str) -> store.ModelRun:
+def describe_run(text: TextModel, cap_run: store.ModelRun, cfg: Config, compose: str,
+                 vlm: Captioner | None = None) -> store.ModelRun:
     info = text.info
     params = {**info.params, "captioner": cap_run.key, "max_prompt_frames": cfg.describe.max_prompt_frames,
-              "compose": compose, "max_tokens": MAX_TOKENS, "task_by": "vlm" if sees(cap_run) else "text"}
+              "compose": compose, "max_tokens": MAX_TOKENS, "task_by": "vlm" if vlm is not None else "text"}
+    if vlm is not None and compose != "evidence":  # the reflector's identity and prompt are part of the run
+        params |= {"vlm": vlm.info.model, "vlm_sha256": vlm.info.sha256, "reflect": reflectlib.REFLECT_VERSION,
+                   "image_max_tokens": vlm.info.params.get("image_max_tokens")}
     return store.ModelRun("describe", info.backend, info.model, info.sha256, promptlib.PROMPT_VERSION, params)
 
 
-def resolve_compose(mode: str, text: TextModel, cap_run: store.ModelRun) -> str:
-    """The composer ``mode`` stands for: "auto" is "evidence" when the text model is the bundled SmolLM2-135M
-    and no VLM looks at the frames, else "model".
+def resolve_compose(mode: str, text: TextModel, cap_run: store.ModelRun, vlm: Captioner | None = None) -> str:
+    """The composer ``mode`` stands for: "auto" is "model" when a VLM is configured or the text model writes
+    tasks (models/abilities.py: a server, or at least 1 B parameters counted in its GGUF), else "evidence".
 
-    The bundled model is the offline default so that describe runs anywhere, not because it writes well: the
-    evidence check rejected its answer for 15-16 of 16 dev-set episodes and 17-18 of the 20 of a simulated
+    The bundled SmolLM2-135M is the offline default so that describe runs anywhere, not because it writes well:
+    the evidence check rejected its answer for 15-16 of 16 dev-set episodes and 17-18 of the 20 of a simulated
     day (those it passed said no more than the steps: "Clicked in Xedit."), so the task was written from the
     steps anyway, after 2.5-4 s of model time per episode — about two thirds of the time describing that day
-    took (bench/results/describe_bench.md, day_bench.md). A model the person chose (a bigger GGUF, a server, a
-    VLM) writes the task.
+    took (bench/results/describe_bench.md, day_bench.md).
     """
-    from deskscribe.models.manager import BUNDLED_FILE
-
     if mode != "auto":
         return mode
-    if sees(cap_run):
+    if vlm is not None or sees(cap_run):
         return "model"
-    return "evidence" if text.info.backend == "llama_cpp" and text.info.model == BUNDLED_FILE else "model"
-
-
-def messages_text(messages: list[dict[str, Any]]) -> str:
-    """The text of the last (the episode's) user message, whether plain or with images."""
-    content = messages[-1]["content"]
-    return content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
+    return "model" if writes_tasks(text.info) else "evidence"
 
 
 def sees(cap_run: store.ModelRun) -> bool:
@@ -158,6 +149,7 @@ class Prepared:
     facts: factlib.Facts
     evidence: str
     images: list[bytes] | None = None
+    reflect: list[reflectlib.Request] = field(default_factory=list)
 
     @property
     def texts(self) -> list[str]:
@@ -168,14 +160,17 @@ class Describer:
     """Describes episodes with one captioner and one text model (both already opened by the caller)."""
 
     def __init__(self, db: sqlite_utils.Database, cfg: Config, text: TextModel, captioner: Captioner,
-                 compose: str = "model") -> None:
+                 compose: str = "model", vlm: Captioner | None = None) -> None:
+        """``vlm``: the configured vision-language model (models.vlm_model) when it is not the captioner; a VLM
+        captioner is used as the VLM itself. The VLM reads the marked frames for the task and reflects on steps."""
         if compose not in COMPOSE_MODES:
             raise ValueError(f"compose must be one of {COMPOSE_MODES}")
         self.db, self.cfg, self.text, self.captioner = db, cfg, text, captioner
         self.cap_run = caption_run(captioner)
-        self.compose = resolve_compose(compose, text, self.cap_run)
+        self.vlm = vlm if vlm is not None else (captioner if sees(self.cap_run) else None)
+        self.compose = resolve_compose(compose, text, self.cap_run, self.vlm)
         self.cap_run_id = store.model_run_id(db, self.cap_run)
-        self.run = describe_run(text, self.cap_run, cfg, self.compose)
+        self.run = describe_run(text, self.cap_run, cfg, self.compose, self.vlm)
         self.run_id = store.model_run_id(db, self.run)
         self.timers = Timers()
         self._last: tuple[bytes, str] | None = None  # the previous frame, image + boxes, for change-only OCR
@@ -228,56 +223,6 @@ class Describer:
         texts = [s.text for s in steps]
         return frames, acts, steps, factlib.extract(frames), checklib.corpus(frames, texts, details)
 
-    def ask(self, facts: factlib.Facts, steps: list[str], frames: list[factlib.FrameView], evidence: str,
-            images: list[bytes] | None = None) -> tuple[str, str, str | None]:
-        """(did, instruction, review reason): the model's task when usable and checked, else one from the steps.
-
-        An answer that cannot be read is retried once with the problem stated; one that names something the
-        evidence lacks, copies the prompt's example or is not about the steps is not (see RETRY_UNFOUNDED). Then
-        the task is written from the evidence steps and flagged with the reason.
-        """
-        shown = promptlib.select_frames(frames, self.cfg.describe.max_prompt_frames)
-        problem: str | None = None
-        for strict in (False, True):
-            messages = promptlib.build_task_messages(facts, steps, shown, strict=strict, problem=problem)
-            model: Any = self.text
-            if images:
-                model = self.captioner
-                messages = promptlib.with_images(messages, images, promptlib.IMAGES_NOTE)
-            start = time.perf_counter()
-            try:
-                raw = model.complete(messages, schema=promptlib.TASK_SCHEMA, max_tokens=MAX_TOKENS)
-            finally:
-                self.timers.llm_s += time.perf_counter() - start
-                self.timers.llm_calls += 1
-            if int((getattr(model, "last_usage", None) or {}).get("completion_tokens", 0)) >= MAX_TOKENS:
-                problem = f"the model's answer ran past {MAX_TOKENS} tokens (one sentence each was asked)"
-                break  # a rambling answer rambles again when asked again
-            try:
-                did, instruction = promptlib.parse_task(raw)
-            except promptlib.InvalidOutput as exc:
-                problem = str(exc)
-            else:
-                missing = checklib.absent(f"{did} {instruction}", evidence, facts.apps)
-                copied = checklib.borrowed(f"{did} {instruction}", promptlib.EXAMPLES_TEXT, messages_text(messages))
-                basis = " ".join([*steps, *facts.apps, *facts.titles])
-                loose = [t for t in (did, instruction) if checklib.grounding(t, basis) < GROUNDING]
-                if not missing and not copied and not loose:
-                    return did, instruction, None
-                if missing:
-                    problem = "the model's answer names what the episode does not show: " + ", ".join(missing[:3])
-                elif copied:
-                    problem = "the model's answer copies the prompt's example: " + ", ".join(copied[:3])
-                else:
-                    problem = f"the model's answer is not about the steps: {loose[0][:60]!r}"
-                if not RETRY_UNFOUNDED:
-                    break
-            if not strict:
-                log.info("%s, retrying", problem)
-        log.info("%s, writing the task from the steps", problem)
-        did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
-        return did, instruction, problem
-
     def marked_images(self, frames: list[factlib.FrameView], acts: list[evlib.Action]) -> list[bytes]:
         """For a VLM: the frame before the first click with the point ringed, a crop around it, the last frame."""
         images: list[bytes] = []
@@ -301,25 +246,46 @@ class Describer:
         if episode_id in episode_queries.described_by(self.db, self.run_id):
             return None
         frames, acts, steps, facts, evidence = self.evidence(episode_id)
-        images = None
-        if self.compose != "evidence" and sees(self.cap_run):
-            images = self.marked_images(frames, acts)
-        return Prepared(episode_id, frames, steps, facts, evidence, images)
+        prepared = Prepared(episode_id, frames, steps, facts, evidence)
+        if self.compose != "evidence" and self.vlm is not None:
+            prepared.images = self.marked_images(frames, acts)
+            info = self.vlm.info
+            on_cpu = info.backend == "llama_cpp" and not info.params.get("n_gpu_layers")
+            prepared.reflect = reflectlib.requests(lambda h: image_bytes(self.db, h)[0], acts, steps, facts, on_cpu)
+        return prepared
 
-    def infer(self, p: Prepared) -> tuple[str, str, str | None]:
-        """Describe stage: text-model calls only, no database (it may run in the pipeline's worker thread)."""
+    def infer(self, p: Prepared) -> tasklib.Answer:
+        """Describe stage: model calls only, no database (it may run in the pipeline's worker thread)."""
         if self.compose == "evidence":
-            did, instruction = steplib.task_from_steps(p.texts, factlib.main_apps(p.facts))
-            return did, instruction, None
-        return self.ask(p.facts, p.texts, p.frames, p.evidence, p.images)
+            return tasklib.from_steps(p.texts, p.facts)
+        clock = tasklib.Clock()
+        shown = promptlib.select_frames(p.frames, self.cfg.describe.max_prompt_frames)
+        try:
+            model = self.vlm if p.images and self.vlm is not None else self.text
+            answer = tasklib.ask(model, p.facts, p.texts, shown, p.evidence, p.images, clock)
+            for req in p.reflect:
+                start = time.perf_counter()
+                try:
+                    answer.reflections[req.index] = reflectlib.reflect(self.vlm, req)
+                finally:
+                    clock.seconds += time.perf_counter() - start
+                    clock.calls += 1
+        finally:
+            self.timers.llm_s += clock.seconds
+            self.timers.llm_calls += clock.calls
+        return answer
 
-    def save(self, p: Prepared, answer: tuple[str, str, str | None]) -> int:
+    def save(self, p: Prepared, answer: tasklib.Answer) -> int:
         """Store the description with one step per action (every action: none is cut), authored by the step
-        writer."""
-        did, instruction, reason = answer
-        rows = [StepIn(s.text, s.event_id, AUTHOR_STEPS, s.evidence) for s in p.steps]
-        return store.add_description(self.db, p.episode_id, did, rows, author="model",
-                                     model_run_id=self.run_id, instruction=instruction, review_reason=reason)
+        writer; a VLM's reflection goes into its step's evidence, the step's text stays the step writer's."""
+        rows = [StepIn(s.text, s.event_id, AUTHOR_STEPS,
+                       {**s.evidence, "reflection": answer.reflections[i]} if i in answer.reflections else s.evidence)
+                for i, s in enumerate(p.steps)]
+        reasons = [answer.reason, reflectlib.review_note(answer.reflections, p.texts)]
+        return store.add_description(self.db, p.episode_id, answer.task.did, rows, author="model",
+                                     model_run_id=self.run_id, instruction=answer.task.instruction,
+                                     review_reason="; ".join(r for r in reasons if r) or None,
+                                     task=answer.stored_task())
 
 
 @contextlib.contextmanager
@@ -345,6 +311,19 @@ def open_captioner(cfg: Config) -> Captioner:
     from deskscribe.models.registry import open_captioner as _open
 
     return _open(cfg.models)
+
+
+def open_vlm(cfg: Config) -> Captioner:
+    """The configured vision-language model (``models.vlm_model``), for the task prompt and step reflections."""
+    from deskscribe.models.vlm import open_vlm_captioner
+
+    return open_vlm_captioner(cfg.models)
+
+
+def shares_weights(cfg: Config) -> bool:
+    """True when the summarizer is the VLM's own model (``models recommend`` sets both to one preset)."""
+    return cfg.models.backend == "llama_cpp" and cfg.models.summarizer.strip().lower() == \
+        cfg.models.vlm_model.strip().lower()
 
 
 def open_text(cfg: Config) -> TextModel:
@@ -387,6 +366,7 @@ def run_batch(
     captioner: Captioner | None = None,
     compose: str | None = None,
     overlap: bool | None = None,
+    vlm: Captioner | None = None,
 ) -> BatchResult:
     """Describe the backlog (or ``episodes``); opens the configured models unless given, closes what it opened.
 
@@ -407,10 +387,15 @@ def run_batch(
             if captioner is None:
                 captioner = open_captioner(cfg)
                 owned.append(captioner)
+            if vlm is None and cfg.models.vlm_model.strip() and not sees(caption_run(captioner)):
+                vlm = open_vlm(cfg)
+                owned.append(vlm)
+            if text is None and vlm is not None and shares_weights(cfg):
+                text = vlm  # type: ignore[assignment]  # the VLM's GGUF is the summarizer too: load it once
             if text is None:
                 text = open_text(cfg)
                 owned.append(text)
-            describer = Describer(db, cfg, text, captioner, compose or cfg.describe.compose)
+            describer = Describer(db, cfg, text, captioner, compose or cfg.describe.compose, vlm)
             result.compose = describer.compose
             todo = _queue(db, describer, episodes, retry_failed)
             result.total = len(todo)
@@ -451,6 +436,6 @@ def _process(db: sqlite_utils.Database, describer: Describer, todo: list[int], r
         if progress:
             progress(n, len(todo), job.target, message)
 
-    stages: pipeline.Stages[jobs.Job, Prepared, tuple[str, str, str | None]] = pipeline.Stages(
+    stages: pipeline.Stages[jobs.Job, Prepared, tasklib.Answer] = pipeline.Stages(
         prepare=lambda job: describer.prepare(job.target), infer=describer.infer, save=describer.save)
     pipeline.run(claim, stages, settle, overlap=overlap)

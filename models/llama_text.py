@@ -156,7 +156,9 @@ def shared_prefix(llm: Any, messages: list[dict[str, Any]]) -> list[int] | None:
 class LlamaCppTextModel:
     """A GGUF chat model run by llama.cpp in this process."""
 
-    def __init__(self, path: Path, cfg: ModelsConfig) -> None:
+    def __init__(self, path: Path, cfg: ModelsConfig, preset: str = "") -> None:
+        from deskscribe.models.abilities import of_gguf
+
         self.path = Path(path)
         self.cfg = cfg
         self.summary = read_gguf(self.path)
@@ -176,6 +178,7 @@ class LlamaCppTextModel:
                 "architecture": self.summary.architecture,
                 "quantization": self.summary.file_type,
             },
+            abilities=of_gguf(self.summary, preset),
         )
         self._llm: Any = None
         self._prefix: list[int] | None = None  # the tokens whose cache the context holds (see _start)

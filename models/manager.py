@@ -315,7 +315,7 @@ def check_settings(cfg: Any) -> list[str]:
 
     if cfg.models.backend == "llama_cpp" and cfg.describe.compose != "evidence":
         check("summarizer", lambda: resolve(cfg.models.summarizer, what="models.summarizer"), False)
-    if cfg.models.captioner == "vlm":
+    if cfg.models.captioner == "vlm" or cfg.models.vlm_model.strip():  # the captioner, or the task writer + reflector
         check("vlm_model", lambda: resolve(cfg.models.vlm_model, what="models.vlm_model"), False)
         check("vlm_mmproj", lambda: resolve_mmproj(cfg.models.vlm_model, cfg.models.vlm_mmproj), True)
     return problems

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from deskscribe.config import ModelsConfig
 from deskscribe.errors import ModelError
-from deskscribe.models.base import ModelInfo
+from deskscribe.models.base import Abilities, ModelInfo
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*|\s*```\s*$")
 
@@ -181,7 +181,8 @@ class OpenAICaptioner:
 
         base = self._server.info
         params = {**base.params, "prompt_version": PROMPT_VERSION, "max_tokens": CAPTION_MAX_TOKENS}
-        return ModelInfo(backend="openai", model=base.model, sha256=None, params=params)
+        return ModelInfo(backend="openai", model=base.model, sha256=None, params=params,
+                         abilities=Abilities(vision=True))
 
     def caption(self, image: bytes, *, app: str | None = None, title: str | None = None) -> tuple[str, str | None]:
         from deskscribe.models.vlm import CAPTION_MAX_TOKENS, caption_messages

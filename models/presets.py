@@ -37,6 +37,7 @@ class Preset:
     commercial: bool = True  # False: the licence forbids commercial use; never recommended
     speed: str = "no published figure"  # published speed, with its source
     layers: int = 0  # transformer blocks (for partial GPU offload); 0 = unknown
+    json_output: bool = True  # answers can be held to a JSON schema (every llama.cpp model can, by grammar)
     note: str = ""
     revision: str = "main"
 

@@ -8,31 +8,40 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from deskscribe.errors import InvalidOutput  # raised here; callers may catch prompt.InvalidOutput
 from deskscribe.models.facts import Facts, FrameView
 
-PROMPT_VERSION = "describe-v4"  # v4: one stored step per action (storage/steps.py)
+PROMPT_VERSION = "describe-v5"  # v5: the task as JSON with its parameters (v4: one stored step per action)
 MAX_SUMMARY_CHARS = 160
 MAX_STEPS = 8
 MAX_STEP_CHARS = 120
 PROMPT_BUDGET_CHARS = 6000  # ≈ 1,500 tokens: leaves room in a 2k–4k context for the answer
 
-# The task, in two forms, from the evidence steps (the steps themselves are not the model's to write).
+# The task as JSON, from the evidence steps (the steps themselves are not the model's to write): "task" is the
+# imperative with the texts it needs, "parameters" those texts by name (OpenCUA's summarizer: actual_task), "did"
+# the past tense, "instruction" the request a person would give an assistant.
+MAX_PARAMETERS = 6
+MAX_PARAMETER_CHARS = 80
+_SENTENCE = {"type": "string", "minLength": 8, "maxLength": MAX_SUMMARY_CHARS}
 TASK_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
+        "task": _SENTENCE,
+        "parameters": {"type": "object", "additionalProperties": {"type": "string", "maxLength": MAX_PARAMETER_CHARS}},
         "did": {"type": "string", "minLength": 12, "maxLength": MAX_SUMMARY_CHARS},
-        "instruction": {"type": "string", "minLength": 8, "maxLength": MAX_SUMMARY_CHARS},
+        "instruction": _SENTENCE,
     },
-    "required": ["did", "instruction"],
+    "required": ["task", "parameters", "did", "instruction"],
 }
 TASK_SYSTEM = (
-    "You read a record of what a person did on a computer and write two sentences. Reply with JSON: \"did\" is "
-    "one sentence in the past tense saying what the person did, with the app and the names, commands and text "
-    "from the steps; \"instruction\" is the request the person would give an assistant to get the same thing "
-    "done, in the imperative. Use only names that appear in the record."
+    "You read a record of what a person did on a computer and write the task. Reply with JSON: \"task\" is the "
+    "task as one imperative sentence with the app and the names, commands and text it needs; \"parameters\" "
+    "gives each of those texts a short name; \"did\" is one sentence in the past tense saying what the person "
+    "did; \"instruction\" is the request the person would give an assistant to get the same thing done. Use "
+    "only names that appear in the record."
 )
 # Two worked examples, with apps that no test, benchmark session or dev-set episode uses: without them a
 # 135M model copies the first step; with one alone it copies that example's verb.
@@ -40,12 +49,15 @@ EXAMPLES = [
     ("Apps: Thunderbird\nWindow titles: Write: Lunch on Tuesday? - Thunderbird\nSteps:\n"
      "- Clicked the 'Write' button in Thunderbird\n- Typed 'anna@example.org' in Thunderbird\n"
      "- Typed 'Lunch on Tuesday?' in Thunderbird\n- Pressed Ctrl+Return (send) in Thunderbird",
-     '{"did": "Wrote and sent an email to anna@example.org about lunch on Tuesday in Thunderbird.", '
+     '{"task": "Send an email to anna@example.org with the subject \\"Lunch on Tuesday?\\" in Thunderbird.", '
+     '"parameters": {"recipient": "anna@example.org", "subject": "Lunch on Tuesday?"}, '
+     '"did": "Wrote and sent an email to anna@example.org about lunch on Tuesday in Thunderbird.", '
      '"instruction": "Email anna@example.org from Thunderbird to ask her to lunch on Tuesday."}'),
     ("Apps: VLC\nWindow titles: holiday.mp4 - VLC media player\nSteps:\n"
      "- Double-clicked 'holiday.mp4' in VLC\n- Pressed F (full screen) in VLC",
-     '{"did": "Played holiday.mp4 full screen in VLC.", '
-     '"instruction": "Play holiday.mp4 in VLC in full screen."}'),
+     '{"task": "Play holiday.mp4 in full screen in VLC.", "parameters": {"file": "holiday.mp4"}, '
+     '"did": "Played holiday.mp4 full screen in VLC.", '
+     '"instruction": "Put my holiday.mp4 video on full screen in VLC."}'),
 ]
 
 
@@ -107,12 +119,17 @@ def build_task_messages(facts: Facts, steps: list[str], frames: list[FrameView],
 
 def with_images(messages: list[dict[str, Any]], images: list[bytes], note: str) -> list[dict[str, Any]]:
     """The chat with ``images`` (PNG/JPEG bytes) put before the last user message's text, for a VLM."""
-    from deskscribe.models.vlm import image_data_uri
-
     last = messages[-1]
-    parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": image_data_uri(im)}} for im in images]
+    parts = image_parts(images)
     parts.append({"type": "text", "text": f"{note}\n{last['content']}"})
     return [*messages[:-1], {"role": last["role"], "content": parts}]
+
+
+def image_parts(images: list[bytes]) -> list[dict[str, Any]]:
+    """Chat content parts for images (PNG/JPEG/WebP bytes) as data: URIs."""
+    from deskscribe.models.vlm import image_data_uri
+
+    return [{"type": "image_url", "image_url": {"url": image_data_uri(im)}} for im in images]
 
 
 def is_repetitive(text: str, n: int = 3, max_ratio: float = 0.34) -> bool:
@@ -140,26 +157,58 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def parse_task(raw: str) -> tuple[str, str]:
-    """The model's (did, instruction); raises :class:`InvalidOutput` with a one-line reason."""
+@dataclass(frozen=True)
+class TaskAnswer:
+    """The task in its forms: the imperative with its parameters, what was done, the request to an assistant."""
+
+    task: str
+    parameters: dict[str, str]
+    did: str
+    instruction: str
+
+    def text(self) -> str:
+        """Everything the answer names, for the evidence check."""
+        return " ".join([self.task, self.did, self.instruction, *(f"'{v}'" for v in self.parameters.values())])
+
+
+def _parameters(value: Any) -> dict[str, str]:
+    """The answer's parameters: names → texts (a server's numbers kept as text), empty ones dropped."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidOutput("the model's \"parameters\" is not a JSON object")
+    out = {str(k).strip()[:40]: " ".join(str(v).split())[:MAX_PARAMETER_CHARS]
+           for k, v in value.items() if isinstance(v, (str, int, float)) and str(v).strip() and str(k).strip()}
+    return dict(list(out.items())[:MAX_PARAMETERS])
+
+
+def usable(text: str) -> None:
+    """Raise InvalidOutput when a sentence of the model's names nothing or loops."""
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    if len(text.split()) < 3 or words <= _EMPTY_WORDS:
+        raise InvalidOutput(f"the model's answer names no task: {text!r}")
+    if is_repetitive(text):
+        raise InvalidOutput(f"the model's answer repeats itself: {text[:80]!r}")
+
+
+def parse_task(raw: str) -> TaskAnswer:
+    """The model's task; raises :class:`InvalidOutput` with a one-line reason. A server's answer without
+    "task" or "parameters" keeps the instruction as the task (they are the same imperative)."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidOutput(f"the model's answer is not JSON ({exc.msg} at char {exc.pos}): {raw[:80]!r}") from exc
     if not isinstance(data, dict):
         raise InvalidOutput("the model's answer is not a JSON object")
-    did, instruction = data.get("did"), data.get("instruction")
-    if not isinstance(did, str) or not isinstance(instruction, str):
-        raise InvalidOutput("the model's answer lacks \"did\" or \"instruction\"")
-    did, instruction = _sentence(did), _sentence(instruction)
-    for text in (did, instruction):
-        words = set(re.findall(r"[a-z]+", text.lower()))
-        if len(text.split()) < 3 or words <= _EMPTY_WORDS:
-            raise InvalidOutput(f"the model's answer names no task: {text!r}")
-        if is_repetitive(text):
-            raise InvalidOutput(f"the model's answer repeats itself: {text[:80]!r}")
-    if _PAST.match(instruction):
-        raise InvalidOutput(f"the model's instruction is not a request: {instruction[:80]!r}")
+    did, instruction, task = data.get("did"), data.get("instruction"), data.get("task", data.get("instruction"))
+    if not isinstance(did, str) or not isinstance(instruction, str) or not isinstance(task, str):
+        raise InvalidOutput("the model's answer lacks \"task\", \"did\" or \"instruction\"")
+    did, instruction, task = _sentence(did), _sentence(instruction), _sentence(task)
+    for text in (task, did, instruction):
+        usable(text)
+    for text in (task, instruction):
+        if _PAST.match(text):
+            raise InvalidOutput(f"the model's task is not a request: {text[:80]!r}")
     if re.sub(r"\W", "", did.lower()) == re.sub(r"\W", "", instruction.lower()):
         raise InvalidOutput("the model's two answers are the same sentence")
-    return did, instruction
+    return TaskAnswer(task, _parameters(data.get("parameters")), did, instruction)

@@ -46,7 +46,7 @@ def _llama_cpp_text(cfg: ModelsConfig) -> TextModel:
     from deskscribe.models.llama_text import LlamaCppTextModel
     from deskscribe.models.manager import resolve
 
-    return LlamaCppTextModel(resolve(cfg.summarizer, what="summarizer"), cfg)
+    return LlamaCppTextModel(resolve(cfg.summarizer, what="summarizer"), cfg, preset=cfg.summarizer)
 
 
 def _openai_text(cfg: ModelsConfig) -> TextModel:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from deskscribe.config import ModelsConfig
 from deskscribe.errors import ModelError
+from deskscribe.models import marks
+from deskscribe.models.abilities import of_gguf
 from deskscribe.models.base import Captioner, ModelInfo
 from deskscribe.models.gguf_file import GGUFSummary, read_gguf, sha256_file
 from deskscribe.models.llama_text import gpu_layers, load_llama, n_ctx_for
@@ -24,6 +27,8 @@ from deskscribe.models.registry import VLM_HANDLERS as HANDLERS
 log = logging.getLogger(__name__)
 
 PROMPT_VERSION = "vlm-caption-1"
+IMAGES_PER_PROMPT = 3  # the describe prompts' images: the ringed frame, its close-up, the frame after (or the last)
+TEXT_ROOM = 2048  # tokens for a prompt's text (prompt.PROMPT_BUDGET_CHARS ≈ 1,500) and its answer
 CAPTION_MAX_TOKENS = 120
 PROMPT = (
     "This is a screenshot of someone's computer screen. In two or three short sentences say which "
@@ -87,6 +92,41 @@ def check_pair(model: GGUFSummary, mmproj: GGUFSummary) -> None:
         )
 
 
+def token_unit_of(mmproj: GGUFSummary) -> int:
+    """Pixels per image-token side for this projector: ``clip.vision.patch_size`` times the merge factor —
+    ``clip.vision.spatial_merge_size`` when the mmproj states it, 2 for Qwen-VL projectors (llama.cpp merges
+    their 2×2 patches into one token), else 1 (LLaVA: one token per patch)."""
+    patch = int(mmproj.get("clip.vision.patch_size") or 14)
+    merge = mmproj.get("clip.vision.spatial_merge_size")
+    if not merge:
+        merge = 2 if mmproj.projector_type.lower().startswith("qwen") else 1
+    return marks.token_unit(patch, int(merge))
+
+
+def fit_images(messages: list[dict[str, Any]], max_tokens: int, unit: int) -> list[dict[str, Any]]:
+    """The messages with every data: URI image scaled to at most ``max_tokens`` image tokens (marks.fit_to_tokens):
+    llama-cpp-python's handlers pass images to libmtmd at full size (a 1920×1080 frame is ~2,000 tokens)."""
+    if max_tokens <= 0:
+        return messages
+    out = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = [_fit_part(p, max_tokens, unit) for p in content]
+            message = {**message, "content": content}
+        out.append(message)
+    return out
+
+
+def _fit_part(part: dict[str, Any], max_tokens: int, unit: int) -> dict[str, Any]:
+    url = (part.get("image_url") or {}).get("url", "") if part.get("type") == "image_url" else ""
+    if not url.startswith("data:"):
+        return part
+    data = base64.b64decode(url.split(",", 1)[1])
+    fitted = marks.fit_to_tokens(data, max_tokens, unit)
+    return part if fitted is data else {**part, "image_url": {"url": image_data_uri(fitted)}}
+
+
 def image_data_uri(image: bytes) -> str:
     """A data: URI (a bare file path does not work with the handlers); the type read from magic bytes."""
     if image.startswith(b"\x89PNG"):
@@ -113,11 +153,14 @@ class VLMCaptioner:
 
     def __init__(self, model_path: Path, mmproj_path: Path, cfg: ModelsConfig, handler: str = "auto",
                  preset: str = "") -> None:
+        if cfg.vlm_image_max_tokens:  # room for a prompt's images at the cap plus its text and answer
+            cfg = replace(cfg, n_ctx=max(cfg.n_ctx, IMAGES_PER_PROMPT * cfg.vlm_image_max_tokens + TEXT_ROOM))
         self.cfg = cfg
         self.model = read_gguf(model_path)
         self.mmproj = read_gguf(mmproj_path, what="mmproj file")
         check_pair(self.model, self.mmproj)
         self.handler = choose_handler(self.model, self.mmproj, handler, preset)
+        self.unit = token_unit_of(self.mmproj)
         if self.handler not in HANDLERS:
             raise ModelError(f"unknown models.vlm_handler {self.handler!r} (known: auto, {', '.join(HANDLERS)})")
         self.info = ModelInfo(
@@ -134,7 +177,10 @@ class VLMCaptioner:
                 "repeat_penalty": cfg.repeat_penalty,
                 "max_tokens": CAPTION_MAX_TOKENS,
                 "n_gpu_layers": gpu_layers(cfg),
+                "image_max_tokens": cfg.vlm_image_max_tokens,
+                "image_token_px": self.unit,
             },
+            abilities=of_gguf(self.model, preset, vision=True),
         )
         self._llm: Any = None
         self.last_usage: dict[str, int] = {}
@@ -163,6 +209,7 @@ class VLMCaptioner:
     def _chat(self, messages: list[dict[str, Any]], max_tokens: int, schema: dict[str, Any] | None = None) -> str:
         llm = self._load()
         llm.reset()
+        messages = fit_images(messages, self.cfg.vlm_image_max_tokens, self.unit)
         kwargs: dict[str, Any] = {}
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
@@ -181,6 +228,9 @@ class VLMCaptioner:
                     f"llama.cpp could not load mmproj {self.mmproj.path.name} for model {self.model.path.name} "
                     f"({exc}); use the mmproj made for this model"
                 ) from exc
+            if "exceeds n_ctx" in str(exc):
+                raise ModelError(f"the images and prompt do not fit the context ({exc}): raise models.n_ctx or lower "
+                                 "models.vlm_image_max_tokens") from exc
             if "bitmap" in str(exc):
                 raise ModelError(f"the frame image could not be decoded for the VLM ({exc})") from exc
             raise

@@ -105,7 +105,8 @@ def latest_caption(db: sqlite_utils.Database, image_hash: str) -> dict[str, Any]
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "steps": json.loads(row["steps"]), "is_current": bool(row["is_current"])}
+    task = json.loads(row["task"]) if row.get("task") else None
+    return {**row, "steps": json.loads(row["steps"]), "is_current": bool(row["is_current"]), "task": task}
 
 
 def _with_steps(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -138,9 +139,11 @@ def add_description(
     parent_revision: int | None = None,
     instruction: str | None = None,
     review_reason: str | None = None,
+    task: dict[str, Any] | None = None,
 ) -> int:
     """Add a revision; returns its number. ``instruction`` is the task as a request to an assistant;
-    ``review_reason`` flags a model draft for a person's look and says why (migration 005). ``steps``: rows
+    ``review_reason`` flags a model draft for a person's look and says why (migration 005); ``task``: the task
+    as JSON with its parameters and its author (migration 011). ``steps``: rows
     keyed by their actions (:class:`~deskscribe.storage.steps.StepIn`), or plain lines — a person's lines keep
     the actions of the lines they were edited from (:func:`deskscribe.storage.steps.align`).
 
@@ -167,10 +170,10 @@ def add_description(
             conn.execute("UPDATE descriptions SET is_current = 0 WHERE episode_id = ?", (episode_id,))
         cur = conn.execute(
             "INSERT INTO descriptions (episode_id, revision, author, model_run_id, parent_revision, summary, steps,"
-            " is_current, created_ts, instruction, review_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " is_current, created_ts, instruction, review_reason, task) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (episode_id, revision, author, model_run_id, parent_revision, summary,
              json.dumps([r.text for r in rows], ensure_ascii=False), int(make_current), time.time(), instruction,
-             review_reason),
+             review_reason, json.dumps(task, ensure_ascii=False) if task is not None else None),
         )
         steplib.insert(conn, int(cur.lastrowid or 0), rows)
         if author == "person":
@@ -207,7 +210,7 @@ def revert_to(db: sqlite_utils.Database, episode_id: int, revision: int) -> int:
     steps = [StepIn(r["text"], r["event_id"], r["author"], r["evidence"], r["parent_id"]) for r in old["step_rows"]]
     return add_description(
         db, episode_id, old["summary"], steps, author="person", parent_revision=revision,
-        instruction=old.get("instruction"),
+        instruction=old.get("instruction"), task=old.get("task"),
     )
 
 

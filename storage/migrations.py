@@ -377,6 +377,13 @@ def _m011_task_mode(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m012_description_task(conn: sqlite3.Connection) -> None:
+    """A description's task as JSON: ``{"task": the imperative with the texts it needs, "parameters": {name:
+    text}, "by": "model:<file>" | "steps" | "person"}`` (NULL for descriptions written before, whose task is
+    their summary and instruction)."""
+    conn.execute("ALTER TABLE descriptions ADD COLUMN task TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
@@ -388,6 +395,7 @@ MIGRATIONS: list[Migration] = [
     ("009_action_steps", _m009_action_steps),
     ("010_burst_after_frame", _m010_burst_after_frame),
     ("011_task_mode", _m011_task_mode),
+    ("012_description_task", _m012_description_task),
 ]
 
 

@@ -62,7 +62,7 @@ def write_tiny_text_model(path: Path, hidden: int = 64, seed: int = 0) -> Path:
     head_dim = hidden // heads
     w = gguf.GGUFWriter(str(path), "llama")
     w.add_name("tiny-random-llama")
-    w.add_context_length(2048)
+    w.add_context_length(8192)  # the describe prompts spend ~1 token per byte of text on this vocabulary
     w.add_embedding_length(hidden)
     w.add_block_count(2)
     w.add_feed_forward_length(ffn)

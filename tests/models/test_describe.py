@@ -49,6 +49,7 @@ class GarbageTextModel:
 
         self.info = ModelInfo(backend="test", model="garbage", params={"n_ctx": 2048})
         self.bad, self.did, self.cut = bad, did, cut
+        self.parameters = {"file": "notes.txt"}
         self.calls = 0
         self.closed = False
         self.last_usage: dict[str, int] = {}
@@ -60,7 +61,8 @@ class GarbageTextModel:
             return '{"did": "Clicked and clicked and clicked and clicked'  # stopped at max_tokens
         if self.calls <= self.bad:
             return "the the the the the the the the" if self.calls % 2 else "{not json"
-        return json.dumps({"did": self.did, "instruction": "Edit the notes in gedit."})
+        return json.dumps({"task": "Edit notes.txt in gedit.", "parameters": self.parameters, "did": self.did,
+                           "instruction": "Edit the notes in gedit."})
 
     def close(self) -> None:
         self.closed = True
@@ -109,7 +111,19 @@ def test_a_bad_answer_is_retried_once_then_the_task_comes_from_the_steps_flagged
     answered = store.current_description(db, good)
     assert answered["summary"] == "Edited notes.txt in gedit." and answered["review_reason"] is None
     assert answered["instruction"] == "Edit the notes in gedit."
+    assert answered["task"] == {"task": "Edit notes.txt in gedit.", "parameters": {"file": "notes.txt"},
+                                "by": "model:garbage"}
+    assert fallback["task"] == {"task": fallback["instruction"], "parameters": {}, "by": "steps"}
     assert not model.closed  # models passed in belong to the caller
+
+
+def test_a_parameter_the_evidence_lacks_rejects_the_answer(db):
+    ep = _synthetic_episode(db, ["Notes"])
+    model = GarbageTextModel(bad=0)
+    model.parameters = {"file": "notes.txt", "to": "dana@example.org"}
+    pipeline.run_batch(db, Config(), text=model, captioner=OcrCaptioner())
+    desc = store.current_description(db, ep)
+    assert "dana@example.org" in desc["review_reason"] and desc["task"]["by"] == "steps"
 
 
 def test_an_answer_naming_what_did_not_happen_is_flagged_without_asking_again(db):
@@ -157,13 +171,14 @@ def test_compose_auto_lets_a_chosen_model_write_but_not_the_bundled_one(db, smol
     run = store.get_model_run(db, store.current_description(db, ep)["model_run_id"])
     assert run["model"] == smollm2_path.name and run["params"]["compose"] == "evidence"
 
-    chosen = tmp_path / "my-summarizer.gguf"  # the same weights under a file the person chose
+    chosen = tmp_path / "my-summarizer.gguf"  # the same weights under another name: still 135 M parameters
     chosen.symlink_to(smollm2_path)
     with LlamaCppTextModel(chosen, cfg.models) as text:
         cap = pipeline.caption_run(OcrCaptioner())
-        assert pipeline.resolve_compose("auto", text, cap) == "model"
-        assert pipeline.resolve_compose("evidence", text, cap) == "evidence"
-    assert pipeline.resolve_compose("auto", GarbageTextModel(0), cap) == "model"
+        assert 0.13 < (text.info.abilities.params_b or 0) < 0.14  # counted from the GGUF's tensors
+        assert pipeline.resolve_compose("auto", text, cap) == "evidence"
+        assert pipeline.resolve_compose("model", text, cap) == "model"
+    assert pipeline.resolve_compose("auto", GarbageTextModel(0), cap) == "model"  # not llama.cpp: a server's
     vlm_run = pipeline.store.ModelRun("caption", "llama_cpp", "tiny-vlm.gguf", "", "v1", {"mmproj": "x.gguf"})
     with LlamaCppTextModel(smollm2_path, cfg.models) as bundled:
         assert pipeline.resolve_compose("auto", bundled, cap) == "evidence"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from deskscribe.models import prompt
@@ -58,8 +60,28 @@ def test_invalid_answers_are_rejected(raw, why):
 
 
 def test_valid_answer_is_normalised():
-    did, instruction = prompt.parse_task(
+    answer = prompt.parse_task(
         '{"did": "1. raised  the contrast of photo.xcf to 70 in GIMP", "instruction": "- Raise the contrast to 70"}')
-    assert did == "Raised the contrast of photo.xcf to 70 in GIMP."
-    assert instruction == "Raise the contrast to 70."
+    assert answer.did == "Raised the contrast of photo.xcf to 70 in GIMP."
+    assert answer.instruction == "Raise the contrast to 70."
+    assert answer.task == answer.instruction and answer.parameters == {}  # a server's answer of the old shape
     assert not prompt.is_repetitive("Used GIMP to adjust the contrast of the picture to 70")
+
+
+def test_the_task_json_carries_its_parameters_and_is_checked_as_a_request():
+    answer = prompt.parse_task(json.dumps({
+        "task": "set the contrast of photo.xcf to 70 in GIMP", "parameters": {"file": "photo.xcf", "contrast": 70,
+                                                                              "empty": " "},
+        "did": "Raised the contrast of photo.xcf to 70 in GIMP.", "instruction": "Make photo.xcf punchier in GIMP."}))
+    assert answer.task == "Set the contrast of photo.xcf to 70 in GIMP."
+    assert answer.parameters == {"file": "photo.xcf", "contrast": "70"}  # numbers as text, empty values dropped
+    assert "'photo.xcf'" in answer.text() and "'70'" in answer.text()  # the parameters go to the evidence check
+    with pytest.raises(prompt.InvalidOutput, match="not a request"):
+        prompt.parse_task(json.dumps({"task": "Raised the contrast.", "parameters": {}, "did": "Raised it to 70.",
+                                      "instruction": "Raise the contrast."}))
+    with pytest.raises(prompt.InvalidOutput, match="parameters"):
+        prompt.parse_task(json.dumps({"task": "Raise the contrast to 70.", "parameters": ["70"],
+                                      "did": "Raised the contrast to 70.", "instruction": "Raise the contrast."}))
+    assert set(prompt.TASK_SCHEMA["required"]) == {"task", "parameters", "did", "instruction"}
+    for _ask, example in prompt.EXAMPLES:  # the worked examples are answers the parser takes
+        assert prompt.parse_task(example).parameters
