@@ -54,7 +54,8 @@ def _captured_text(cfg: config.Config) -> str:
     when = f"every {c.interval_s:g} s" + (" and at each click" if c.frame_on_click else "")
     return (f"<b>What is captured</b>: a screenshot {when} while something changes; the app and window title "
             "in front; your clicks, scrolls and key presses (which keys, not the text you type, unless you "
-            f"choose below). It stays in <tt>{paths.user_dir()}</tt>; nothing is sent anywhere. Pause, or "
+            "choose below; what you type shows in the screenshots, and describe reads it from there, never after "
+            f"a password field). It stays in <tt>{paths.user_dir()}</tt>; nothing is sent anywhere. Pause, or "
             "forget the last minutes, from the tray icon at any time.")
 
 

@@ -20,7 +20,8 @@ from deskscribe.storage.actions import ActionRecord
 # A shell prompt followed by a command: "user@host:~/demo$ ls -la", "$ ls", "# apt update"; OCR often loses
 # the colon ("root@vm/work/main#mkdir -p trip").
 # A shell prompt and its command; OCR may put a space after the colon ("root@vm: ~# ls").
-PROMPT = re.compile(r"^\S*@[^\s$#]*(?:\s[^\s$#@]+)?\s?[$#]\s?(?P<cmd>\S.*)?$|^[$#>]\s?(?P<bare>\S.*)?$")
+PROMPT = re.compile(r"^\S*@[^\s$#]*(?:\s[^\s$#@]+)?\s?[$#]\s?(?P<cmd>\S.*)?$|^[$#>]\s?(?P<bare>\S.*)?$"
+                    r"|^\w+:[^\s$#@]*\s?[$#]\s?(?P<host>\S.*)?$")  # "rootbox:~/work# ls": OCR lost the '@'
 # What changes on screen without typing: a bare prompt (its "$"/"#" lost by OCR), a clock's time of day.
 NOT_TYPED = re.compile(r"^\S+@[\w.-]+:\s?\S*\s?[$#]?$|^\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?$")
 # A file name a person would say: "meeting.txt", "notes.md", "photo.xcf".
@@ -159,7 +160,7 @@ def command_lines(lines: list[str]) -> list[str]:
     out = []
     for line in lines:
         m = PROMPT.match(line.strip())
-        cmd = (m.group("cmd") or m.group("bare") or "") if m else ""
+        cmd = (m.group("cmd") or m.group("bare") or m.group("host") or "") if m else ""
         if re.search(r"[a-z]", cmd):
             out.append(_command_word(cmd.strip()))
     return out

@@ -162,8 +162,9 @@ def _uncaret(line: str) -> str:
 def _run_commands(ch: Change, after: FrameView | None, alone: bool, before: FrameView | None = None) -> list[str]:
     """Commands that appeared at a prompt and ran. When more typing came before the after frame was taken,
     the bottom line's command is that later typing, not yet run."""
-    ran = {evlib.norm(c) for c in evlib.command_lines(before.ocr_text.splitlines())} if before is not None else set()
-    commands = [c for c in evlib.command_lines(ch.new_lines) if evlib.norm(c) not in ran]  # OCR reads a prompt
+    ran = [evlib.norm(c) for c in evlib.command_lines(before.ocr_text.splitlines())] if before is not None else []
+    commands = [c for c in evlib.command_lines(ch.new_lines)  # OCR reads a line a little differently each time
+                if not any(difflib.SequenceMatcher(None, evlib.norm(c), r).ratio() >= 0.8 for r in ran)]
     last = after.ocr_text.strip().splitlines()[-1:] if after is not None else []  # differently on each frame
     pending = evlib.command_lines(last)
     if not alone and pending and commands and commands[-1] == pending[0]:

@@ -296,3 +296,26 @@ def test_live_typed_work_is_kept_without_storing_keystrokes(xdisplay, xterm, sta
             if p.is_file():
                 data = p.read_bytes()
                 assert CANARY.encode() not in data and b"password vault" not in data, p
+
+    # the same live capture described by a vision model: a tiny random-weight Qwen3-VL (GGUF + mmproj written
+    # by tests/models/tiny_qwen3vl.py) through llama.cpp's generic multimodal handler, as a person's Qwen3-VL-2B
+    # would run; its garbage answers are rejected and the steps' text stands, with the provenance saying so
+    from deskscribe import config
+    from deskscribe.models.describe import run_batch
+    from tests.models import tiny_qwen3vl
+
+    (tmp_path / "qwen3vl").mkdir()
+    model, mmproj = tiny_qwen3vl.build(tmp_path / "qwen3vl")
+    write_config(deskscribe_home, {"models": {"vlm_model": str(model), "vlm_mmproj": str(mmproj),
+                                              "summarizer": str(model), "vlm_image_max_tokens": 256}})
+    db = open_db(deskscribe_home / "deskscribe.db")
+    try:
+        assert not run_batch(db, config.load()).failed
+        for (eid,) in db.conn.execute("SELECT id FROM episodes WHERE id IN (SELECT episode_id FROM frames)"):
+            latest = D.description_history(db, eid)[-1]  # a new draft: the person's accepted one stays current
+            assert latest["model"] == model.name and latest["task"]["by"] == "steps" and latest["review_reason"]
+            assert all(r["author"] == "steps" for r in latest["step_rows"])
+            reflected = [r["evidence"]["reflection"] for r in latest["step_rows"] if "reflection" in r["evidence"]]
+            assert all(r["by"] == f"model:{model.name}" and r["rejected"] for r in reflected)
+    finally:
+        db.conn.close()
