@@ -100,7 +100,10 @@ class Hotkeys:
     def stop(self) -> None:
         if self.listener is not None:
             self.listener.stopping = True
-            self.listener.stop()
+            try:
+                self.listener.stop()
+            except Exception:  # noqa: BLE001 - the X display already went away: nothing left to stop
+                log.debug("stopping the hotkey listener", exc_info=True)
             self.listener.join(5)
             self.listener = None
 
@@ -110,16 +113,18 @@ def _listener(bindings: dict[str, Callable[[], None]]) -> Any:
 
     class Listener(keyboard.GlobalHotKeys):
         """pynput 1.8's X listener, stopped from another thread, can find its stop connection already closed
-        as it cleans up (both threads use the RECORD connections): once stopping, that is not an error."""
+        as it cleans up (both threads use the RECORD connections): once stopping, that is not an error. A
+        display that goes away (the session ended, Xvfb killed) ends the listener with one warning."""
 
         stopping = False
 
         def run(self) -> None:
             try:
                 super().run()
-            except Exception:  # noqa: BLE001 - Xlib raises several types for a closed connection
-                if not self.stopping:
-                    raise
-                log.debug("the hotkey listener's X connection closed as it stopped", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - Xlib raises several types for a closed connection
+                if self.stopping:
+                    log.debug("the hotkey listener's X connection closed as it stopped", exc_info=True)
+                else:
+                    log.warning("global hotkeys stopped: the X display went away (%s)", exc)
 
     return Listener(bindings)
