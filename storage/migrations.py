@@ -349,6 +349,27 @@ def _m010_burst_after_frame(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE events SET after_frame_id = ? WHERE id = ?", (nxt[0], event_id))
 
 
+def _m012_step_flags(conn: sqlite3.Connection) -> None:
+    """A step can be flagged ``wrong`` or ``redundant`` by the person (a flag change is a new description
+    revision, like a text edit), and an episode trimmed to its first and last kept action, each trim a row
+    (the latest is current, the earlier ones its history; NULL: not trimmed on that side). storage/step_review.py"""
+    _run_script(
+        conn,
+        """
+        ALTER TABLE steps ADD COLUMN flag TEXT CHECK (flag IN ('wrong', 'redundant'));
+        CREATE TABLE episode_trims (
+            id INTEGER PRIMARY KEY,
+            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+            start_event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+            end_event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+            author TEXT NOT NULL DEFAULT 'person',
+            created_ts REAL NOT NULL
+        );
+        CREATE INDEX episode_trims_episode ON episode_trims(episode_id, id);
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
@@ -359,6 +380,7 @@ MIGRATIONS: list[Migration] = [
     ("008_region_frames", _m008_region_frames),
     ("009_action_steps", _m009_action_steps),
     ("010_burst_after_frame", _m010_burst_after_frame),
+    ("012_step_flags", _m012_step_flags),
 ]
 
 
