@@ -24,11 +24,12 @@ FEATURES = {
         "point": List(Value("float64")), "element_role": Value("string"), "element_name": Value("string"),
         "element_box": List(Value("float64")), "monitor": Value("int32"), "screen_width": Value("int32"),
         "screen_height": Value("int32"), "app": Value("string"), "event_id": Value("int64"),
-        "description_by": Value("string"), "text_source": Value("string"),
+        "description_by": Value("string"), "text_source": Value("string"), "flag": Value("string"),
+        "replaced_description": Value("string"),
     }),
     "episodes": Features({
         "episode_id": Value("int64"), "instruction": Value("string"), "summary": Value("string"),
-        "images": List(Image()), "actions": _STRS, "codes": _STRS, "descriptions": _STRS,
+        "images": List(Image()), "actions": _STRS, "codes": _STRS, "descriptions": _STRS, "flags": _STRS,
         "monitors": List({"index": Value("int32"), "left": Value("int32"), "top": Value("int32"),
                           "width": Value("int32"), "height": Value("int32")}),
     }),
@@ -78,14 +79,14 @@ class HfTrajectories:
                 "element_role": el.get("role"), "element_name": el.get("name"), "element_box": el.get("box"),
                 "monitor": s.monitor.index, "screen_width": s.monitor.width, "screen_height": s.monitor.height,
                 "app": s.before.get("app"), "event_id": s.event_id, "description_by": s.author,
-                "text_source": s.text_source,
+                "text_source": s.text_source, "flag": s.flag, "replaced_description": s.replaced,
             })
             self._count("trajectories", split)
         self._part("episodes", split).add({
             "episode_id": traj.episode_id, "instruction": traj.instruction, "summary": traj.summary,
             "images": [_img(images[s.index]) for s in traj.steps], "actions": [s.action.string() for s in traj.steps],
             "codes": [s.action.code() for s in traj.steps], "descriptions": [s.text for s in traj.steps],
-            "monitors": traj.monitors(),
+            "flags": [s.flag for s in traj.steps], "monitors": traj.monitors(),
         })
         self._count("episodes", split)
 
@@ -108,4 +109,7 @@ episodes = load_dataset("path/to/this/folder", "episodes")    # one row per epis
 ```
 Coordinates in `action`, `code`, `point` and `element_box` are fractions (0–1) of the monitor
 (`screen_width` × `screen_height` pixels). `marked_image` (with --mark-actions) draws the click point.
+`flag` is the person's mark from the step review (`wrong` | `redundant` | null; filter wrong steps out
+before training on actions); steps outside the person's trim are not exported. Each step the person
+edited is also a `dpo` row: the step's screenshot and context → their text (chosen) over the one replaced.
 """
