@@ -131,6 +131,8 @@ class ReviewWindow(QMainWindow):
         split.addWidget(self.tabs)
         split.addWidget(self.editor)
         split.setSizes([480, 600, 320])
+        self.split = split
+        self.tabs.currentChanged.connect(self._on_tab)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(bar)
@@ -341,6 +343,13 @@ class ReviewWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.frames if self.tabs.currentWidget() is self.steps else self.steps)
         if self.tabs.currentWidget() is self.steps:
             self.steps.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _on_tab(self, _index: int) -> None:
+        """The step review's rows want width: the episode list gives some up while it is shown."""
+        sizes = self.split.sizes()
+        if self.tabs.currentWidget() is self.steps and sizes[1] < 900 and sum(sizes) > 1200:
+            total = sum(sizes)
+            self.split.setSizes([total * 14 // 100, total * 60 // 100, total - total * 74 // 100])
 
     def _on_steps(self, act: str) -> None:
         if self.tabs.currentWidget() is not self.steps:

@@ -15,7 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 from deskscribe.storage import events
 from deskscribe.storage.step_review import ReviewStep
 
-THUMB = QSize(168, 105)
+THUMB = QSize(144, 90)
 COLUMNS = ("#", "Before", "Action", "Step", "After", "Mark")
 BEFORE, ACTION, TEXT, AFTER, MARK = 1, 2, 3, 4, 5
 POINT_COLOUR = QColor(255, 0, 64)

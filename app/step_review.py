@@ -50,8 +50,8 @@ class StepReviewPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 8)
         header = self.table.horizontalHeader()
-        for col, width in ((0, 30), (BEFORE, THUMB.width() + 8), (ACTION, 150), (AFTER, THUMB.width() + 8),
-                           (MARK, 90)):
+        for col, width in ((0, 30), (BEFORE, THUMB.width() + 8), (ACTION, 120), (AFTER, THUMB.width() + 8),
+                           (MARK, 84)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(TEXT, QHeaderView.ResizeMode.Stretch)
         self.table.activated.connect(self._on_activated)  # Enter on a row
