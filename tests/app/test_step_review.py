@@ -152,3 +152,31 @@ def test_the_before_frame_shows_the_click_point_and_the_element_box(qapp) -> Non
     ring = [drawn.pixelColor(QPoint(130 + dx, 60)) for dx in range(-8, 9)]
     assert any(c.red() > 200 and c.green() < 100 for c in ring)  # the red circle around (130, 60)
     assert drawn.pixelColor(QPoint(350, 250)) == QColor("white")
+
+
+def test_a_step_change_waits_for_an_unsaved_description_edit(qtbot, imported_only, db) -> None:  # type: ignore[no-untyped-def]
+    draft(db, imported_only)
+    w = ReviewWindow(db)
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w):
+        w.show()
+    with qtbot.waitActive(w):
+        w.activateWindow()
+    try:
+        qtbot.keyClick(w.table, Qt.Key.Key_W)  # the Steps tab is not shown: nothing happens
+        assert "Press T" in w.statusBar().currentMessage()
+        w.editor.summary.setFocus()
+        qtbot.keyClicks(w.editor.summary, " Then saved it.")
+        assert w.editor.dirty
+        qtbot.keyClick(w.table, Qt.Key.Key_T)
+        qtbot.keyClick(w.steps.table, Qt.Key.Key_W)
+        assert "Save (Ctrl+S)" in w.statusBar().currentMessage()
+        assert len(review.description_history(db, imported_only)) == 1 and w.steps.model.steps[0].flag is None
+        qtbot.keyClick(w.steps.table, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(w.steps.table, Qt.Key.Key_W)
+        assert w.steps.model.steps[0].flag == "wrong"
+        current = review.current_description(db, imported_only)
+        assert current is not None and "Then saved it." in current["summary"]  # the edit was kept
+    finally:
+        w.editor.dirty = False
+        w.loader.shutdown()
