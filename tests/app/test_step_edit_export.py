@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 
 from deskscribe import config
 from deskscribe.app.review_window import ReviewWindow
@@ -31,14 +32,16 @@ def test_an_edited_step_is_exported_in_its_step_in_every_format(qtbot, imported_
         w.show()
     try:
         assert w.current_episode() == imported_only
-        lines = w.editor.steps.toPlainText().splitlines()
-        lines[target["position"]] = EDIT
-        w.editor.steps.setFocus()
-        w.editor.steps.selectAll()
-        qtbot.keyClicks(w.editor.steps, lines[0])
-        for line in lines[1:]:
-            qtbot.keyClick(w.editor.steps, Qt.Key.Key_Return)
-            qtbot.keyClicks(w.editor.steps, line)
+        # select the target's line and type over it (the other lines hold characters QTest cannot type: '…', '©')
+        steps = w.editor.steps
+        steps.setFocus()
+        cursor = steps.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.Start)
+        cursor.movePosition(QTextCursor.MoveOperation.NextBlock, n=target["position"])
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        steps.setTextCursor(cursor)
+        qtbot.keyClicks(steps, EDIT)
+        assert steps.toPlainText().splitlines()[target["position"]] == EDIT
         qtbot.keyClick(w.editor.steps, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Ctrl+S: save
     finally:
         w.editor.dirty = False
