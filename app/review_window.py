@@ -10,12 +10,13 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QSplitter, QTableView, QVBoxLayout, QWidget,
+    QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from deskscribe.app.description_panel import DescriptionPanel
 from deskscribe.app.episode_model import EpisodeTableModel
 from deskscribe.app.frame_panel import FramePanel
+from deskscribe.app.step_review import StepReviewPanel
 from deskscribe.app.thumbs import ImageLoader
 from deskscribe.storage import review
 
@@ -36,7 +37,17 @@ SHORTCUTS: list[tuple[str, str, list[str], str]] = [
     ("delete_frame", "Delete selected fra&me…", ["Delete"], "delete_frame"),
     ("delete_episode", "&Delete episode…", ["Shift+Delete"], "delete_episode"),
     ("help", "&Keyboard shortcuts", ["F1", "?"], "show_shortcuts"),
+    # the step review (the Steps tab; app/step_review.py) — they act while it is shown
+    ("steps", "Review &steps / frames", ["T"], "toggle_steps"),
+    ("next_step", "Ne&xt step", ["N"], "next_step"),
+    ("previous_step", "Previous ste&p", ["P"], "previous_step"),
+    ("edit_step", "Edit step &text (or Enter)", ["F2"], "edit_step"),
+    ("wrong_step", "Mark step &wrong (again: clear)", ["W"], "mark_wrong"),
+    ("redundant_step", "Mark step re&dundant (again: clear)", ["D"], "mark_redundant"),
+    ("trim_start", "Trim: episode &starts at this step", ["["], "trim_start"),
+    ("trim_end", "Trim: episode &ends at this step", ["]"], "trim_end"),
 ]
+STEP_ACTIONS = ("next_step", "previous_step", "edit_step", "wrong_step", "redundant_step", "trim_start", "trim_end")
 
 
 class ReviewWindow(QMainWindow):
@@ -56,6 +67,12 @@ class ReviewWindow(QMainWindow):
         self.editor = DescriptionPanel(db)
         self.editor.changed.connect(self._on_changed)
         self.editor.problem.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        self.steps = StepReviewPanel(db, self.loader)
+        self.steps.guard = self._steps_may_change
+        self.steps.changed.connect(self._on_steps_changed)
+        self.steps.problem.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("viewTabs")
         self.day_box, self.app_box, self.status_box = QComboBox(), QComboBox(), QComboBox()
         self.search = QLineEdit()
         self.count_label = QLabel()
@@ -109,9 +126,13 @@ class ReviewWindow(QMainWindow):
         left_layout.addWidget(self.table)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(self.frames)
+        self.tabs.addTab(self.frames, "&Frames")
+        self.tabs.addTab(self.steps, "S&teps")
+        split.addWidget(self.tabs)
         split.addWidget(self.editor)
         split.setSizes([480, 600, 320])
+        self.split = split
+        self.tabs.currentChanged.connect(self._on_tab)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addLayout(bar)
@@ -120,6 +141,7 @@ class ReviewWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         menu = self.menuBar().addMenu("&Episode")
+        steps_menu = self.menuBar().addMenu("&Steps")
         for name, text, keys, slot in SHORTCUTS:
             action = QAction(text, self)
             action.setShortcuts([QKeySequence(k) for k in keys])
@@ -128,6 +150,8 @@ class ReviewWindow(QMainWindow):
             self.addAction(action)
             if name == "help":
                 self.menuBar().addMenu("&Help").addAction(action)
+            elif name == "steps" or name in STEP_ACTIONS:
+                steps_menu.addAction(action)
             else:
                 menu.addAction(action)
                 if name in ("previous_frame", "save", "refresh"):
@@ -190,6 +214,7 @@ class ReviewWindow(QMainWindow):
         self._current = episode_id
         self.frames.show_episode(episode_id)
         self.editor.load(episode_id)
+        self.steps.show_episode(episode_id)
 
     def _confirm_leave(self) -> bool:
         """Unsaved edits are never dropped silently: save, discard, or stay."""
@@ -209,6 +234,19 @@ class ReviewWindow(QMainWindow):
     def _on_changed(self, episode_id: int) -> None:
         self.model.refresh_episode(episode_id)
         self.statusBar().showMessage(f"episode {episode_id}: saved", 4000)
+        if self.steps.isVisible():  # the description editor changed the steps' texts
+            self.steps.load()
+
+    def _steps_may_change(self) -> bool:
+        if self.editor.dirty:
+            self.statusBar().showMessage("Save (Ctrl+S) or undo your edit of the description first", 8000)
+            return False
+        return True
+
+    def _on_steps_changed(self, episode_id: int) -> None:
+        self.editor.load(episode_id)  # the new revision the step review wrote
+        self.model.refresh_episode(episode_id)
+        self.statusBar().showMessage(f"episode {episode_id}: step saved", 4000)
 
     # --- keyboard actions ----------------------------------------------------------------------------------
     def _step(self, delta: int) -> None:
@@ -299,6 +337,48 @@ class ReviewWindow(QMainWindow):
             self.frames.strip.setCurrentRow(min(row, self.frames.strip.count() - 1))
         self.model.refresh_episode(self._current)
         self.statusBar().showMessage("frame deleted", 6000)
+
+    # --- the step review -----------------------------------------------------------------------------------
+    def toggle_steps(self) -> None:
+        self.tabs.setCurrentWidget(self.frames if self.tabs.currentWidget() is self.steps else self.steps)
+        if self.tabs.currentWidget() is self.steps:
+            self.steps.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _on_tab(self, _index: int) -> None:
+        """The step review's rows want width: the episode list gives some up while it is shown."""
+        sizes = self.split.sizes()
+        if self.tabs.currentWidget() is self.steps and sizes[1] < 900 and sum(sizes) > 1200:
+            total = sum(sizes)
+            self.split.setSizes([total * 14 // 100, total * 60 // 100, total - total * 74 // 100])
+
+    def _on_steps(self, act: str) -> None:
+        if self.tabs.currentWidget() is not self.steps:
+            self.statusBar().showMessage("Press T to review the episode step by step", 6000)
+            return
+        {"next": self.steps.next_step, "previous": self.steps.previous_step, "edit": self.steps.edit_current,
+         "wrong": lambda: self.steps.toggle_flag("wrong"), "redundant": lambda: self.steps.toggle_flag("redundant"),
+         "start": self.steps.trim_start, "end": self.steps.trim_end}[act]()
+
+    def next_step(self) -> None:
+        self._on_steps("next")
+
+    def previous_step(self) -> None:
+        self._on_steps("previous")
+
+    def edit_step(self) -> None:
+        self._on_steps("edit")
+
+    def mark_wrong(self) -> None:
+        self._on_steps("wrong")
+
+    def mark_redundant(self) -> None:
+        self._on_steps("redundant")
+
+    def trim_start(self) -> None:
+        self._on_steps("start")
+
+    def trim_end(self) -> None:
+        self._on_steps("end")
 
     def show_shortcuts(self) -> None:
         lines = [f"{text.replace('&', '').rstrip('…')}: {', '.join(keys)}" for _, text, keys, _ in SHORTCUTS]

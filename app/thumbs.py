@@ -72,7 +72,8 @@ class _Job(QRunnable):
 
 
 class ImageLoader(QObject):
-    """Loads thumbnails (kind ``thumb``) and the selected frame (kind ``full``) on a small thread pool."""
+    """Loads thumbnails (kind ``thumb``), the selected frame (kind ``full``) and the step review's frames (kind
+    ``step``) on a small thread pool."""
 
     ready = Signal(str, int, int, QImage)  # kind, generation, frame id, image (null if the image is gone)
 
@@ -82,7 +83,7 @@ class ImageLoader(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self._lock = threading.Lock()
-        self._generation = {"thumb": 0, "full": 0}
+        self._generation = {"thumb": 0, "full": 0, "step": 0}
 
     def stale(self, kind: str, generation: int) -> bool:
         with self._lock:

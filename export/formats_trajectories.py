@@ -10,6 +10,12 @@ the ``hf`` one is in formats_trajectories_hf.py (it needs ``datasets``, which th
 - ``jsonl``: ``trajectories.jsonl``, the full record (OpenCUA-like): one episode per line, per step the
   before/after images, action string, pyautogui code, element, monitor and description.
 
+The person's step review: a step marked *wrong* is never an assistant turn of a chat (a trainer would learn it
+as a correct action): the chat ends before it and the next one starts after it, listing it among the earlier
+steps (it happened: the screen shows its effect). jsonl and hf keep every step with its ``flag``; a
+*redundant* step stays in the chats too (a working, needless action). A step the person edited also gives a
+DPO pair (export/trajectory_export.py).
+
 Image limits: a chat holds at most ``max_images`` screenshots (``--max-images``; ≤ 10 for OpenAI). A longer
 trajectory is split into consecutive chunks of that many steps; each chunk's first user turn repeats the
 instruction and lists the earlier steps as text, so no step is dropped and every step keeps its screenshot.
@@ -23,24 +29,27 @@ from typing import Any
 
 from deskscribe.export.formats_openai import MAX_IMAGE_BYTES, MIMES, data_uri
 from deskscribe.export.images import ExportImage
-from deskscribe.export.trajectory import Step, Trajectory
+from deskscribe.export.trajectory import STEP_PROMPT, Step, Trajectory
 from deskscribe.export.writer import Files, FormatWriter, JsonArrayFile
 
-STEP_PROMPT = "What is the next action?"
 Images = dict[int, ExportImage]  # step index -> its (redacted, resized) before-frame
 
 
 def first_prompt(traj: Trajectory, start: int) -> str:
     """The first user turn of a chat chunk: the task, the steps done so far, the question."""
-    text = f"Task: {traj.instruction}\n"
-    if start:
-        text += "Previous steps:\n" + "\n".join(f"{i + 1}. {t}" for i, t in enumerate(traj.history(start))) + "\n"
-    return text + STEP_PROMPT
+    return traj.prompt(start, STEP_PROMPT)
 
 
 def chunks(traj: Trajectory, max_images: int) -> list[list[Step]]:
-    """Consecutive runs of at most ``max_images`` steps (one screenshot each)."""
-    return [traj.steps[i:i + max_images] for i in range(0, len(traj.steps), max_images)]
+    """Consecutive runs of at most ``max_images`` steps (one screenshot each); a step marked wrong ends a run
+    and is in none."""
+    runs: list[list[Step]] = [[]]
+    for s in traj.steps:
+        if s.wrong:
+            runs.append([])
+        else:
+            runs[-1].append(s)
+    return [run[i:i + max_images] for run in runs for i in range(0, len(run), max_images)]
 
 
 class ChatTrajectories:
@@ -118,7 +127,9 @@ class ChatTrajectories:
 {name}: one multi-turn chat per episode (Qwen2.5-VL / UI-TARS style). Each user turn is a screenshot
 before an action; the first also holds the task and the steps done so far. Each assistant turn is
 `Thought: <step>` + `Action: <action>` with coordinates as fractions (0–1) of the screen. Episodes with
-more than {self.max_images} steps are split into consecutive chats of {self.max_images} steps (no step is dropped).
+more than {self.max_images} steps are split into consecutive chats of {self.max_images} steps. A step the person marked
+wrong is no assistant turn: the chat ends before it and the next starts after it, listing it among the
+earlier steps; steps marked redundant stay. Steps outside the person's trim are not exported.
 {meta} `episode_id`, `first_step`, `instruction_by` (who wrote the task: `person`, `model` or `steps`) and
 `outcome` (`done` or `gave_up` for a task recorded in task mode, else null).
 """
@@ -152,12 +163,15 @@ class JsonlTrajectories:
                 "window_title": s.before.get("window_title"),
                 "event": s.event_kind, "event_id": s.event_id, "element": s.element,
                 "value": {"action": s.action.string(), "code": s.action.code(), "description": s.text,
-                          "description_by": s.author, "text_source": s.text_source, "reflection": s.reflection},
+                          "description_by": s.author, "text_source": s.text_source, "reflection": s.reflection,
+                          "flag": s.flag, "replaced_description": s.replaced},
             })
         row = {"task_id": f"deskscribe-{traj.episode_id}", "episode_id": traj.episode_id, "split": split,
                "instruction": traj.instruction, "instruction_by": traj.instruction_by, "outcome": traj.outcome,
                "summary": traj.summary, "monitors": traj.monitors(),
-               "skipped_events": dict(traj.skipped), "traj": steps}
+               "skipped_events": dict(traj.skipped), "traj": steps,
+               "trim": {"start_event_id": traj.trim.start_event_id, "end_event_id": traj.trim.end_event_id}
+               if traj.trim else None}
         self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.counts.setdefault("trajectories", {}).setdefault(split, 0)
         self.counts["trajectories"][split] += 1
@@ -180,4 +194,7 @@ multiply by its width and height) / `value.description` (the step stored for tha
 screenshot at the caret. `value.reflection` (null unless a vision model was configured) is a VLM's look at the
 step: `changed` (what changed on the screen), `looks_right`, `by` (`model:<file>`) — or `by` and `rejected` (why
 its answer was not kept: the check found it named what the frames do not show, or said nothing).
+`value.flag` is the person's mark from the step review: `wrong` (kept here, left out of the chat formats) or
+`redundant`; `value.replaced_description` is the text a person's edit replaced. `trim` names the first and
+last action the person kept (`event_id`s; null: untrimmed on that side): steps outside it are not exported.
 """

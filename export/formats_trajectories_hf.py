@@ -28,10 +28,11 @@ FEATURES = {
         "instruction_by": Value("string"), "outcome": Value("string"),
         "reflection": {"changed": Value("string"), "looks_right": Value("bool"), "by": Value("string"),
                        "rejected": Value("string")},
+        "flag": Value("string"), "replaced_description": Value("string"),
     }),
     "episodes": Features({
         "episode_id": Value("int64"), "instruction": Value("string"), "summary": Value("string"),
-        "images": List(Image()), "actions": _STRS, "codes": _STRS, "descriptions": _STRS,
+        "images": List(Image()), "actions": _STRS, "codes": _STRS, "descriptions": _STRS, "flags": _STRS,
         "monitors": List({"index": Value("int32"), "left": Value("int32"), "top": Value("int32"),
                           "width": Value("int32"), "height": Value("int32")}),
         "instruction_by": Value("string"), "outcome": Value("string"),
@@ -87,14 +88,15 @@ class HfTrajectories:
                 "monitor": s.monitor.index, "screen_width": s.monitor.width, "screen_height": s.monitor.height,
                 "app": s.before.get("app"), "event_id": s.event_id, "description_by": s.author,
                 "text_source": s.text_source, "instruction_by": traj.instruction_by, "outcome": traj.outcome,
-                "reflection": _reflection(s.reflection),
+                "reflection": _reflection(s.reflection), "flag": s.flag, "replaced_description": s.replaced,
             })
             self._count("trajectories", split)
         self._part("episodes", split).add({
             "episode_id": traj.episode_id, "instruction": traj.instruction, "summary": traj.summary,
             "images": [_img(images[s.index]) for s in traj.steps], "actions": [s.action.string() for s in traj.steps],
             "codes": [s.action.code() for s in traj.steps], "descriptions": [s.text for s in traj.steps],
-            "monitors": traj.monitors(), "instruction_by": traj.instruction_by, "outcome": traj.outcome,
+            "flags": [s.flag for s in traj.steps], "monitors": traj.monitors(), "instruction_by": traj.instruction_by,
+            "outcome": traj.outcome,
         })
         self._count("episodes", split)
 
@@ -119,4 +121,7 @@ Coordinates in `action`, `code`, `point` and `element_box` are fractions (0–1)
 (`screen_width` × `screen_height` pixels). `marked_image` (with --mark-actions) draws the click point.
 `instruction_by`: who wrote the instruction (`person`, `model` or `steps`); `outcome`: `done` or `gave_up`
 for a task the person recorded in task mode, else empty.
+`flag` is the person's mark from the step review (`wrong` | `redundant` | null; filter wrong steps out
+before training on actions); steps outside the person's trim are not exported. Each step the person
+edited is also a `dpo` row: the step's screenshot and context → their text (chosen) over the one replaced.
 """

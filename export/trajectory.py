@@ -18,7 +18,12 @@ person's edit); export writes no step text of its own and pairs no frames of its
 - ``scroll`` uses pynput's / pyautogui's sign: dy > 0 scrolls up, dx > 0 right.
 - ``wait`` is inserted where the screen changed on its own: more than ``WAIT_GAP_S`` between two actions and
   the next action's before-frame differs from the previous action's after-frame.
-- ``terminate('success')`` closes every trajectory, on the last frame (the person finished the task).
+- ``terminate('success')`` closes every trajectory, on the last frame (the person finished the task), or on
+  the last kept action's after frame where the person trimmed the episode's end.
+
+The person's step review (storage/step_review.py) reaches every step: a trim keeps only the actions from its
+first to its last kept action (the others are not steps); a step's ``flag`` (``wrong`` | ``redundant``)
+travels with it; ``replaced`` is the step writer's or model's text a person's edit replaced (a DPO pair).
 
 The before and after frames are the action record's (one pairing for every reader); a step never uses a
 frame from after its action as its observation.
@@ -35,12 +40,14 @@ from deskscribe.export.redact import Redactor
 from deskscribe.storage import events as ev
 from deskscribe.storage import steps as steplib
 from deskscribe.storage.actions import ActionRecord, events_on, pair_actions
+from deskscribe.storage.step_review import Trim, kept
 
 WAIT_GAP_S = 5.0
 DIGITS = 4
 # The texts of the two steps the action space adds (no action of the person's): fixed, not written per step.
 WAIT_TEXT = "Wait for the screen to update."
 DONE_TEXT = "The task is done."
+STEP_PROMPT = "What is the next action?"  # the question of every user turn of the chat formats
 
 
 @dataclass(frozen=True)
@@ -145,10 +152,16 @@ class Step:
     author: str | None = None  # who wrote the step text: steps | model:<file> | person
     text_source: str | None = None  # where a write()'s text comes from: keys | screen
     reflection: dict[str, Any] | None = None  # a VLM's: changed, looks_right, by (or by + rejected: its reason)
+    flag: str | None = None  # the person's mark: wrong | redundant
+    replaced: str | None = None  # the step writer's / model's text the person's edit replaced
 
-    def thought_action(self) -> str:
-        """The assistant turn of the chat formats (UI-TARS / Aguvis style)."""
-        return f"Thought: {self.text}\nAction: {self.action.string()}"
+    @property
+    def wrong(self) -> bool:
+        return self.flag == "wrong"
+
+    def thought_action(self, text: str | None = None) -> str:
+        """The assistant turn of the chat formats (UI-TARS / Aguvis style); ``text``: another thought."""
+        return f"Thought: {self.text if text is None else text}\nAction: {self.action.string()}"
 
 
 @dataclass
@@ -161,9 +174,18 @@ class Trajectory:
     instruction_by: str = "steps"  # who wrote the instruction: person | model | steps
     outcome: str | None = None  # task mode's done | gave_up; None where the person named no task
 
+    trim: Trim | None = None
+
     def history(self, i: int) -> list[str]:
-        """The texts of the steps before step ``i``."""
+        """The texts of the steps before step ``i`` (wrong ones too: they happened, the screen shows them)."""
         return [s.text for s in self.steps[:i]]
+
+    def prompt(self, i: int, question: str) -> str:
+        """The user turn before step ``i``: the task, the steps done so far, the question."""
+        text = f"Task: {self.instruction}\n"
+        if i:
+            text += "Previous steps:\n" + "\n".join(f"{n + 1}. {t}" for n, t in enumerate(self.history(i))) + "\n"
+        return text + question
 
     def monitors(self) -> list[dict[str, int]]:
         return [m.to_json() for m in dict.fromkeys(s.monitor for s in self.steps)]
@@ -247,8 +269,22 @@ def _source(record: ActionRecord, stored: dict[str, Any] | None, act: Action) ->
     return "keys" if record.typed else str(((stored or {}).get("evidence") or {}).get("text_source") or "screen")
 
 
+def _replaced(step: dict[str, Any], rows: dict[int, dict[str, Any]]) -> str | None:
+    """The text of the nearest step this person's step revises that the person did not write, when it differs."""
+    if step.get("author") != steplib.AUTHOR_PERSON:
+        return None
+    seen: set[int] = set()
+    cur = step
+    while cur.get("parent_id") in rows and cur["parent_id"] not in seen:
+        seen.add(cur["parent_id"])
+        cur = rows[cur["parent_id"]]
+        if cur.get("author") != steplib.AUTHOR_PERSON:
+            return str(cur["text"]) if cur["text"] != step["text"] else None
+    return None
+
+
 def action_steps(frames: list[dict[str, Any]], records: list[ActionRecord], stored: dict[int, dict[str, Any]],
-                 skipped: Counter[str]) -> list[Step] | None:
+                 skipped: Counter[str], rows: dict[int, dict[str, Any]] | None = None) -> list[Step] | None:
     """One Step per action record with the step stored for it; None when an action has no stored step (the
     episode was described before steps were stored per action)."""
     by_id = {f["id"]: f for f in frames}
@@ -270,7 +306,8 @@ def action_steps(frames: list[dict[str, Any]], records: list[ActionRecord], stor
         element = _element(record.element, mon) if act.name != "scroll" else None
         steps.append(Step(len(steps), record.ts, act, before, after, mon, element, str(step["text"]), record.kind,
                           record.event_id, step.get("author"), _source(record, step, act),
-                          (step.get("evidence") or {}).get("reflection")))
+                          (step.get("evidence") or {}).get("reflection"), step.get("flag"),
+                          _replaced(step, rows or {})))
     return steps
 
 
@@ -287,27 +324,33 @@ def _with_waits(steps: list[Step]) -> list[Step]:
 
 
 def build(episode: dict[str, Any], frames: list[dict[str, Any]], events: list[dict[str, Any]],
-          history: list[dict[str, Any]], stored_instruction: str | None) -> Trajectory:
+          history: list[dict[str, Any]], stored_instruction: str | None, trim: Trim | None = None) -> Trajectory:
     """The trajectory of one episode (frames and events in time order, as the export queries return them;
-    ``history``: its description revisions with their steps). An episode with an action that has no stored
-    step gets no steps (``skipped`` says why)."""
+    ``history``: its description revisions with their steps; ``trim``: the person's, storage/step_review.py).
+    An episode with an action that has no stored step gets no steps (``skipped`` says why)."""
     skipped: Counter[str] = Counter()
     current = next((d for d in history if d.get("is_current")), None)
     records = pair_actions(frames, events, events_on(episode.get("source")))
-    acted = action_steps(frames, records, steplib.by_event(history), skipped)
+    inside = kept(records, trim)
+    trimmed = sum(1 for r, k in zip(records, inside) if not k and r.kind != "app_switch")
+    if trimmed:
+        skipped["action trimmed off by the person"] += trimmed
+    records = [r for r, k in zip(records, inside) if k]
+    rows = {int(r["id"]): r for d in history for r in d.get("step_rows") or [] if r.get("id") is not None}
+    acted = action_steps(frames, records, steplib.by_event(history), skipped, rows)
     if acted is None:
         skipped["episode described before steps were stored per action (run deskscribe describe again)"] += 1
         acted = []
     steps = _with_waits(acted)
     if steps:
         last = steps[-1].after or steps[-1].before
-        end = frames[-1] if frames and frames[-1]["ts"] >= last["ts"] else last
+        end = frames[-1] if frames and frames[-1]["ts"] >= last["ts"] and not (trim and trim.end_event_id) else last
         steps.append(Step(0, end["ts"], Action("terminate", status="success"), end, None, monitor_of(end),
                           text=DONE_TEXT))
     for i, s in enumerate(steps):
         s.index = i
     return Trajectory(episode["id"], instruction_of(current, stored_instruction),
-                      str((current or {}).get("summary") or ""), steps, skipped)
+                      str((current or {}).get("summary") or ""), steps, skipped, trim)
 
 
 def redact(traj: Trajectory, red: Redactor) -> Trajectory:
@@ -319,6 +362,8 @@ def redact(traj: Trajectory, red: Redactor) -> Trajectory:
     for s in traj.steps:
         at = {**where, "step": s.index}
         s.text = red.text(s.text, {**at, "field": "step text"}) or ""
+        if s.replaced is not None:
+            s.replaced = red.text(s.replaced, {**at, "field": "step text"})
         if s.action.text is not None:
             s.action = replace(s.action, text=red.text(s.action.text, {**at, "field": "action text"}))
         if s.element is not None:

@@ -1,6 +1,13 @@
-"""The trajectory part of an export: per episode build the steps, redact them, export their images (and,
-with --mark-actions, a copy of each before-frame with the action point drawn), hand them to the trajectory
-writer the format's registry entry names (export/registry.py). Wired into the export loop by export/core.py.
+"""The trajectory part of an export: per episode build the steps (inside the person's trim), redact them,
+export their images (and, with --mark-actions, a copy of each before-frame with the action point drawn), hand
+them to the trajectory writer the format's registry entry names (export/registry.py). Wired into the export
+loop by export/core.py.
+
+Each step the person edited in the step review (or in the description editor) is also a DPO pair, written by
+the format's own writer beside its other ``dpo`` pairs (hf ``dpo`` config, openai ``dpo_<split>.jsonl``,
+LLaMA-Factory ``deskscribe_dpo``): the prompt is that step's context as the chat trajectories show it (the
+task, the steps before it, its before-frame), chosen = ``Thought: <the person's text>`` + its action,
+rejected = the same with the step writer's or model's text the edit replaced. Steps marked wrong give none.
 """
 
 from __future__ import annotations
@@ -14,11 +21,12 @@ from PIL import Image, ImageDraw
 
 from deskscribe.export import registry
 from deskscribe.export.images import ExportImage, ImageProcessor
-from deskscribe.export.pairs import SFT_OK
+from deskscribe.export.pairs import SFT_OK, Example
 from deskscribe.export.redact import Redactor
-from deskscribe.export.trajectory import build, redact
+from deskscribe.export.trajectory import STEP_PROMPT, Trajectory, build, redact
 from deskscribe.export.writer import FormatWriter
 from deskscribe.storage import export_queries as q
+from deskscribe.storage.step_review import current_trim
 
 MARK_COLOUR = (255, 0, 64)
 
@@ -42,8 +50,8 @@ class TrajectoryExport:
     """Runs beside a format's writer, sharing its folder, image processor and redactor."""
 
     def __init__(self, db: sqlite_utils.Database, out: Any, options: dict[str, Any], images: ImageProcessor,
-                 red: Redactor) -> None:
-        self.db, self.images, self.red, self.options = db, images, red, options
+                 red: Redactor, writer: FormatWriter | None = None) -> None:
+        self.db, self.images, self.red, self.options, self.writer = db, images, red, options, writer
         self.mark_actions = bool(options.get("mark_actions"))
         self.out = out
         self.skipped: Counter[str] = Counter()
@@ -60,7 +68,7 @@ class TrajectoryExport:
             return
         eid = ep["id"]
         events = q.events_for(self.db, [eid])[eid]  # unredacted: redact() reports each field
-        traj = build(ep, frames, events, history, q.instructions_for(self.db, [eid])[eid])
+        traj = build(ep, frames, events, history, q.instructions_for(self.db, [eid])[eid], current_trim(self.db, eid))
         traj.instruction_by = q.instruction_authors_for(self.db, [eid])[eid]
         traj.outcome = q.outcomes_for(self.db, [eid])[eid]
         self.skipped.update(traj.skipped)
@@ -78,6 +86,18 @@ class TrajectoryExport:
         self.authors[traj.instruction_by] += 1
         if traj.outcome:
             self.outcomes[traj.outcome] += 1
+        self._step_pairs(traj, split, imgs)
+
+    def _step_pairs(self, traj: Trajectory, split: str, imgs: dict[int, ExportImage]) -> None:
+        """A DPO pair per step the person edited (see the module docstring)."""
+        w = self.writer
+        if w is None or "dpo" not in w.kinds:
+            return
+        for s in traj.steps:
+            if s.replaced and not s.wrong and s.replaced != s.text:
+                ex = Example("dpo", traj.episode_id, [s.before["image_hash"]], traj.prompt(s.index, STEP_PROMPT),
+                             chosen=s.thought_action(), rejected=s.thought_action(s.replaced))
+                w.add_example(ex, split, [imgs[s.index]])
 
     def close(self) -> None:
         self.out.close()
@@ -116,4 +136,4 @@ def trajectory_export(db: sqlite_utils.Database, fmt: str, root: Path, writer: F
     cls = registry.get(fmt).load_trajectories()
     if cls is None:
         return None
-    return TrajectoryExport(db, cls(root, writer, options), options, images, red)
+    return TrajectoryExport(db, cls(root, writer, options), options, images, red, writer)

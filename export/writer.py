@@ -100,7 +100,8 @@ longer side.
 - **sft**: keyframes + "What did the user do?" → summary and numbered steps (the person's accepted or
   edited description{'; unreviewed model drafts included' if s.options.get('include_unreviewed') else ''}).
 - **captions**: one screenshot → its caption.
-- **dpo**: chosen = the person's correction, rejected = the model draft it replaced.
+- **dpo**: chosen = the person's correction, rejected = the model draft it replaced; and one pair per step
+  the person edited: that step's screenshot, task and earlier steps → their text over the one replaced.
 - **kto**: accepted drafts and corrections → true; rejected and replaced drafts → false.
 
 ## Redaction

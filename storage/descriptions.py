@@ -207,7 +207,7 @@ def revert_to(db: sqlite_utils.Database, episode_id: int, revision: int) -> int:
     if not rows:
         raise KeyError(f"episode {episode_id} has no revision {revision}")
     old = _with_steps(db, rows)[0]
-    steps = [StepIn(r["text"], r["event_id"], r["author"], r["evidence"], r["parent_id"]) for r in old["step_rows"]]
+    steps = [steplib.copy(r) for r in old["step_rows"]]
     return add_description(
         db, episode_id, old["summary"], steps, author="person", parent_revision=revision,
         instruction=old.get("instruction"), task=old.get("task"),

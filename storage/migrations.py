@@ -384,6 +384,27 @@ def _m012_description_task(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE descriptions ADD COLUMN task TEXT")
 
 
+def _m013_step_flags(conn: sqlite3.Connection) -> None:
+    """A step can be flagged ``wrong`` or ``redundant`` by the person (a flag change is a new description
+    revision, like a text edit), and an episode trimmed to its first and last kept action, each trim a row
+    (the latest is current, the earlier ones its history; NULL: not trimmed on that side). storage/step_review.py"""
+    _run_script(
+        conn,
+        """
+        ALTER TABLE steps ADD COLUMN flag TEXT CHECK (flag IN ('wrong', 'redundant'));
+        CREATE TABLE episode_trims (
+            id INTEGER PRIMARY KEY,
+            episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+            start_event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+            end_event_id INTEGER REFERENCES events(id) ON DELETE SET NULL,
+            author TEXT NOT NULL DEFAULT 'person',
+            created_ts REAL NOT NULL
+        );
+        CREATE INDEX episode_trims_episode ON episode_trims(episode_id, id);
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_caption_ocr_boxes", _m002_caption_ocr_boxes),
@@ -396,6 +417,7 @@ MIGRATIONS: list[Migration] = [
     ("010_burst_after_frame", _m010_burst_after_frame),
     ("011_task_mode", _m011_task_mode),
     ("012_description_task", _m012_description_task),
+    ("013_step_flags", _m013_step_flags),
 ]
 
 

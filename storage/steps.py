@@ -6,7 +6,8 @@ the step writer, ``model:<file>``: a model, ``person``) and its evidence — wha
 text that appeared at the caret (``typed``, with ``text_source``: ``screen`` or ``keys``), what opened
 (``opened``). A person's edit is a new description revision whose steps keep the event ids of the lines they
 came from (:func:`align`): an edited line is a new revision of that step (``parent_id``), an unchanged one
-is copied as it was.
+is copied as it was. A step's ``flag`` (migration 012: ``wrong`` | ``redundant`` | None, set by the person in
+the step review, storage/step_review.py) travels with it into every later revision.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 AUTHOR_STEPS = "steps"
 AUTHOR_PERSON = "person"
+FLAGS = ("wrong", "redundant")
 
 
 def model_author(model: str) -> str:
@@ -36,6 +38,7 @@ class StepIn:
     author: str = AUTHOR_STEPS
     evidence: dict[str, Any] = field(default_factory=dict)
     parent_id: int | None = None  # the stored step this one revises
+    flag: str | None = None  # wrong | redundant (the person's mark), None: not flagged
 
 
 def _row(text: str, base: dict[str, Any] | None) -> StepIn:
@@ -43,8 +46,13 @@ def _row(text: str, base: dict[str, Any] | None) -> StepIn:
     if base is None:
         return StepIn(text, None, AUTHOR_PERSON)
     if text == base["text"]:
-        return StepIn(text, base["event_id"], base["author"], base["evidence"], base["parent_id"])
-    return StepIn(text, base["event_id"], AUTHOR_PERSON, base["evidence"], base["id"])
+        return StepIn(text, base["event_id"], base["author"], base["evidence"], base["parent_id"], base.get("flag"))
+    return StepIn(text, base["event_id"], AUTHOR_PERSON, base["evidence"], base["id"], base.get("flag"))
+
+
+def copy(row: dict[str, Any]) -> StepIn:
+    """A stored step copied unchanged into a new revision."""
+    return StepIn(row["text"], row["event_id"], row["author"], row["evidence"], row["parent_id"], row.get("flag"))
 
 
 def align(lines: Sequence[str], previous: Sequence[dict[str, Any]]) -> list[StepIn]:
@@ -67,10 +75,10 @@ def align(lines: Sequence[str], previous: Sequence[dict[str, Any]]) -> list[Step
 def insert(conn: Any, description_id: int, steps: Sequence[StepIn]) -> None:
     now = time.time()
     conn.executemany(
-        "INSERT INTO steps (description_id, position, event_id, text, author, evidence, parent_id, created_ts)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO steps (description_id, position, event_id, text, author, evidence, parent_id, created_ts, flag)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(description_id, i, s.event_id, s.text, s.author, json.dumps(s.evidence, ensure_ascii=False, sort_keys=True),
-          s.parent_id, now) for i, s in enumerate(steps)])
+          s.parent_id, now, s.flag) for i, s in enumerate(steps)])
 
 
 def of_descriptions(conn: Any, description_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
@@ -79,18 +87,23 @@ def of_descriptions(conn: Any, description_ids: Sequence[int]) -> dict[int, list
     if not description_ids:
         return out
     marks = ",".join("?" * len(description_ids))
+    sql = ("SELECT id, description_id, position, event_id, text, author, evidence, parent_id, {flag} FROM steps"
+           f" WHERE description_id IN ({marks}) ORDER BY description_id, position")
     try:
-        rows = conn.execute(
-            "SELECT id, description_id, position, event_id, text, author, evidence, parent_id FROM steps"
-            f" WHERE description_id IN ({marks}) ORDER BY description_id, position", list(description_ids)).fetchall()
+        try:
+            rows = conn.execute(sql.format(flag="flag"), list(description_ids)).fetchall()
+        except sqlite3.OperationalError as exc:  # before 012, opened read-only (not migrated): no flags
+            if "no such column" not in str(exc):
+                raise
+            rows = conn.execute(sql.format(flag="NULL"), list(description_ids)).fetchall()
     except sqlite3.OperationalError as exc:  # a database from before 009, opened read-only (not migrated)
         if "no such table" in str(exc):
             return out
         raise
     for row in rows:
-        sid, did, pos, event_id, text, author, evidence, parent = row
+        sid, did, pos, event_id, text, author, evidence, parent, flag = row
         out[int(did)].append({"id": sid, "position": pos, "event_id": event_id, "text": text, "author": author,
-                              "evidence": json.loads(evidence or "{}"), "parent_id": parent})
+                              "evidence": json.loads(evidence or "{}"), "parent_id": parent, "flag": flag})
     return out
 
 

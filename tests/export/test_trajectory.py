@@ -157,3 +157,30 @@ def test_redaction_of_element_names_action_text_and_titles() -> None:
     assert secret not in flat
     fields = {e["where"]["field"] for e in report.to_json()["findings"]}
     assert {"element name", "action text", "window_title", "instruction", "summary", "step text"} <= fields
+
+
+def test_the_persons_trim_flags_and_edits_reach_the_steps() -> None:
+    from deskscribe.export.formats_trajectories import chunks
+    from deskscribe.storage.step_review import Trim
+
+    frames = [frame(i, float(i)) for i in range(1, 6)]
+    events = [event(i + 0.5, ev.Click(10 * i, 10 * i)) for i in range(1, 5)]
+    history = described(events)
+    rows = history[0]["step_rows"]
+    for i, r in enumerate(rows):
+        r["id"] = 100 + i
+    person = [dict(r, id=200 + i, parent_id=r["id"]) for i, r in enumerate(rows)]
+    person[0].update(text="Opened the File menu", author="person")  # an edit: replaces the step writer's text
+    person[1]["flag"] = "wrong"
+    person[2]["flag"] = "redundant"
+    history = [{**history[0], "is_current": False},
+               {"revision": 2, "is_current": True, "summary": "s", "steps": [], "step_rows": person}]
+    t = build(EP, frames, events, history, "Save the notes", Trim(None, events[2]["id"]))
+    assert [s.event_id for s in t.steps[:-1]] == [e["id"] for e in events[:3]]  # the last click is trimmed off
+    assert t.skipped == {"action trimmed off by the person": 1}
+    assert t.steps[-1].action.name == "terminate" and t.steps[-1].before["id"] == frames[3]["id"]  # not the last frame
+    assert [s.flag for s in t.steps] == [None, "wrong", "redundant", None]
+    assert t.steps[0].replaced == "step 0" and t.steps[1].replaced is None  # a flag alone replaces no text
+    assert [[s.index for s in c] for c in chunks(t, 10)] == [[0], [2, 3]]  # the wrong step is no chat turn
+    assert [[s.index for s in c] for c in chunks(t, 1)] == [[0], [2], [3]]
+    assert "2. step 1" in t.prompt(2, "What is the next action?")  # it happened: the next chat lists it
