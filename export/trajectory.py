@@ -173,8 +173,7 @@ class Trajectory:
     skipped: Counter[str] = field(default_factory=Counter)
     instruction_by: str = "steps"  # who wrote the instruction: person | model | steps
     outcome: str | None = None  # task mode's done | gave_up; None where the person named no task
-
-    trim: Trim | None = None
+    trim: Trim | None = None  # the person's trim from the step review (storage/step_review.py)
 
     def history(self, i: int) -> list[str]:
         """The texts of the steps before step ``i`` (wrong ones too: they happened, the screen shows them)."""
@@ -350,7 +349,7 @@ def build(episode: dict[str, Any], frames: list[dict[str, Any]], events: list[di
     for i, s in enumerate(steps):
         s.index = i
     return Trajectory(episode["id"], instruction_of(current, stored_instruction),
-                      str((current or {}).get("summary") or ""), steps, skipped, trim)
+                      str((current or {}).get("summary") or ""), steps, skipped, trim=trim)
 
 
 def redact(traj: Trajectory, red: Redactor) -> Trajectory:
