@@ -161,9 +161,13 @@ def command_lines(lines: list[str]) -> list[str]:
     for line in lines:
         m = PROMPT.match(line.strip())
         cmd = (m.group("cmd") or m.group("bare") or m.group("host") or "") if m else ""
-        if re.search(r"[a-z]", cmd):
+        if re.search(r"[a-z]", cmd) and not CARET.match(cmd.strip()):
             out.append(_command_word(cmd.strip()))
     return out
+
+
+# The text cursor (a block) at an empty prompt, read by OCR as one or two letters: "rootevm:~# If", "# ff"
+CARET = re.compile(r"^[fIil|1!]{1,2}$")
 
 
 # OCR reads a small font's 'l' as '1', 'I' or '|': "1s -la", "Is -la"

@@ -164,7 +164,7 @@ def _run_commands(ch: Change, after: FrameView | None, alone: bool, before: Fram
     the bottom line's command is that later typing, not yet run."""
     ran = [evlib.norm(c) for c in evlib.command_lines(before.ocr_text.splitlines())] if before is not None else []
     commands = [c for c in evlib.command_lines(ch.new_lines)  # OCR reads a line a little differently each time
-                if not any(difflib.SequenceMatcher(None, evlib.norm(c), r).ratio() >= 0.8 for r in ran)]
+                if not any(difflib.SequenceMatcher(None, evlib.norm(c), r).ratio() >= 0.9 for r in ran)]
     last = after.ocr_text.strip().splitlines()[-1:] if after is not None else []  # differently on each frame
     pending = evlib.command_lines(last)
     if not alone and pending and commands and commands[-1] == pending[0]:

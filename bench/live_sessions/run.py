@@ -220,7 +220,7 @@ def describe(home: Path, summarizer: str | None = None, compose: str | None = No
         desc = current_description(db, ep)
         if desc is None:
             continue
-        _frames, _steps, facts, corpus = describer.evidence(ep)
+        _frames, _actions, _steps, facts, corpus = describer.evidence(ep)
         written = " ".join([desc["summary"], desc.get("instruction") or ""])
         episodes.append({"episode": ep, "summary": desc["summary"], "instruction": desc.get("instruction"),
                          "steps": desc["steps"], "review_reason": desc.get("review_reason"),

@@ -241,6 +241,7 @@ def test_a_command_whose_l_ocr_misread_is_the_program_that_exists() -> None:
     assert evidence.command_lines(["root@box:~/work# 1s -la", "root@box:~/work# Is", "$ 1sblk-nope"]) == [
         "ls -la", "ls", "1sblk-nope"]
     assert evidence.command_lines(["rootbox:*/uork# 1s -lall"]) == ["ls -lall"]  # OCR lost the prompt's '@'
+    assert evidence.command_lines(["rootevm:~# If", "root@vm:~# ff"]) == []  # the caret at an empty prompt
 
 
 def test_typed_text_is_read_once_the_caret_has_left_its_line() -> None:
