@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deskscribe.models import evidence as evlib
+from deskscribe.models import typed as typedlib
 from deskscribe.models.evidence import Action, Change
 from deskscribe.models.facts import SHORTCUTS, FrameView, looked_at_steps
 from deskscribe.storage import events as ev
@@ -107,58 +108,6 @@ def click_step(action: Action, ch: Change) -> str:
     return f"{verb}{where or ' on the screen'}{opened}"
 
 
-def typed_lines(ch: Change, after: FrameView | None, titles: set[str] = frozenset(),  # type: ignore[assignment]
-                chars: int | None = None, before: FrameView | None = None) -> list[str]:
-    """New lines that look like typed text: not a window title (of this or another window that came into
-    view), not a shell prompt (a terminal behind the window), not a clock's time, not a lone symbol.
-
-    With ``chars`` (the printable keys of the burst): the one line that fits that count best — a burst ends
-    at Enter, so it typed into one line — cut to what was typed into it where the line was there before
-    ("Contrast: 0" → "Contrast: 70": "70") or where an icon beside the field was read as a letter."""
-    title = evlib.norm(after.title or "") if after is not None else ""
-    lines = [line for line in ch.new_lines if len(evlib.norm(line)) >= 3 and evlib.norm(line) not in title
-             and evlib.norm(line) not in titles and not evlib.command_lines([line])
-             and not evlib.PROMPT.match(line.strip()) and not evlib.NOT_TYPED.match(line.strip())]
-    lines = [_uncaret(line) for line in lines]
-    if chars is None:
-        return lines
-    old = before.ocr_text.splitlines() if before is not None else []
-    cut = [_typed_part(line, old, chars) for line in lines]
-    # what the keys typed is mostly still there (a few may have been corrections): at least 70 % of them
-    fit = [(i, ln) for i, ln in enumerate(cut) if ln and 0.7 * chars <= len(ln) <= chars + 2]
-    if not fit:
-        return []
-    # the closest to the count; of equals, the lowest on screen (where the caret usually is)
-    return [min(fit, key=lambda p: (abs(len(p[1]) - chars), -p[0]))[1]]
-
-
-def _typed_part(line: str, before: list[str], chars: int) -> str:
-    """What of a new line was typed: the part inserted into the line most like it on the screen before, when
-    that part fits the key count; a number without the decimals a field added ("65" shows as "65.00"); the
-    line without short tokens at its start that make it longer than the keys typed (a search icon read as 'Q')."""
-    line = line.strip()
-    if len(line) > chars + 2:
-        near = max(before, key=lambda b: difflib.SequenceMatcher(None, b, line).ratio(), default="")
-        if near and difflib.SequenceMatcher(None, near, line).ratio() >= 0.6:
-            diff = difflib.SequenceMatcher(None, near, line, autojunk=False)
-            ops = [o for o in diff.get_opcodes() if o[0] != "equal"]
-            added = line[ops[0][3]:ops[0][4]].strip() if len(ops) == 1 and ops[0][0] in ("insert", "replace") else ""
-            if abs(len(added) - chars) <= 2 and sum(c.isalnum() for c in added) * 2 >= len(added) > 0:
-                return added  # one run typed into the line, mostly letters and digits
-    if len(line) > chars and re.fullmatch(r"\d+\.0+", line):
-        return line.split(".")[0]
-    words = line.split()
-    while len(words) > 1 and len(" ".join(words)) > chars and len(words[0]) <= 2 \
-            and len(" ".join(words[1:])) >= chars - 2:
-        words.pop(0)
-    return " ".join(words)
-
-
-def _uncaret(line: str) -> str:
-    """A typed line without the text cursor OCR read as a bar at its start or end ("|Shopping list")."""
-    return line.strip().strip("|").strip() or line
-
-
 def _run_commands(ch: Change, after: FrameView | None, alone: bool, before: FrameView | None = None) -> list[str]:
     """Commands that appeared at a prompt and ran. When more typing came before the after frame was taken,
     the bottom line's command is that later typing, not yet run."""
@@ -204,7 +153,9 @@ def keys_step(action: Action, ch: Change, alone: bool = True, titles: set[str] =
         if not typed:
             found.update(typed=commands[-1], text_source="screen")
         return "Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + " in the terminal", found
-    shown = [typed] if typed else typed_lines(ch, action.after, titles, chars, action.before) if read_screen else []
+    shown = [typed] if typed else []
+    if not typed and read_screen:
+        shown = typedlib.typed_lines(ch, action.after, titles, chars, action.before)
     tail = " and pressed Enter" if enter else ""
     if shown:
         if not typed:
@@ -277,38 +228,16 @@ def episode_steps(actions: list[Action], frames: list[FrameView], read_screen: b
         alone = i + 1 == len(actions) or action.after is None or actions[i + 1].ts >= action.after.ts
         step = write_step(action, alone, titles, read_screen and not secret)
         if step is not None:
-            steps.append(_settled(step, _later(frames, action)))
+            steps.append(_settled(step, typedlib.later_frames(frames, action)))
     return steps or [Step(text) for text in looked_at_steps(frames)]
 
 
-def _later(frames: list[FrameView], action: Action) -> list[FrameView]:
-    """The episode's frames after the action's after frame, in the same app."""
-    if action.after is None:
-        return []
-    ids = [f.id for f in frames]
-    start = ids.index(action.after.id) + 1 if action.after.id in ids else len(frames)
-    return [f for f in frames[start:] if f.app == action.after.app]
-
-
 def _settled(step: Step, later: list[FrameView]) -> Step:
-    """Text read from the screen as the later frames show it, once the text cursor has left the line: on the
-    after frame, taken the moment typing ended, the caret touches the last letter and OCR reads it as one
-    ("ls -la" as "ls -lall", "milk" as "mitk"). The reading most frames agree on wins; a later reading that is
-    longer is later typing, not this burst's."""
+    """The step with its screen-read text as the later frames show it (:func:`typed.settled`)."""
     typed = step.evidence.get("typed")
     if step.evidence.get("text_source") != "screen" or not typed or not later:
         return step
-    key = evlib.norm(typed)
-    command = step.text.startswith("Ran ")
-    seen: list[str] = [typed]
-    for frame in later:
-        lines = frame.ocr_text.splitlines()
-        for cand in evlib.command_lines(lines) if command else [_uncaret(line) for line in lines]:
-            ck = evlib.norm(cand)
-            if ck and len(ck) <= len(key) and difflib.SequenceMatcher(None, ck, key).ratio() >= 0.75:
-                seen.append(cand.strip())
-                break
-    best = max(reversed(seen), key=seen.count)  # of equal counts, the latest (caret-free) reading
+    best = typedlib.settled(typed, step.text.startswith("Ran "), later)
     if best == typed:
         return step
     return Step(step.text.replace(typed, best), step.event_id, {**step.evidence, "typed": best})
