@@ -71,9 +71,9 @@ def hidden_boxes(rules: Rules, shown: Sequence[ShownWindow]) -> list[Box]:
     for i, window in enumerate(shown):
         if rules.excluded(window.names, window.title) is None:
             continue
-        parts = [window.box]
+        parts = [window.where()]
         for above in shown[i + 1:]:
             if rules.excluded(above.names, above.title) is None:
-                parts = [q for p in parts for q in _minus(p, above.box)]
+                parts = [q for p in parts for q in _minus(p, above.where())]
         out += parts
     return out

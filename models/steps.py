@@ -24,7 +24,6 @@ from deskscribe.models.evidence import Action, Change
 from deskscribe.models.facts import SHORTCUTS, FrameView, looked_at_steps
 from deskscribe.storage import events as ev
 
-ENTER = {"enter", "return", "kp_enter"}
 # Shortcuts whose meaning depends on the app.
 APP_SHORTCUTS = {("Terminal", "ctrl+l"): "clear the screen", ("Terminal", "ctrl+c"): "stop the running command",
                  ("Terminal", "ctrl+d"): "close the shell"}
@@ -145,9 +144,9 @@ def keys_step(action: Action, ch: Change, alone: bool = True, titles: set[str] =
         commands = evlib.command_lines(action.before.ocr_text.strip().splitlines()[-1:])
     if not read_screen and not typed:
         commands = []
-    if not typed and chars and len(commands) > 1 and event.special.get("enter", 0) <= 1:
-        # one Enter ran one command: the one whose length fits the keys (not the fresh prompt below it, where
-        # OCR reads the text cursor as 'ff' or 'If')
+    if not typed and chars and len(commands) > 1:
+        # a burst ends at its Enter, which ran one command: the one whose length fits the keys (not the fresh
+        # prompt below it, where OCR reads the text cursor as 'ff' or 'If')
         commands = [min(commands, key=lambda c: (abs(len(c) - chars), -commands.index(c)))]
     if enter and commands and terminal:
         if not typed:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from deskscribe.errors import BackendUnavailable
@@ -28,11 +29,18 @@ class WindowInfo:
 @dataclass(frozen=True)
 class ShownWindow:
     """A top-level window on screen: what exclusion rules match and where it is (desktop pixels, the window
-    manager's frame included: its title bar shows the title)."""
+    manager's frame included: its title bar shows the title). ``box`` None: ``locate`` asks the window system,
+    only when it is needed (an excluded window is shown), not on every grab."""
 
     names: tuple[str, ...]
     title: str | None
-    box: tuple[int, int, int, int]  # x, y, w, h
+    box: tuple[int, int, int, int] | None = None  # x, y, w, h
+    locate: Callable[[], tuple[int, int, int, int]] | None = field(default=None, compare=False, repr=False)
+
+    def where(self) -> tuple[int, int, int, int]:
+        if self.box is not None:
+            return self.box
+        return self.locate() if self.locate is not None else (0, 0, 0, 0)
 
 
 class WindowBackend(Protocol):

@@ -8,6 +8,7 @@ D-Bus only, which this backend does not query.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -91,13 +92,20 @@ class X11Backend:
                 if states is not None and self._hidden in states:
                     continue
                 info = self._info(window)
-                out.append(ShownWindow(info.names, info.title, self._frame_box(window)))
+                out.append(ShownWindow(info.names, info.title, locate=functools.partial(self._frame_box, window)))
             except (self._error.BadWindow, self._error.BadDrawable, self._error.BadMatch):
                 continue  # closed meanwhile
         return out
 
     def _frame_box(self, window: Any) -> tuple[int, int, int, int]:
-        """The box of the window manager's frame around ``window`` (the window's own where it has none)."""
+        """The box of the window manager's frame around ``window`` (the window's own where it has none); an
+        empty box when it closed meanwhile."""
+        try:
+            return self._outer_box(window)
+        except (self._error.BadWindow, self._error.BadDrawable, self._error.BadMatch):
+            return 0, 0, 0, 0
+
+    def _outer_box(self, window: Any) -> tuple[int, int, int, int]:
         top = window
         while True:
             parent = top.query_tree().parent
