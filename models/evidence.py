@@ -8,6 +8,7 @@ and a description is checked against it (see :mod:`deskscribe.models.check`).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import shutil
@@ -187,6 +188,28 @@ def _command_word(cmd: str) -> str:
 @functools.lru_cache(maxsize=512)
 def _program(name: str) -> bool:
     return shutil.which(name) is not None
+
+
+def printed(frame: FrameView | None, command: str, limit: int = 2) -> list[str]:
+    """What a command printed: the lines under its prompt line on ``frame``, up to the next prompt (at most
+    ``limit``). The command's line is the last prompt line whose command reads like ``command``."""
+    if frame is None:
+        return []
+    lines = [line.strip() for line in frame.ocr_text.splitlines() if line.strip()]
+    key = norm(command)
+    at = None
+    for i, line in enumerate(lines):
+        found = command_lines([line])
+        if found and difflib.SequenceMatcher(None, norm(found[0]), key).ratio() >= 0.9:
+            at = i
+    if at is None:
+        return []
+    out = []
+    for line in lines[at + 1:]:
+        if PROMPT.match(line) or NOT_TYPED.match(line) or len(out) >= limit:
+            break
+        out.append(line)
+    return out
 
 
 def file_names(*texts: str | None) -> list[str]:

@@ -151,7 +151,11 @@ def keys_step(action: Action, ch: Change, alone: bool = True, titles: set[str] =
     if enter and commands and terminal:
         if not typed:
             found.update(typed=commands[-1], text_source="screen")
-        return "Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + " in the terminal", found
+        output = evlib.printed(action.after, commands[-1]) if alone and read_screen else []
+        if output:
+            found["printed"] = "\n".join(output)
+        return ("Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + " in the terminal"
+                + (", which printed " + " and ".join(quote(line) for line in output) if output else "")), found
     shown = [typed] if typed else []
     if not typed and read_screen:
         shown = typedlib.typed_lines(ch, action.after, titles, chars, action.before)

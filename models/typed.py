@@ -62,8 +62,14 @@ def _typed_part(line: str, before: list[str], chars: int) -> str:
 
 
 def uncaret(line: str) -> str:
-    """A typed line without the text cursor OCR read as a bar at its start or end ("|Shopping list")."""
-    return line.strip().strip("|").strip() or line
+    """A typed line without the text cursor OCR read as a bar at its start or end ("|Shopping list"), or as a
+    bracket that closes nothing ("agenda.txt]": the caret touching the last letter of a dialog's name field)."""
+    text = line.strip().strip("|").strip()
+    if text.endswith("]") and "[" not in text:
+        text = text[:-1].rstrip()
+    if text.startswith("[") and "]" not in text:
+        text = text[1:].lstrip()
+    return text or line
 
 
 def later_frames(frames: list[FrameView], action: Action) -> list[FrameView]:

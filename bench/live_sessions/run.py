@@ -14,9 +14,11 @@ Writes bench/results/live_describe.{json,md}.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -29,170 +31,43 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "bench" / "out" / "live"
 RESULTS = REPO / "bench" / "results"
-TYPE_DELAY_MS = 150  # between keystrokes: about a person's typing speed (≈ 70 words a minute)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from desktop import Desktop, session_bus, wait, x_server  # noqa: E402
 from sessions import SESSIONS, Session  # noqa: E402
 
 
-def wait(predicate: Any, timeout: float, what: str) -> Any:
-    """Poll a condition of another process (X server, capture database): nothing to block on."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
-class Desktop:
-    """Drives real apps on one X display with xdotool; waits for capture to store a frame after each action."""
-
-    def __init__(self, display: str, home: Path, work: Path) -> None:
-        # the apps get a fresh home (no session to restore, no config of the person running the bench)
-        self.env = {**os.environ, "DISPLAY": display, "HOME": str(work), "XDG_CONFIG_HOME": str(work / ".config"),
-                    "XDG_DATA_HOME": str(work / ".local"), "XDG_CACHE_HOME": str(work / ".cache")}
-        self.home, self.work = home, work
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.no_frame = 0  # actions after which capture stored no frame
-
-    def xdo(self, *args: str) -> str:
-        return subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, check=True).stdout
-
-    def _start(self, argv: list[str], search: list[str]) -> str:
-        t0 = time.time()
-        self.procs.append(subprocess.Popen(argv, env=self.env, cwd=self.work, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL))
-        win = self.xdo("search", "--sync", *search).split()[0]
-        self.xdo("windowactivate", "--sync", win)
-        self.settle(t0)
-        return win
-
-    def frames_after(self, ts: float) -> int:
-        try:
-            conn = sqlite3.connect(f"file:{self.home / 'deskscribe.db'}?mode=ro", uri=True, timeout=10)
-            try:
-                return conn.execute("SELECT count(*) FROM frames WHERE ts > ?", (ts,)).fetchone()[0]
-            finally:
-                conn.close()
-        except sqlite3.OperationalError:
-            return 0
-
-    def settle(self, since: float) -> None:
-        """Wait until capture stored a frame taken after an action began (what it left on screen); an action
-        that changed nothing stores none, so after a bounded wait the script goes on."""
-        try:
-            wait(lambda: self.frames_after(since + 0.2), 10, "a frame after the action")
-        except TimeoutError:
-            self.no_frame += 1
-
-    def xterm(self, title: str) -> str:
-        return self._start(["xterm", "-T", title, "-geometry", "100x30+20+20", "-fa", "DejaVu Sans Mono",
-                            "-fs", "12", "-e", "bash"], ["--name", f"^{title}$"])
-
-    def mousepad(self) -> str:
-        return self._start(["mousepad", "--disable-server"], ["--onlyvisible", "--class", "mousepad"])
-
-    def xcalc(self) -> str:
-        return self._start(["xcalc"], ["--class", "xcalc"])
-
-    def type(self, win: str, text: str) -> None:
-        t0 = time.time()
-        self.xdo("windowactivate", "--sync", win)
-        self.xdo("type", "--delay", str(TYPE_DELAY_MS), text)
-        self.settle(t0)
-
-    def key(self, win: str, combo: str) -> None:
-        t0 = time.time()
-        self.xdo("windowactivate", "--sync", win)
-        self.xdo("key", combo)
-        self.settle(t0)
-
-    def type_line(self, win: str, text: str) -> None:
-        """A line and Enter, without waiting in between (as a person types a command)."""
-        t0 = time.time()
-        self.xdo("windowactivate", "--sync", win)
-        self.xdo("type", "--delay", str(TYPE_DELAY_MS), text)
-        self.xdo("key", "Return")
-        self.settle(t0)
-
-    def save_as(self, win: str, name: str) -> None:
-        """Ctrl+S, type the file name into the "Save As" dialog (it opens in the working folder), Enter."""
-        self.key(win, "ctrl+s")
-        dialog = self.xdo("search", "--sync", "--name", "^Save As$").split()[0]
-        t0 = time.time()
-        self.xdo("windowactivate", "--sync", dialog)
-        self.xdo("key", "ctrl+a")
-        self.xdo("type", "--delay", str(TYPE_DELAY_MS), name)
-        self.settle(t0)
-        t0 = time.time()
-        for _ in range(3):  # GTK's name completion can swallow the first Enter
-            self.xdo("key", "Return")
-            try:
-                wait(lambda: (self.work / name).exists(), 5, f"{name} to be saved")
-                break
-            except TimeoutError:
-                continue
-        self.settle(t0)
-
-    def close(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def x_server(width: int = 1280, height: int = 800) -> tuple[str, list[subprocess.Popen[bytes]]]:
-    """Xvfb on a display number it picks itself (-displayfd: never someone else's display) + openbox."""
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24",
-                             "+extension", "RECORD", "-nolisten", "tcp"], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        display = ":" + fh.readline().strip()
-    env = {**os.environ, "DISPLAY": display}
-    wait(lambda: subprocess.run(["xdpyinfo"], env=env, capture_output=True).returncode == 0, 20, "Xvfb")
-    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def managed() -> bool:
-        nonlocal wm
-        if wm.poll() is not None:  # openbox can exit at start on a loaded machine: say why, start it again
-            print(f"openbox exited ({wm.returncode}): {wm.stderr.read().decode(errors='replace')[-300:] if wm.stderr else ''}",
-                  file=sys.stderr)
-            wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        return subprocess.run(["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env, capture_output=True,
-                              text=True).stdout.count("window id") > 0
-
-    wait(managed, 60, "openbox")
-    return display, [wm, xvfb]
-
-
 def record(session: Session, home: Path, stats: dict[str, Any]) -> float:
-    """Capture one scripted session into ``home``; returns its length in seconds."""
-    display, servers = x_server()
+    """Capture one scripted session into ``home``; returns its length in seconds. The apps always have a
+    session bus (AT-SPI); capture is given it only when ``session.a11y``, else it names widgets from pixels."""
+    display, servers = x_server(*session.screen)
+    address, bus = session_bus()
     work = home / "work"
     work.mkdir(parents=True)
     env = {**os.environ, "DISPLAY": display, "DESKSCRIBE_HOME": str(home)}
+    env.pop("AT_SPI_BUS_ADDRESS", None)
+    if session.a11y:
+        env["DBUS_SESSION_BUS_ADDRESS"] = address
+    else:
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    desk = Desktop(display, home, work, address)
     capture = subprocess.Popen([sys.executable, "-m", "deskscribe", "capture", "--duration", "900"], env=env,
                                stdout=subprocess.DEVNULL, stderr=open(home / "capture.err", "wb"))
-    desk = Desktop(display, home, work)
     start = time.time()
     try:
         wait(lambda: desk.frames_after(0), 30, "capture's first frame")
         session.script(desk)
         stats["no_frame"] = desk.no_frame
+        stats["clicked"] = [dataclasses.asdict(c) for c in desk.clicked]
     finally:
         capture.terminate()
         capture.wait(timeout=60)
         desk.close()
-        for proc in servers:
+        for proc in [*servers, bus]:
             proc.terminate()
             proc.wait(timeout=10)
+        if bus.stdout:
+            bus.stdout.close()
     return time.time() - start
 
 
@@ -258,17 +133,32 @@ def baseline(home: Path, site: Path) -> dict[str, Any]:
             "episodes": [{"episode": r[0], "summary": r[1], "steps": json.loads(r[2])} for r in rows]}
 
 
-def score(session: Session, episodes: list[dict[str, Any]]) -> dict[str, Any]:
+def score(session: Session, episodes: list[dict[str, Any]], home: Path | None = None,
+          clicked: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Facts found in the text; each widget the script clicked named by a click step; each command output
+    read by OCR on some frame of the session (the captions' OCR text, ``home``'s database)."""
     from deskscribe.models.evidence import norm
     from deskscribe.models.steps import is_degenerate
 
     text = norm(" ".join(" ".join([e["summary"], e.get("instruction") or "", *e["steps"]]) for e in episodes))
     found = [f for f in session.facts if norm(f) in text]
     steps = [s for e in episodes for s in e["steps"]]
-    return {"fact_recall": len(found) / len(session.facts), "missing": [f for f in session.facts if f not in found],
-            "steps": len(steps), "degenerate": sum(is_degenerate(s) for s in steps),
-            "absent": sum(len(e.get("absent", [])) for e in episodes),
-            "flagged": sum(1 for e in episodes if e.get("review_reason"))}
+    out = {"fact_recall": len(found) / len(session.facts), "missing": [f for f in session.facts if f not in found],
+           "steps": len(steps), "degenerate": sum(is_degenerate(s) for s in steps),
+           "absent": sum(len(e.get("absent", [])) for e in episodes),
+           "flagged": sum(1 for e in episodes if e.get("review_reason"))}
+    if clicked:
+        clicks = [norm(s) for s in steps if re.match(r"(?:Double-|Right-)?[Cc]licked ", s)]
+        named = [c["name"] for c in clicked if any(norm(c["name"]) in s for s in clicks)]
+        out.update(clicked=len(clicked), clicked_named=len(named),
+                   clicked_unnamed=[c["name"] for c in clicked if c["name"] not in named])
+    if session.outputs and home is not None:
+        conn = sqlite3.connect(home / "deskscribe.db")
+        read = norm(" ".join(r[0] or "" for r in conn.execute("SELECT ocr_text FROM captions")))
+        conn.close()
+        out.update(outputs=len(session.outputs), outputs_read=sum(norm(o) in read for o in session.outputs),
+                   outputs_unread=[o for o in session.outputs if norm(o) not in read])
+    return out
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -277,21 +167,29 @@ def markdown(r: dict[str, Any]) -> str:
              f"describe.compose = {r.get('compose', 'model')!r} (tasks written by: "
              f"{', '.join(sorted({s['describe'].get('compose', '?') for s in r['sessions']}))}).",
              "Facts per session are written beside its script in bench/live_sessions/sessions.py.", "",
-             "| session | tuned on | length | episodes | fact recall | failed jobs | degenerate steps | "
-             "named-but-absent | flagged for review | LLM s per call |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| session | screen | tuned on | length | episodes | fact recall | widgets clicked, named | outputs read "
+             "| failed jobs | degenerate steps | named-but-absent | flagged for review |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in r["sessions"]:
         m = s["score"]
-        lines.append(f"| {s['name']} | {'yes' if s['tuned_on'] else 'no'} | {s['seconds']:.0f} s | "
-                     f"{len(s['describe']['episodes'])} | {m['fact_recall']:.2f} | {len(s['describe']['failed'])} | "
-                     f"{m['degenerate']} of {m['steps']} | {m['absent']} | {m['flagged']} | "
-                     f"{s['describe']['llm_s'] / max(s['describe'].get('llm_calls', 0), 1):.1f} |")
+        clicks = f"{m['clicked_named']} of {m['clicked']}" if "clicked" in m else "–"
+        outs = f"{m['outputs_read']} of {m['outputs']}" if "outputs" in m else "–"
+        lines.append(f"| {s['name']} | {s.get('screen', '?')}{'' if s.get('a11y', True) else ', no AT-SPI'} | "
+                     f"{'yes' if s['tuned_on'] else 'no'} | {s['seconds']:.0f} s | "
+                     f"{len(s['describe']['episodes'])} | {m['fact_recall']:.2f} | {clicks} | {outs} | "
+                     f"{len(s['describe']['failed'])} | {m['degenerate']} of {m['steps']} | {m['absent']} | "
+                     f"{m['flagged']} |")
         if s.get("baseline_score"):
             b = s["baseline_score"]
-            lines.append(f"| {s['name']}, before (base commit) | | | {len(s['baseline']['episodes'])} | "
-                         f"{b['fact_recall']:.2f} | {s['baseline']['failed']} | {b['degenerate']} of {b['steps']} "
-                         "| – | – | |")
+            bclicks = f"{b['clicked_named']} of {b['clicked']}" if "clicked" in b else "–"
+            lines.append(f"| {s['name']}, before (base commit) | | | | {len(s['baseline']['episodes'])} | "
+                         f"{b['fact_recall']:.2f} | {bclicks} | | {s['baseline']['failed']} | "
+                         f"{b['degenerate']} of {b['steps']} | – | – |")
     for s in r["sessions"]:
-        lines += ["", f"## {s['name']}", "", f"Missing facts: {s['score']['missing'] or 'none'}", ""]
+        m = s["score"]
+        lines += ["", f"## {s['name']}", "", f"Missing facts: {m['missing'] or 'none'}"
+                  + (f"; widgets clicked but not named: {m['clicked_unnamed'] or 'none'}" if "clicked" in m else "")
+                  + (f"; outputs not read: {m['outputs_unread'] or 'none'}" if "outputs" in m else ""), ""]
         for e in s["describe"]["episodes"]:
             lines.append(f"- **{e['summary']}** — instruction: {e['instruction']}"
                          + (f" — flagged: {e['review_reason']}" if e["review_reason"] else ""))
@@ -330,12 +228,13 @@ def main() -> None:
             for table in ("descriptions", "jobs"):
                 with sqlite3.connect(home / "deskscribe.db") as conn:
                     conn.execute(f"DELETE FROM {table}")
-        out: dict[str, Any] = {"name": session.name, "tuned_on": session.tuned_on, "seconds": seconds, **stats}
+        out: dict[str, Any] = {"name": session.name, "tuned_on": session.tuned_on, "seconds": seconds,
+                               "screen": "×".join(map(str, session.screen)), "a11y": session.a11y, **stats}
         if args.baseline_site:
             out["baseline"] = baseline(home, args.baseline_site)
-            out["baseline_score"] = score(session, out["baseline"]["episodes"])
+            out["baseline_score"] = score(session, out["baseline"]["episodes"], None, stats.get("clicked"))
         out["describe"] = describe(home, args.summarizer, args.compose)
-        out["score"] = score(session, out["describe"]["episodes"])
+        out["score"] = score(session, out["describe"]["episodes"], home, stats.get("clicked"))
         results.append(out)
         print(json.dumps({session.name: out["score"]}))
     from deskscribe.models.ocr_engine import engine_key

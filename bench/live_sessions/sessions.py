@@ -18,11 +18,18 @@ Script = Callable[[Any], None]  # receives the benchmark's Desktop driver
 
 @dataclass
 class Session:
+    """``outputs``: what the commands printed, looked for in the OCR text of the session's frames;
+    ``screen``: the Xvfb size; ``a11y``: capture may ask AT-SPI for the element under a click (else it must
+    name it from the screen)."""
+
     name: str
     script: Script
     facts: list[str]
     tuned_on: bool = False
     apps: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    screen: tuple[int, int] = (1280, 800)
+    a11y: bool = True
 
 
 def issue_session(d: Any) -> None:
@@ -68,6 +75,39 @@ def editor_session(d: Any) -> None:
     d.key(pad, "Escape")
 
 
+def xterm_default_session(d: Any) -> None:
+    """xterm as it comes (its bitmap font "fixed", 6×13) on a 1920×1080 screen: commands and their output."""
+    term = d.xterm("shell", default_font=True, geometry="80x24+60+60")
+    d.type_line(term, "mkdir -p demo && cd demo")
+    d.type_line(term, "echo 'quarterly report draft' > notes.txt")
+    d.type_line(term, "cat notes.txt")
+    d.type_line(term, "python3 -c 'print(12*7)'")
+    d.type_line(term, "wc -w notes.txt")
+    d.type_line(term, "cp notes.txt summary.txt")
+    d.type_line(term, "ls")
+
+
+def menus_session(d: Any) -> None:
+    """An editor driven by its menus: two lines typed, File → Save As… with the dialog's Save button, then
+    Edit → Select All and Help → About, whose dialog is closed by its button."""
+    pad = d.mousepad()
+    d.type(pad, "Agenda for Monday")
+    d.key(pad, "Return")
+    d.type(pad, "Review the budget with Dana")
+    d.click("menu", "File", "mousepad")
+    d.click("menu item", "Save As...", "mousepad")
+    d.name_file("agenda.txt", enter=False)
+    d.click("push button", "Save", "mousepad")
+    d.saved("agenda.txt")
+    d.click("menu", "Edit", "mousepad")
+    d.click("menu item", "Select All", "mousepad")
+    d.click("menu", "Help", "mousepad")
+    d.click("menu item", "About", "mousepad")
+    d.click("push button", "Close", "mousepad")
+
+
+MENU_FACTS = ["Agenda for Monday", "Review the budget with Dana", "agenda.txt", "saved", "mousepad", "About"]
+
 SESSIONS = [
     Session("issue", issue_session, ["mkdir -p demo", "notes.txt", "ls -la", "quarterly report draft",
                                      "Budget review moved to Friday 10am", "Invite Dana and Luis", "meeting.txt",
@@ -76,4 +116,10 @@ SESSIONS = [
                                      "mkdir archive", "mv backup.txt archive", "rm -r archive", "terminal"]),
     Session("editor", editor_session, ["Shopping list", "apples, bread and milk", "shopping.txt", "saved",
                                        "bread", "mousepad"]),
+    Session("xterm-default", xterm_default_session,
+            ["mkdir -p demo", "notes.txt", "quarterly report draft", "cat notes.txt", "print(12*7)", "wc -w notes.txt",
+             "cp notes.txt summary.txt", "terminal"],
+            outputs=["quarterly report draft", "84", "3 notes.txt", "notes.txt summary.txt"], screen=(1920, 1080)),
+    Session("menus", menus_session, MENU_FACTS, screen=(1920, 1080)),
+    Session("menus-pixels", menus_session, MENU_FACTS, screen=(1920, 1080), a11y=False),
 ]

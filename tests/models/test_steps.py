@@ -64,7 +64,7 @@ def test_each_action_is_written_from_what_it_left_on_screen():
     assert got == [
         "Ran `mkdir -p demo && cd demo` in the terminal",
         "Ran `echo 'quarterly report draft' > notes.txt` in the terminal",
-        "Ran `ls -la` in the terminal",
+        "Ran `ls -la` in the terminal, which printed 'total 12' and '-rw-r--r-- 1 root root 23 notes.txt'",
         "Pressed Ctrl+L (clear the screen) in the terminal",
         "Switched to Mousepad ('Untitled 1 - Mousepad')",
         "Typed 'Budget review moved to Friday 10am' in Mousepad",
