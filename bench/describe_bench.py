@@ -105,6 +105,58 @@ def typing_from_screen(db, data: Path) -> dict[str, object]:  # type: ignore[no-
     return out
 
 
+CLICK = re.compile(r"mouse (?:double )?click (?:left|right|middle) at (\d+), (\d+)")
+
+
+def click_targets(db, data: Path, near: int = 3) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """What the click steps name (issue 22): of the click steps, how many name a target (quoted text or an
+    accessible name), name an icon by its place, or only a place; and the stated proxy for "the right one"
+    (the dev set's ``clickable_area`` is null in this copy): the named text is an OCR item of the before frame
+    (:func:`deskscribe.models.evidence.items`) whose box holds the click point (within ``near`` px). Beside it
+    the true measure — the named item's centre inside the recorded ``clickable_area`` — over the clicks that
+    have one ("not measurable" when none has)."""
+    from deskscribe.models.evidence import items
+    from deskscribe.models.readable import reading_part
+    from deskscribe.storage import descriptions as D
+    from deskscribe.storage.actions import episode_actions
+    from deskscribe.storage.boxes import decode
+
+    truth = {e["episode"]: e for e in map(json.loads, (data / "episodes.jsonl").read_text().splitlines())}
+    boxes = dict(db.conn.execute("SELECT f.id, c.ocr_boxes FROM frames f JOIN captions c ON c.image_hash = f.image_hash"))
+    out: dict[str, object] = {"clicks": 0, "named": 0, "icons": 0, "places": 0, "at_point": 0, "with_area": 0,
+                              "in_area": 0, "examples": []}
+    for eid, ref in db.conn.execute("SELECT id, source_ref FROM episodes ORDER BY id").fetchall():
+        areas = {(int(m.group(1)), int(m.group(2))): t.get("clickable_area")
+                 for st in truth[Path(ref).name]["steps"] for t in st.get("targets", [])
+                 if (m := CLICK.match(t["action"]))}
+        desc = D.current_description(db, eid) or {"step_rows": []}
+        rows = {r["event_id"]: r for r in desc["step_rows"]}
+        for rec in episode_actions(db, eid):
+            if rec.kind != "click" or rec.event_id not in rows:
+                continue
+            row, x, y = rows[rec.event_id], rec.event.x, rec.event.y  # type: ignore[attr-defined]
+            out["clicks"] += 1  # type: ignore[operator]
+            name = row["evidence"].get("target")
+            out["icons"] += "the icon " in row["text"]  # type: ignore[operator]
+            out["places"] += not name and "the icon " not in row["text"] and " of the screen" in row["text"]  # type: ignore[operator]
+            if not name:
+                continue
+            out["named"] += 1  # type: ignore[operator]
+            decoded = decode(boxes.get(rec.before))
+            found = [i for b in (decoded[2] if decoded else []) for i in items(b) if reading_part(i.text) == name
+                     or i.text == name or name in i.text]
+            hit = [i for i in found if i.x - near <= x <= i.x + i.w + near and i.y - near <= y <= i.y + i.h + near]
+            out["at_point"] += bool(hit)  # type: ignore[operator]
+            area = areas.get((x, y))
+            if area:
+                out["with_area"] += 1  # type: ignore[operator]
+                centre = [(i.x + i.w / 2, i.y + i.h / 2) for i in hit or found]
+                out["in_area"] += any(area[0] <= cx <= area[2] and area[1] <= cy <= area[3] for cx, cy in centre)  # type: ignore[operator]
+            if not hit:
+                out["examples"].append(f"{Path(ref).name[:8]} ({x}, {y}): {row['text']}")  # type: ignore[attr-defined]
+    return out
+
+
 def run(shared: Path, limit: int | None) -> dict[str, object]:
     from deskscribe.models.prompt import PROMPT_VERSION
 
@@ -143,6 +195,7 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     if predictions(db, OUT / "describe_predictions_no_typed_text.jsonl"):
         private_quality = score(shared, OUT / "describe_predictions_no_typed_text.jsonl")
     typing = typing_from_screen(db, data)
+    targets = click_targets(db, data)
     default_res, default_wall = timed_batch(db, Config())  # what a user gets: "auto" (the steps write the task)
     default_quality = {}
     if predictions(db, OUT / "describe_predictions_default.jsonl"):
@@ -150,7 +203,7 @@ def run(shared: Path, limit: int | None) -> dict[str, object]:
     db.conn.close()
     shutil.rmtree(home, ignore_errors=True)
     return {
-        "typing_from_screen": typing,
+        "typing_from_screen": typing, "click_targets": targets,
         "quality_no_typed_text": {k: v for k, v in private_quality.items() if k != "report"},
         "quality_default": {k: v for k, v in default_quality.items() if k != "report"},
         "default_compose": default_res.compose, "default_llm_calls": default_res.timers.llm_calls,
@@ -179,6 +232,21 @@ def _typing_md(t: dict[str, object]) -> str:
             f"{t['missed']}). {t['writes']} texts read from the screen in all; matching nothing typed: {t['wrong']}.")
 
 
+def _targets_md(t: dict[str, object]) -> str:
+    n = t["clicks"] or 1
+    area = (f"{t['in_area']} of {t['with_area']}" if t["with_area"] else "not measurable: clickable_area null")
+    return "\n".join([
+        "| click steps | value |", "|---|---|",
+        f"| name a target (text item or accessible name) | {t['named']} of {t['clicks']} ({t['named'] / n:.0%}) |",  # type: ignore[operator]
+        f"| name an icon by its place | {t['icons']} |", f"| only a place (nothing read there) | {t['places']} |",
+        f"| name the text at the point (proxy: its OCR item box holds the point ±3 px) | {t['at_point']} of "
+        f"{t['clicks']} ({t['at_point'] / n:.0%}) |",  # type: ignore[operator]
+        f"| named text inside the recorded clickable_area (the true measure) | {area} |", "",
+        "Named, but the point is beside the text (a row's or icon label's item): "
+        + "; ".join(t["examples"]) + ".",  # type: ignore[operator]
+    ])
+
+
 def markdown(r: dict[str, object]) -> str:
     q, qm, qp, qd = r["quality_hybrid"], r["quality_model"], r["quality_no_typed_text"], r["quality_default"]
     lines = [
@@ -198,6 +266,8 @@ def markdown(r: dict[str, object]) -> str:
         f"LLM {r['cached_redescribe_llm_s']:.1f} s) |",
         "", "## Typing read from the screen (typed text not stored)", "",
         _typing_md(r["typing_from_screen"]),  # type: ignore[arg-type]
+        "", "## What the click steps name (typed text not stored)", "",
+        _targets_md(r["click_targets"]),  # type: ignore[arg-type]
         "", "## Quality (shared/tools/score_descriptions.py; naive floor recall 0.333 / verb 0.312)", "",
         "| compose | key-entity recall | verb match |", "|---|---|---|",
         f"| model composes the task, typed text kept | {q.get('recall')} | {q.get('verb_match')} |",  # type: ignore[union-attr]

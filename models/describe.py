@@ -184,7 +184,7 @@ class Describer:
                                      acted=row["id"] in acted)
             view.caption, view.ocr_text = self.caption(view, self._last)
             decoded = boxlib.decode(store.caption_boxes(self.db, view.image_hash, self.cap_run_id))
-            view.boxes = decoded[2] if decoded else []
+            view.boxes, view.size = (decoded[2], decoded[:2]) if decoded else ([], None)
             views.append(view)
         return views
 

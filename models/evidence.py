@@ -14,9 +14,11 @@ import re
 import shutil
 from dataclasses import dataclass, field
 
+from deskscribe.models import readable
 from deskscribe.models.facts import FrameView, app_from_text, app_from_title, app_name, ocr_title
 from deskscribe.storage import events as ev
 from deskscribe.storage.actions import ActionRecord
+from deskscribe.storage.boxes import TextBox, words_of
 
 # A shell prompt followed by a command: "user@host:~/demo$ ls -la", "$ ls", "# apt update"; OCR often loses
 # the colon ("root@vm/work/main#mkdir -p trip").
@@ -69,31 +71,120 @@ def frame_app(frame: FrameView | None) -> str | None:
     return app_name(frame.app) or app_from_title(title) or app_from_text(frame.ocr_text)
 
 
-def line_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 6) -> str | None:
-    """The OCR text under a point (the box containing it, else the nearest within ``slack`` px); in a row of
-    buttons read as one line, the button under the point (see :func:`segment_at`)."""
+# Words of one row are one item when the gap between them is at most ITEM_GAP times the row's letter height (a
+# capital's or an ascender's: words with one, by the engine's word boxes). Measured on the dev set (1024×768,
+# 2026-12-05, Tesseract word boxes): spaces inside a label, a title or a sentence 4-7 px at letter heights
+# 8-11 px (0.4-0.8, 'Save As', 'sales data.ods' 0.88); between GTK menu items 12-18 px (GIMP 'Select View' 1.09,
+# LibreOffice 'File Edit' 1.5), between spreadsheet columns 1.0-2.2, toolbar items 1.8 and more. xterm's 6×13
+# font spaces words by one cell (~7 px ink gap at 9 px capitals, 0.8) and columns by two or more (1.5).
+ITEM_GAP = 0.95
+ASCENDING = re.compile(r"[A-Zbdfhklt0-9]")
+
+
+@dataclass(frozen=True)
+class Item:
+    """What a person sees as one thing on a row (a menu, a button label, a cell, a file name) with its box."""
+
+    text: str
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def holds(self, x: int, y: int, slack: int = 0) -> bool:
+        return self.x - slack <= x <= self.x + self.w + slack and self.y - slack <= y <= self.y + self.h + slack
+
+
+def items(box: TextBox) -> list[Item]:
+    """A row's items: its words grouped by the gaps between them (see ITEM_GAP). A row whose words the engine
+    did not place (``rapidocr``, boxes stored before) has no measured gaps: it is one item, or its buttons
+    when OCR read their borders (:func:`segment_at`)."""
+    words = words_of(box)
+    if not words:
+        return []
+    if not box.words:
+        return [Item(box.text.strip(), box.x, box.y, box.w, box.h)]
+    tall = sorted(w.h for w in words if ASCENDING.search(w.text))
+    height = tall[len(tall) // 2] if tall else box.h * 0.75
+    groups = [[words[0]]]
+    for prev, word in zip(words, words[1:]):
+        if word.x - (prev.x + prev.w) > ITEM_GAP * height:
+            groups.append([])
+        groups[-1].append(word)
+    return [Item(" ".join(w.text for w in g), g[0].x, box.y, g[-1].x + g[-1].w - g[0].x, box.h) for g in groups]
+
+
+ROW_REACH = 10  # a click on a row's empty part (a menu or list row, a field) names the row's item this many
+# letter heights away at most ('Bookmarks' 6 h left of a click on its menu row, 'Bing' 8.6 h in a bookmark list)
+LABEL_BELOW = 48  # px under an icon where its label may start (a desktop icon's file name: 25-35 px at 1024×768)
+
+
+def item_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 6) -> Item | None:
+    """The item under a point, cut to the part that reads as text (models/readable.py): the item holding the
+    point (else the nearest within ``slack`` px); else, on the row through the point, its nearest item within
+    ``ROW_REACH`` letter heights (a menu or list row, a field clicked beside its text); else the label just
+    under the point (a desktop icon's file name). None when no text a person reads is there."""
     if frame is None or x is None or y is None or not frame.boxes:
         return None
-    best: tuple[float, str, int, int] | None = None
-    for box in frame.boxes:
-        text, bx, by, bw, bh = box.text, box.x, box.y, box.w, box.h
-        dx = max(bx - x, 0, x - (bx + bw))
-        dy = max(by - y, 0, y - (by + bh))
-        dist = (dx * dx + dy * dy) ** 0.5
-        if dist <= slack and re.search(r"[A-Za-z0-9]", text) and (best is None or dist < best[0]):
-            best = (dist, text.strip(), bx, bw)
-    if best is None:
-        return None
-    _dist, text, bx, bw = best
-    return segment_at(text, (x - bx) / bw if bw > 0 else 0.5)
+    found = _readable_items(frame.boxes, x, y)
+    near = [(d, i) for d, i in found if d <= slack]
+    row = [(d, i) for d, i in found if i.y - 3 <= y <= i.y + i.h + 3 and d <= ROW_REACH * i.h]
+    label = [(i.y - y, i) for _d, i in found if 0 < i.y - y <= LABEL_BELOW and len(i.text.split()) <= 4
+             and abs(i.x + i.w / 2 - x) <= i.w / 4 + 10]  # centred under the point, as icons' labels are
+    for choice in (near, row, label):
+        if choice:
+            return min(choice, key=lambda c: c[0])[1]
+    return None
+
+
+def _readable_items(boxes: list[TextBox], x: int, y: int) -> list[tuple[float, Item]]:
+    """Every item that reads as text with its distance from the point."""
+    out = []
+    for box in boxes:
+        for item in items(box):
+            text = readable.reading_part(segment_at(item.text, (x - item.x) / item.w if item.w > 0 else 0.5))
+            if text:
+                dx = max(item.x - x, 0, x - (item.x + item.w))
+                dy = max(item.y - y, 0, y - (item.y + item.h))
+                out.append(((dx * dx + dy * dy) ** 0.5, Item(text, item.x, item.y, item.w, item.h)))
+    return out
+
+
+def noise_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 6) -> bool:
+    """Something was read at the point that is not text (an icon OCR read as 'Oo' or 'bd')."""
+    if frame is None or x is None or y is None:
+        return False
+    return any(b.x - slack <= x <= b.x + b.w + slack and b.y - slack <= y <= b.y + b.h + slack for b in frame.boxes)
+
+
+def menu_below(item: Item, before: FrameView | None, after: FrameView | None) -> bool:
+    """The clicked item is one of a bar of three or more items (a menu bar) and two or more new lines are
+    stacked just under it, starting near its left edge: the menu it opened (GTK, Qt and browser menus drop
+    down under their title). A dialog's lines under a menu's entry are no menu."""
+    if before is None or after is None or item.text.endswith(("...", "…")):  # an ellipsis: it opens a dialog
+        return False
+    bar = [i for b in before.boxes if abs(b.y + b.h / 2 - (item.y + item.h / 2)) < item.h / 2 for i in items(b)]
+    if len(bar) < 3:
+        return False
+    old = {norm(b.text) for b in before.boxes}
+    new = sorted((b for b in after.boxes if norm(b.text) not in old and readable.reading_part(b.text)
+                  and item.x - 3 * item.h <= b.x <= item.x + 6 * item.h and b.y > item.y + item.h / 2),
+                 key=lambda b: b.y)
+    stack: list[TextBox] = []
+    for b in new:
+        top = stack[-1].y + stack[-1].h if stack else item.y + item.h
+        if b.y - top > 4 * item.h:
+            break
+        stack.append(b)
+    return len(stack) >= 2
 
 
 BUTTON = re.compile(r"[^|\[\]]+")  # a row of buttons read as one line: OCR reads their borders as '|', '[' or ']'
 
 
 def segment_at(text: str, where: float) -> str:
-    """The part of a line at ``where`` (0-1 across it) when the line is a row of three or more buttons whose
-    borders OCR read as '|', '[' or ']' ("not |land|| or || xor |ffrunc"); else the whole line."""
+    """The part of an item at ``where`` (0-1 across it) when it is a row of three or more buttons whose borders
+    OCR read as '|', '[' or ']' ("not |land|| or || xor |ffrunc"); else the whole item."""
     spans = [m.span() for m in BUTTON.finditer(text) if m.group().strip()]
     if len(spans) < 3:
         return text

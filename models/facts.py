@@ -43,6 +43,7 @@ class FrameView:
     ocr_text: str = ""
     acted: bool = False  # an action's before or after frame
     boxes: list[TextBox] = field(default_factory=list)  # OCR lines at full resolution (storage/boxes.py)
+    size: tuple[int, int] | None = None  # the image's width and height (the screen's), when its boxes are stored
 
 
 @dataclass

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from deskscribe.errors import ModelError
+from deskscribe.models import readable
 from deskscribe.models.base import ModelInfo
 from deskscribe.models.ocr_diff import read_changed
 from deskscribe.models.ocr_engine import (
@@ -28,8 +29,8 @@ from deskscribe.models.ocr_engine import (
     engine_version,
 )
 
-CAPTION_VERSION = "ocr-caption-v2"  # v2: low-confidence lines that read as words are kept (kept())
-MIN_SCORE = 0.6
+CAPTION_VERSION = "ocr-caption-v3"  # v3: a line is kept when it reads as text (kept()), whatever its score
+MIN_SCORE = 0.6  # the recogniser's score the caption once cut at (bench/ocr_bench.py compares with it)
 MAX_CAPTION_CHARS = 320
 TOP_FRACTION = 0.08  # lines in the top 8 % of the screen: title bar, menu bar, tabs
 
@@ -43,13 +44,12 @@ def _useful(text: str) -> bool:
     return len(t) >= 2 and re.search(r"[A-Za-z0-9]", t) is not None
 
 
-def kept(box: TextBox, min_score: float = MIN_SCORE) -> bool:
-    """A line a person reads: one the recogniser is sure of, or one that reads as words whatever its score.
-
-    Small bitmap fonts (xterm's default 6×13) come out at low confidence although they read right — the
-    command line ``root@box:~/work# cat notes.txt`` at 0.31 — while icons read as text ('Bog)', 'gt tS 351IB')
-    have no two words of three letters; so a line below ``min_score`` is kept when it has two such words."""
-    return box.score >= min_score or len(re.findall(r"[A-Za-z]{3,}", box.text)) >= 2
+def kept(box: TextBox) -> bool:
+    """A line a person reads: one that reads as text by its characters (models/readable.py), or whose ends are
+    an icon beside a label ('@ New Tab'), whatever the recogniser's score. Small bitmap fonts (xterm's default
+    6×13) come out at low confidence although they read right — ``root@box:~/work# cat notes.txt`` at 0.31,
+    ``84`` at 0.0 — while icons read as text ('Bog)', 'gt tS 351IB', 'Oo') can score high."""
+    return bool(readable.reading_part(box.text))
 
 
 def reading_order(boxes: list[TextBox]) -> list[TextBox]:
@@ -72,7 +72,7 @@ def condense(boxes: list[TextBox], screen_h: int, *, app: str | None, title: str
     seen: set[str] = set()
     top: list[str] = []
     rest: list[str] = []
-    for box in reading_order([b for b in boxes if kept(b) and _useful(b.text)]):
+    for box in reading_order([b for b in boxes if kept(b)]):
         key = re.sub(r"\W+", "", box.text.lower())
         if not key or key in seen or (title and key in re.sub(r"\W+", "", title.lower())):
             continue
@@ -120,19 +120,18 @@ def _decode(image: bytes) -> Any:
 class OcrCaptioner:
     """Captioner (see models.base.Captioner) built on the OCR engine; the engine is created once, at first use."""
 
-    def __init__(self, *, min_score: float = MIN_SCORE, max_chars: int = MAX_CAPTION_CHARS,
+    def __init__(self, *, max_chars: int = MAX_CAPTION_CHARS,
                  change_only: bool = True, threads: int = 0, engine: str = DEFAULT_ENGINE) -> None:
         self._engine = OcrEngine(engine, threads=threads)
         self.engine = engine
         self.change_only = change_only
-        self.min_score = min_score
         self.max_chars = max_chars
         self.info = ModelInfo(
             backend="ocr",
             model=f"rapidocr-{engine_version('rapidocr') or '?'} detector + {engine_version(engine) or 'tesseract'}"
             if engine == "hybrid" else f"rapidocr-onnxruntime-{engine_version(engine) or 'unknown'} PP-OCRv4",
             sha256=None,
-            params={"min_score": min_score, "max_chars": max_chars, "caption": CAPTION_VERSION,
+            params={"max_chars": max_chars, "caption": CAPTION_VERSION,
                     "ocr": engine_key(engine)},
         )
 
@@ -165,7 +164,7 @@ class OcrCaptioner:
         else:
             diff = read_changed(self._engine, prev[0], prev[1], rgb)
             boxes, carried = diff.boxes, diff.carried
-        ocr_text = "\n".join(b.text for b in reading_order(boxes) if kept(b, self.min_score))
+        ocr_text = "\n".join(b.text for b in reading_order(boxes) if kept(b))
         caption = condense(boxes, height, app=app, title=title, limit=self.max_chars)
         return caption, ocr_text, encode_boxes(boxes, width, height, carried=carried, engine=self.engine)
 

@@ -134,7 +134,7 @@ def read_changed(engine: OcrEngine, prev: np.ndarray, prev_lines: list[TextBox],
         x0, y0, x1, y1 = _aligned(r, (w, h))
         keep = (r[0] - x0, r[1] - y0, r[2] - x0, r[3] - y0)
         for b in engine.read_region(cur[y0:y1, x0:x1], keep, (w, h)):
-            fresh.append(TextBox(b.text, b.x + x0, b.y + y0, b.w, b.h, b.score))
+            fresh.append(b.moved(x0, y0))
     boxes = kept + fresh
     return DiffResult(boxes, list(range(len(kept))), regions, False)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deskscribe.models import evidence as evlib
+from deskscribe.models import readable
 from deskscribe.models import typed as typedlib
 from deskscribe.models.evidence import Action, Change
 from deskscribe.models.facts import SHORTCUTS, FrameView, looked_at_steps
@@ -62,37 +63,77 @@ def _in(app: str | None) -> str:
     return f" in {place(app)}" if app else ""
 
 
-def _opened(ch: Change, skip: str | None = None) -> str:
-    """", which opened 'Save As'" from a dialog or the first new lines; "" when nothing appeared."""
-    if ch.dialog:
+def _opened(ch: Change) -> str:
+    """", which opened 'Save As'" when a dialog (a window with a title of its own) appeared; "" otherwise: what
+    else appeared is raw OCR text, which a step does not quote."""
+    if ch.dialog and readable.reads_as_text(ch.dialog):
         return f", which opened {quote(ch.dialog)}"
-    lines = [line for line in ch.new_lines if len(line) <= 40 and evlib.norm(line) != evlib.norm(skip or "")][:2]
-    return ", which showed " + " and ".join(quote(line) for line in lines) if lines else ""
+    return ""
+
+
+def _point(action: Action) -> tuple[int | None, int | None]:
+    event = action.event
+    if isinstance(event, ev.Click):
+        return event.x, event.y
+    return getattr(event, "x1", None), getattr(event, "y1", None)
+
+
+def _element_name(action: Action) -> str | None:
+    element = getattr(action.event, "element", None)
+    return str(element.name) if element is not None and element.name.strip() else None
+
+
+def target_item(action: Action) -> evlib.Item | None:
+    """The text item under a click's or drag's point on its before frame (not the row, not what appeared)."""
+    return evlib.item_at(action.before, *_point(action))
 
 
 def target_of(action: Action) -> str | None:
-    """The name of what a click or drag hit: its element's name, else the OCR text under the point."""
-    event = action.event
-    element = getattr(event, "element", None)
-    if element is not None and element.name.strip():
-        return str(element.name)
-    if isinstance(event, ev.Click):
-        x, y = event.x, event.y
-    else:
-        x, y = getattr(event, "x1", None), getattr(event, "y1", None)
-    return evlib.line_at(action.before, x, y)
+    """The name of what a click or drag hit: its element's name, else the text item under the point."""
+    name = _element_name(action)
+    if name is not None:
+        return name
+    item = target_item(action)
+    return item.text if item else None
+
+
+SPOTS = (("at the top left", "at the top", "at the top right"), ("on the left", "in the middle", "on the right"),
+         ("at the bottom left", "at the bottom", "at the bottom right"))
+
+
+def spot(frame: FrameView | None, x: int | None, y: int | None) -> str | None:
+    """Where a point lies on the screen, in thirds: "at the top left of the screen". Frames store the screen
+    (the image's size), not the box of the window in front, so the place is the screen's."""
+    if frame is None or frame.size is None or x is None or y is None:
+        return None
+    w, h = frame.size
+    row, col = min(2, max(0, 3 * y // max(h, 1))), min(2, max(0, 3 * x // max(w, 1)))
+    return f"{SPOTS[row][col]} of the screen"
 
 
 def click_target(action: Action) -> str | None:
-    """What a click hit as a step says it: "the 'File' menu" from its element, else the OCR text under it."""
+    """What a click hit as a step says it: "the 'File' menu" from its element, else the text item under it,
+    else the icon there ("the icon at the top left of the screen": OCR read something there that is not text)."""
     element = getattr(action.event, "element", None)
     name = target_of(action)
-    if name is None:
-        return None
-    if element is not None and element.name.strip():
+    if name is not None and element is not None and element.name.strip():
         word = ROLE_WORDS.get(element.role.lower(), element.role.lower())
         return f"the {quote(name)} {word}" if word else quote(name)
-    return quote(name)
+    if name is not None:
+        return quote(name)
+    x, y = _point(action)
+    where = spot(action.before, x, y)
+    if where and evlib.noise_at(action.before, x, y):
+        return f"the icon {where}"
+    return None
+
+
+def _menu(action: Action) -> str:
+    """", which opened the 'File' menu" when the clicked text item's menu dropped down under it."""
+    item = None if _element_name(action) else target_item(action)
+    if item is None or len(item.text.split()) > 3 or not evlib.menu_below(item, action.before, action.after):
+        return ""
+    return f", which opened the {quote(item.text)} menu"
 
 
 def click_step(action: Action, ch: Change) -> str:
@@ -100,9 +141,12 @@ def click_step(action: Action, ch: Change) -> str:
     assert isinstance(event, ev.Click)
     verb = "Double-clicked" if event.count >= 2 else ("Right-clicked" if event.button == "right" else "Clicked")
     target = click_target(action)
-    opened = _opened(ch, target.strip("'") if target else None)
+    opened = _opened(ch) or (_menu(action) if target else "")
     if target:
         return f"{verb} {target}{_in(action.app)}{opened}"
+    where = spot(action.before, event.x, event.y)
+    if where:
+        return f"{verb} {where}{_in(action.app)}{opened}"
     where = f" in {action.app}" if action.app else (f" at ({event.x}, {event.y})" if event.x is not None else "")
     return f"{verb}{where or ' on the screen'}{opened}"
 

@@ -22,10 +22,10 @@ Two engines (``models.ocr_engine``, names in deskscribe/choices.py), picked by m
   recogniser drops the spaces between English words, which :func:`split_merged` puts back.
 """
 
-from deskscribe.models.ocr_engine.boxes import TextBox, decode_boxes, encode_boxes
+from deskscribe.models.ocr_engine.boxes import TextBox, Word, decode_boxes, encode_boxes, words_of
 from deskscribe.models.ocr_engine.engine import OcrEngine
 from deskscribe.models.ocr_engine.options import DEFAULT_ENGINE, DET_STRIDE, ENGINES, engine_key, engine_version
 from deskscribe.models.ocr_engine.words import split_merged
 
-__all__ = ["DEFAULT_ENGINE", "DET_STRIDE", "ENGINES", "OcrEngine", "TextBox", "decode_boxes", "encode_boxes",
-           "engine_key", "engine_version", "split_merged"]
+__all__ = ["DEFAULT_ENGINE", "DET_STRIDE", "ENGINES", "OcrEngine", "TextBox", "Word", "decode_boxes", "encode_boxes",
+           "engine_key", "engine_version", "split_merged", "words_of"]

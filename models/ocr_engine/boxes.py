@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from deskscribe.models.ocr_engine.options import DEFAULT_ENGINE, engine_key
-from deskscribe.storage.boxes import TextBox, decode
+from deskscribe.storage.boxes import TextBox, Word, decode, words_of
 
 decode_boxes = decode
 
-__all__ = ["TextBox", "decode_boxes", "encode_boxes"]
+__all__ = ["TextBox", "Word", "decode_boxes", "encode_boxes", "words_of"]
 
 
 def encode_boxes(boxes: list[TextBox], width: int, height: int, *, carried: list[int] | None = None,

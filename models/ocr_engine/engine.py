@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from deskscribe.errors import ModelError
-from deskscribe.models.ocr_engine.boxes import TextBox
+from deskscribe.models.ocr_engine.boxes import TextBox, Word
 from deskscribe.models.ocr_engine.lines import centre_in, det_scale, ink_of, merge_rows, rect_of, without_borders
 from deskscribe.models.ocr_engine.options import (
     CALL_OPTIONS,
@@ -55,6 +55,36 @@ def _quiet_leptonica() -> None:
             ctypes.CDLL(lib).setMsgSeverity(6)  # L_SEVERITY_NONE
 
 
+Words = tuple[tuple[str, int, int, int, int], ...]  # a line's words as Tesseract read them: text, x0, y0, x1, y1
+
+
+def _line_words(api: Any) -> Words:
+    """The words Tesseract read on its current image (one line, psm 7), each with its box in that image."""
+    from tesserocr import RIL, iterate_level
+
+    found = api.GetIterator()
+    if found is None:
+        return ()
+    out = []
+    for word in iterate_level(found, RIL.WORD):
+        try:
+            text = word.GetUTF8Text(RIL.WORD).strip()
+        except RuntimeError:  # "No text returned": an empty word (a line Tesseract read as nothing)
+            continue
+        box = word.BoundingBox(RIL.WORD)
+        if text and box:
+            out.append((text, *box))
+    return tuple(out)
+
+
+def _frame_words(words: Words, origin: tuple[int, int], scale: float) -> tuple[Word, ...]:
+    """A line's words placed in the frame: Tesseract's boxes are in the read window (at ``scale``, with
+    ``TESS_PAD`` px around it) whose corner is ``origin`` in the scaled frame."""
+    ox, oy = origin[0] - TESS_PAD, origin[1] - TESS_PAD
+    return tuple(Word(t, round((ox + x0) / scale), round((oy + y0) / scale), max(1, round((x1 - x0) / scale)),
+                      max(1, round((y1 - y0) / scale))) for t, x0, y0, x1, y1 in words)
+
+
 class OcrEngine:
     """The configured engine with the one set of options; its models load once, at first use."""
 
@@ -65,7 +95,7 @@ class OcrEngine:
         self._tess: Any = None  # tesserocr's API (hybrid)
         self.line_cache = line_cache  # readings kept by their pixels; 0: read every line (bench/ocr_bench.py)
         self.hits = self.misses = 0  # line readings taken from the cache / read by Tesseract
-        self._lines: collections.OrderedDict[bytes, tuple[str, float]] = collections.OrderedDict()
+        self._lines: collections.OrderedDict[bytes, tuple[str, float, Words]] = collections.OrderedDict()
         self.split_words = split_words  # False only to measure RapidOCR's raw text (bench/ocr_bench.py)
         self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
 
@@ -221,7 +251,7 @@ class OcrEngine:
             read = self._lines.get(key)
             if read is None:
                 api.SetImage(Image.fromarray(np.pad(pixels, TESS_PAD, constant_values=int(np.median(pixels)))))
-                read = " ".join(api.GetUTF8Text().split()), api.MeanTextConf() / 100
+                read = " ".join(api.GetUTF8Text().split()), api.MeanTextConf() / 100, _line_words(api)
                 self._lines[key] = read
                 self.misses += 1
                 if len(self._lines) > self.line_cache:
@@ -230,7 +260,8 @@ class OcrEngine:
                 self._lines.move_to_end(key)
                 self.hits += 1
             if read[0]:
-                out.append(TextBox(read[0], int(rx0), int(ry0), int(rx1 - rx0), int(ry1 - ry0), read[1]))
+                out.append(TextBox(read[0], int(rx0), int(ry0), int(rx1 - rx0), int(ry1 - ry0), read[1],
+                                   _frame_words(read[2], (x0, y0), TESS_SCALE)))
         return out
 
     @staticmethod

@@ -42,6 +42,7 @@ DET_MIN_SIDE = 736
 DET_MAX_SIDE = 2000
 DET_STRIDE = 32
 DET_VERSION = "pad32"  # part of the key
+WORDS_VERSION = "words"  # the hybrid keeps each line's word boxes (storage/boxes.py): boxes stored without are re-read
 # Where Debian/Ubuntu (4.x and 5.x), Fedora and Homebrew put the language data, after $TESSDATA_PREFIX.
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",
                  "/usr/share/tessdata", "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata")
@@ -102,6 +103,6 @@ def engine_key(engine: str = DEFAULT_ENGINE) -> str | None:
         if rapid is None:
             return None
         return (f"det=rapidocr-{rapid}+{DET_VERSION};rec={version};psm={TESS_PSM};scale={TESS_SCALE};"
-                f"m={TESS_MARGIN},{TESS_MARGIN_X},{TESS_PAD};edge={EDGE_SCAN};rows={ROW_GAP};ink")
+                f"m={TESS_MARGIN},{TESS_MARGIN_X},{TESS_PAD};edge={EDGE_SCAN};rows={ROW_GAP};ink;{WORDS_VERSION}")
     opts = ",".join(f"{k}={int(v) if isinstance(v, bool) else v}" for k, v in sorted(CALL_OPTIONS.items()))
     return f"{version};{opts};{SPLIT_VERSION}"

@@ -53,11 +53,12 @@ def test_condense_orders_dedupes_and_caps():
         TextBox("Curves...", 300, 290, 80, 20, 0.9),
         TextBox("Levels", 600, 262, 60, 20, 0.9),  # same words as an earlier line: dropped
         TextBox("口", 10, 400, 10, 10, 0.99),  # an icon read as a glyph: dropped
-        TextBox("blurry", 10, 500, 10, 10, 0.2),  # low confidence: dropped
+        TextBox("blurry", 10, 500, 10, 10, 0.2),  # low confidence, but a word: kept
+        TextBox("Oo", 10, 530, 10, 10, 0.98),  # an icon read as letters, however sure: dropped
     ]
     assert [b.text for b in reading_order(boxes)][:2] == ["File Edit Colors", "Levels..."]
     text = condense(boxes, 768, app="gimp", title=None)
-    assert text == "[gimp] top: File Edit Colors visible text: Levels..., Curves..."
+    assert text == "[gimp] top: File Edit Colors visible text: Levels..., Curves..., blurry"
     many = [TextBox(f"item number {i}", 10, 100 + 20 * i, 100, 18, 0.9) for i in range(100)]
     capped = condense(many, 4000, app=None, title=None, limit=120)
     assert len(capped) <= 120 and capped.endswith("…")
@@ -116,7 +117,7 @@ def test_describe_stores_every_ocr_box_once(db):
     boxes = json.loads(row[2])
     assert (boxes["w"], boxes["h"]) == (480, 120)
     assert boxes["engine"] == engine_key() and engine_key().startswith("det=rapidocr-")
-    assert any("quarterly" in _squash(b[0]) for b in boxes["boxes"]) and all(len(b) == 6 for b in boxes["boxes"])
+    assert any("quarterly" in _squash(b[0]) for b in boxes["boxes"]) and all(len(b) == 7 for b in boxes["boxes"])  # with words
     assert (row[0], row[1]) == (view.caption, view.ocr_text)
     assert (view.caption, view.ocr_text) == OcrCaptioner().caption(buf.getvalue(), app="gedit", title="r")
     assert store.caption_row(db, h, describer.cap_run_id) == {"text": row[0], "ocr_text": row[1]}
@@ -165,6 +166,6 @@ def test_a_line_that_reads_as_words_is_kept_whatever_its_score():
     from deskscribe.models.ocr import kept
 
     assert kept(TextBox("root@box:~/work# cat notes.txt", 0, 0, 10, 10, 0.31))  # xterm's default font
-    assert kept(TextBox("84", 0, 0, 10, 10, 0.9))
+    assert kept(TextBox("84", 0, 0, 10, 10, 0.0))
     for noise in ("Bog)", "gt tS 351IB", "TK sa ae ~S w", "=] (5) [|"):
         assert not kept(TextBox(noise, 0, 0, 10, 10, 0.3)), noise

@@ -288,3 +288,29 @@ class _NoText:
 
     def close(self) -> None:
         pass
+
+
+def test_the_hybrid_engine_gives_each_word_its_box_in_the_frame() -> None:
+    """Tesseract's word boxes, placed back in the frame: each word's box holds the ink drawn for it."""
+    img = Image.new("RGB", (700, 120), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 15)
+    drawn = {}
+    x = 40
+    for word in ("File", "Edit", "Search", "Save", "As"):
+        draw.text((x, 50), word, fill="black", font=font)
+        left, _top, right, _bottom = draw.textbbox((x, 50), word, font=font)
+        drawn[word] = (left, right)
+        x = right + (6 if word == "Save" else 14)  # a space; a gap between menu items
+    lines = OcrEngine("hybrid").read(img)
+    assert [b.text for b in lines] == ["File Edit Search Save As"], lines
+    words = lines[0].words
+    assert [w.text for w in words] == ["File", "Edit", "Search", "Save", "As"]
+    for w in words:
+        left, right = drawn[w.text]
+        assert abs(w.x - left) <= 2 and abs(w.x + w.w - right) <= 2, (w, drawn[w.text])
+        assert 45 <= w.y <= 56 and 8 <= w.h <= 16, w
+    assert "words" in engine_key("hybrid")  # boxes stored without words are read again
+    from deskscribe.models.evidence import items
+
+    assert [i.text for i in items(lines[0])] == ["File", "Edit", "Search", "Save As"]  # by the gaps
