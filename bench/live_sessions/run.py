@@ -225,8 +225,9 @@ def main() -> None:
             kept = json.loads((home / "recorded.json").read_text()) if (home / "recorded.json").exists() else {}
             seconds = float(kept.pop("seconds", 0.0))
             stats = kept
-            for table in ("descriptions", "jobs"):
-                with sqlite3.connect(home / "deskscribe.db") as conn:
+            with sqlite3.connect(home / "deskscribe.db") as conn:
+                conn.execute("PRAGMA foreign_keys = ON")  # a description's steps (and their flags) go with it
+                for table in ("steps", "descriptions", "jobs"):  # steps left by a run without foreign keys too
                     conn.execute(f"DELETE FROM {table}")
         out: dict[str, Any] = {"name": session.name, "tuned_on": session.tuned_on, "seconds": seconds,
                                "screen": "×".join(map(str, session.screen)), "a11y": session.a11y, **stats}

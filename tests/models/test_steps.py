@@ -296,3 +296,14 @@ def test_a_click_on_an_icon_names_its_label_or_its_place_never_its_noise():
         "Clicked the icon at the top right of the screen in Firefox"  # 'Oo' is not quoted, nor 'New Tab'
     empty = evidence.Action(ActionRecord(3, "click", 0.0, ev.Click(500, 700, "left"), 0, 0, 1), frame, after, None)
     assert steps.click_step(empty, evidence.change(frame, after)) == "Clicked at the bottom of the screen"
+
+
+def test_the_save_button_of_a_save_dialog_saves_the_file() -> None:
+    session = [
+        _frame(0, "Save As\nName: agenda.txt\nCancel Save", "Mousepad", "Save As",
+               [("click", {"x": 610, "y": 606, "button": "left"})],
+               boxes=[("Cancel", 500, 600, 50, 14), ("Save", 600, 600, 34, 14)]),
+        _frame(1, "agenda.txt\nAgenda for Monday", "Mousepad", "agenda.txt - Mousepad"),
+    ]
+    assert _texts(session, "before") == [
+        "Clicked 'Save' in Mousepad's 'Save As' dialog, which saved agenda.txt"]
