@@ -44,14 +44,15 @@ def _free_display() -> str:
 
 
 @contextmanager
-def desktop() -> Iterator[dict[str, str]]:
-    """Xvfb 1280×800 + openbox, with GTK's cursor blink off (a blinking caret never lets a screen settle)."""
+def desktop(size: str = "1280x800") -> Iterator[dict[str, str]]:
+    """Xvfb (1280×800 unless told) + openbox, with GTK's cursor blink off (a blinking caret never lets a screen
+    settle)."""
     display = _free_display()
     tmp = tempfile.mkdtemp(prefix="ocr-bench-")
     (Path(tmp) / "gtk-3.0").mkdir()
     (Path(tmp) / "gtk-3.0" / "settings.ini").write_text("[Settings]\ngtk-cursor-blink = false\n")
     env = {**os.environ, "DISPLAY": display, "XDG_CONFIG_HOME": tmp, "HOME": tmp, "NO_AT_BRIDGE": "1"}
-    procs = [subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+    procs = [subprocess.Popen(["Xvfb", display, "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         _wait(lambda: subprocess.run(["xdpyinfo", "-display", display], capture_output=True).returncode == 0, 20,

@@ -295,7 +295,7 @@ def printed(frame: FrameView | None, command: str, limit: int = 2) -> list[str]:
             at = i
     if at is None:
         return []
-    out = []
+    out: list[str] = []
     for line in lines[at + 1:]:
         if PROMPT.match(line) or NOT_TYPED.match(line) or len(out) >= limit:
             break

@@ -146,3 +146,12 @@ def _aligned(region: Box, size: tuple[int, int], pad: int = PAD, stride: int = S
     x1 = min(w, -(-(region[2] + pad) // stride) * stride)
     y1 = min(h, -(-(region[3] + pad) // stride) * stride)
     return x0, y0, x1, y1
+
+
+def lost_lines(full: list[TextBox], change: list[TextBox]) -> list[TextBox]:
+    """The lines of a full pass (pass only those describe keeps) with no line of the change-only pass of the same
+    frame over them: what change-only OCR lost. A line read differently, or split into two boxes, is not lost
+    (bench/ocr_bench.py counts those apart); a line with nothing read in its place is."""
+    def over(a: TextBox, b: TextBox) -> bool:
+        return _touches((a.x, a.y, a.x + a.w, a.y + a.h), (b.x, b.y, b.x + b.w, b.y + b.h))
+    return [line for line in full if not any(over(line, other) for other in change)]

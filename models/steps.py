@@ -143,8 +143,8 @@ def click_step(action: Action, ch: Change) -> str:
     target = click_target(action)
     saved = _saved_from_dialog(action) if target and evlib.norm(target_of(action) or "") == "save" else None
     if target and saved:  # the dialog's Save button: the file was saved
-        where = f" in {action.app}'s {quote(action.before.title or '')} dialog" if action.app and action.before else ""
-        return f"{verb} {target}{where}, which saved {saved[1]}"
+        dialog = f" in {action.app}'s {quote(action.before.title or '')} dialog" if action.app and action.before else ""
+        return f"{verb} {target}{dialog}, which saved {saved[1]}"
     opened = _opened(ch) or (_menu(action) if target else "")
     if target:
         return f"{verb} {target}{_in(action.app)}{opened}"

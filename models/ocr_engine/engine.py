@@ -21,12 +21,22 @@ from typing import Any
 
 from deskscribe.errors import ModelError
 from deskscribe.models.ocr_engine.boxes import TextBox, Word
-from deskscribe.models.ocr_engine.lines import centre_in, det_scale, ink_of, merge_rows, rect_of, without_borders
+from deskscribe.models.ocr_engine.lines import (
+    centre_in,
+    det_scale,
+    ink_of,
+    merge_rows,
+    read_scale,
+    rect_of,
+    scaled_band,
+    without_borders,
+)
 from deskscribe.models.ocr_engine.options import (
     CALL_OPTIONS,
     DEFAULT_ENGINE,
     DET_STRIDE,
     LINE_CACHE,
+    TESS_BLACKLIST,
     TESS_LANG,
     TESS_MARGIN,
     TESS_MARGIN_X,
@@ -77,7 +87,7 @@ def _line_words(api: Any) -> Words:
     return tuple(out)
 
 
-def _frame_words(words: Words, origin: tuple[int, int], scale: float) -> tuple[Word, ...]:
+def _frame_words(words: Words, origin: tuple[float, float], scale: float) -> tuple[Word, ...]:
     """A line's words placed in the frame: Tesseract's boxes are in the read window (at ``scale``, with
     ``TESS_PAD`` px around it) whose corner is ``origin`` in the scaled frame."""
     ox, oy = origin[0] - TESS_PAD, origin[1] - TESS_PAD
@@ -89,7 +99,7 @@ class OcrEngine:
     """The configured engine with the one set of options; its models load once, at first use."""
 
     def __init__(self, engine: str = DEFAULT_ENGINE, *, split_words: bool = True, threads: int = 0,
-                 line_cache: int = LINE_CACHE) -> None:
+                 line_cache: int = LINE_CACHE, line_scales: bool = True) -> None:
         self.engine = check_engine(engine)
         self._engine: Any = None  # RapidOCR (both engines use its detector)
         self._tess: Any = None  # tesserocr's API (hybrid)
@@ -97,6 +107,9 @@ class OcrEngine:
         self.hits = self.misses = 0  # line readings taken from the cache / read by Tesseract
         self._lines: collections.OrderedDict[bytes, tuple[str, float, Words]] = collections.OrderedDict()
         self.split_words = split_words  # False only to measure RapidOCR's raw text (bench/ocr_bench.py)
+        # False only to measure the reading before per-line scales (every line at TESS_SCALE, Lanczos, curly
+        # quotes allowed: bench/ocr_bench.py); not in the engine key
+        self.line_scales = line_scales
         self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
 
     def _rapid(self) -> Any:
@@ -123,6 +136,8 @@ class OcrEngine:
             _quiet_leptonica()
             try:
                 self._tess = tesserocr.PyTessBaseAPI(path=str(folder) + os.sep, lang=TESS_LANG, psm=TESS_PSM)
+                if self.line_scales:
+                    self._tess.SetVariable("tessedit_char_blacklist", TESS_BLACKLIST)
             except RuntimeError as exc:
                 raise ModelError(f"Tesseract cannot load {folder}/{TESS_LANG}.traineddata ({exc})") from exc
         return self._tess
@@ -214,66 +229,90 @@ class OcrEngine:
 
     def _recognise(self, rgb: Any, boxes: list[Any]) -> list[TextBox]:
         """Tesseract's reading of each line: the detected boxes (corner points) joined into rows
-        (:func:`merge_rows`), each cut to its ink (:func:`ink_of`), read on the grey image at ``TESS_SCALE``.
-        A line's box is its ink's. The same pixels give the same reading, so a line whose pixels were read
-        before (an unchanged menu bar, a terminal line that scrolled up) is taken from the last ``LINE_CACHE``
-        readings instead of being read again."""
+        (:func:`merge_rows`), each cut to its ink (:func:`ink_of`), read on the grey image at the scale its ink's
+        height asks for (:func:`read_scale`: small bitmap fonts larger). A line's box is its ink's. The same
+        pixels give the same reading, so a line whose pixels were read before (an unchanged menu bar, a terminal
+        line that scrolled up) is taken from the last ``LINE_CACHE`` readings instead of being read again."""
         import numpy as np
         from PIL import Image
 
         if not len(boxes):
             return []
-        api = self._tesseract()
-        img = Image.fromarray(rgb).convert("L")
-        grey1 = np.asarray(img)
-        img = img.resize((round(img.width * TESS_SCALE), round(img.height * TESS_SCALE)), Image.Resampling.LANCZOS)
-        grey = np.asarray(img)
+        grey1 = np.asarray(Image.fromarray(rgb).convert("L"))
         out = []
         for rect in merge_rows([rect_of(p) for p in boxes]):
-            ink = ink_of(grey1, rect)
-            if ink is None:
+            line = self._line(grey1, rect)
+            if line is None:
                 continue
-            window = self._window(grey, ink)
-            if window[0] > max(0, int(ink[0] * TESS_SCALE) - TESS_MARGIN_X) or \
-                    window[2] < min(grey.shape[1], int(ink[2] * TESS_SCALE) + TESS_MARGIN_X):
-                # a window border was the box's first or last ink: the line's own ink lies inside it
-                inside = (float(np.ceil(window[0] / TESS_SCALE)), ink[1], window[2] / TESS_SCALE, ink[3] - 1)
-                ink = ink_of(grey1, inside)
-                if ink is None:
-                    continue
-                window = self._window(grey, ink, within=(window[0], window[2]))
-            rx0, ry0, rx1, ry1 = ink
-            x0, y0, x1, y1 = window
-            if x1 - x0 < 2 or y1 - y0 < 2:
-                continue
-            pixels = grey[y0:y1, x0:x1]
-            key = hashlib.blake2b(bytes(str(pixels.shape), "ascii") + pixels.tobytes(), digest_size=16).digest()
-            read = self._lines.get(key)
-            if read is None:
-                api.SetImage(Image.fromarray(np.pad(pixels, TESS_PAD, constant_values=int(np.median(pixels)))))
-                read = " ".join(api.GetUTF8Text().split()), api.MeanTextConf() / 100, _line_words(api)
-                self._lines[key] = read
-                self.misses += 1
-                if len(self._lines) > self.line_cache:
-                    self._lines.popitem(last=False)
-            else:
-                self._lines.move_to_end(key)
-                self.hits += 1
+            (rx0, ry0, rx1, ry1), pixels, scale, origin = line
+            read = self._read_line(pixels, scale)
             if read[0]:
                 out.append(TextBox(read[0], int(rx0), int(ry0), int(rx1 - rx0), int(ry1 - ry0), read[1],
-                                   _frame_words(read[2], (x0, y0), TESS_SCALE)))
+                                   _frame_words(read[2], origin, scale)))
         return out
 
+    def _line(self, grey1: Any, rect: Any) -> tuple[tuple[int, int, int, int], Any, float, tuple[float, float]] | None:
+        """A row's ink (frame pixels), the pixels Tesseract reads for it (at its read scale), that scale and
+        the pixels' corner in the frame scaled by it (where the words Tesseract finds are placed from)."""
+        import math
+
+        ink = ink_of(grey1, rect)
+        if ink is None:
+            return None
+        scale = read_scale(ink[3] - ink[1]) if self.line_scales else TESS_SCALE
+        band, (ox, oy) = scaled_band(grey1, ink, scale)
+        window = self._window(band, ink, scale=scale, origin=(ox, oy))
+        if window[0] > max(0, int((ink[0] - ox) * scale) - TESS_MARGIN_X) or \
+                window[2] < min(band.shape[1], int((ink[2] - ox) * scale) + TESS_MARGIN_X):
+            # a window border was the box's first or last ink: the line's own ink lies inside it
+            left, right = ox + window[0] / scale, ox + window[2] / scale
+            ink = ink_of(grey1, (float(math.ceil(left)), ink[1], right, ink[3] - 1))
+            if ink is None:
+                return None
+            scale = read_scale(ink[3] - ink[1]) if self.line_scales else TESS_SCALE
+            band, (ox, oy) = scaled_band(grey1, ink, scale)
+            within = (int((left - ox) * scale), int((right - ox) * scale))
+            window = self._window(band, ink, scale=scale, origin=(ox, oy), within=within)
+        x0, y0, x1, y1 = window
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return None
+        return ink, band[y0:y1, x0:x1], scale, (ox * scale + x0, oy * scale + y0)
+
+    def _read_line(self, pixels: Any, scale: float) -> tuple[str, float, Words]:
+        """Tesseract's text, mean confidence (0-1) and words for one line's pixels, from the cache when read
+        before."""
+        import numpy as np
+        from PIL import Image
+
+        key = hashlib.blake2b(f"{pixels.shape}{scale}".encode("ascii") + pixels.tobytes(), digest_size=16).digest()
+        read = self._lines.get(key)
+        if read is not None:
+            self._lines.move_to_end(key)
+            self.hits += 1
+            return read
+        api = self._tesseract()
+        api.SetImage(Image.fromarray(np.pad(pixels, TESS_PAD, constant_values=int(np.median(pixels)))))
+        read = " ".join(api.GetUTF8Text().split()), api.MeanTextConf() / 100, _line_words(api)
+        self._lines[key] = read
+        self.misses += 1
+        if len(self._lines) > self.line_cache:
+            self._lines.popitem(last=False)
+        return read
+
     @staticmethod
-    def _window(grey: Any, ink: tuple[int, int, int, int],
-                within: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
-        """The part of the read-scale image Tesseract reads for a line: its ink and a margin, without a window
-        border at either end. A border is told from a glyph over rows half a line above and below the ink,
-        where a border still runs and a letter does not; it is looked for in the pixels, not the detector's box
-        (which moves with what surrounds the line), so the same line gives the same window on every frame."""
+    def _window(grey: Any, ink: tuple[int, int, int, int], within: tuple[int, int] | None = None,
+                scale: float = TESS_SCALE, origin: tuple[int, int] = (0, 0)) -> tuple[int, int, int, int]:
+        """The part of the read-scale image ``grey`` (the frame from ``origin`` on, at ``scale``) Tesseract reads
+        for a line: its ink and a margin, without a window border at either end. A border is told from a glyph
+        over rows half a line above and below the ink, where a border still runs and a letter does not; it is
+        looked for in the pixels, not the detector's box (which moves with what surrounds the line), so the same
+        line gives the same window on every frame."""
         h, w = grey.shape
-        x0, x1 = max(0, int(ink[0] * TESS_SCALE) - TESS_MARGIN_X), min(w, int(ink[2] * TESS_SCALE) + TESS_MARGIN_X)
-        y0, y1 = max(0, int(ink[1] * TESS_SCALE) - TESS_MARGIN), min(h, int(ink[3] * TESS_SCALE) + TESS_MARGIN)
+        ox, oy = origin
+        x0 = max(0, int((ink[0] - ox) * scale) - TESS_MARGIN_X)
+        x1 = min(w, int((ink[2] - ox) * scale) + TESS_MARGIN_X)
+        y0 = max(0, int((ink[1] - oy) * scale) - TESS_MARGIN)
+        y1 = min(h, int((ink[3] - oy) * scale) + TESS_MARGIN)
         if within is not None:
             return max(x0, within[0]), y0, min(x1, within[1]), y1
         reach = (y1 - y0) // 2

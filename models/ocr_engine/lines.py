@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from deskscribe.models.ocr_engine.options import DET_MAX_SIDE, DET_MIN_SIDE, EDGE_COVER, EDGE_SCAN, ROW_GAP
+from deskscribe.models.ocr_engine.options import (
+    BAND_PAD,
+    DET_MAX_SIDE,
+    DET_MIN_SIDE,
+    EDGE_COVER,
+    EDGE_SCAN,
+    ROW_GAP,
+    SMALL_BLUR,
+    SMALL_INK,
+    SMALL_MAX_SCALE,
+    SMALL_TARGET,
+    TESS_SCALE,
+)
 
 
 def without_borders(rows: Any, x0: int, x1: int) -> tuple[int, int]:
@@ -103,3 +115,39 @@ def ink_of(grey: Any, rect: Rect) -> tuple[int, int, int, int] | None:
         bot += 1
     cols = np.flatnonzero(ink[top:bot + 1].any(axis=0))
     return x0 + int(cols[0]), y0 + top, x0 + int(cols[-1]) + 1, y0 + bot + 1
+
+
+def read_scale(ink_height: int) -> float:
+    """The scale Tesseract reads a line at, from the height of its ink (frame pixels). Text as tall as a desktop's
+    default UI fonts reads at ``TESS_SCALE``; a line under ``SMALL_INK`` px (xterm's default bitmap font 6×13
+    inks 9-12 px) is brought to about ``SMALL_TARGET`` px, in half steps (see :func:`scaled_band`)."""
+    if ink_height >= SMALL_INK:
+        return TESS_SCALE
+    return min(SMALL_MAX_SCALE, max(2.0, round(2 * SMALL_TARGET / max(1, ink_height)) / 2))
+
+
+def scaled_band(grey: Any, ink: tuple[int, int, int, int], scale: float) -> tuple[Any, tuple[int, int]]:
+    """The frame around a line's ink (room for the margins and the border search) at ``scale``, and the band's
+    origin in the frame. The origin lies on an even pixel, so with a scale in half steps each pixel of the band
+    is the pixel a resize of the whole frame would give (the filter's reach is inside the band): a line reads
+    the same whether the frame or a crop of it is read, wherever it lies.
+
+    Small text (a scale above ``TESS_SCALE``) is enlarged pixel for pixel and then smoothed (a Gaussian of
+    ``SMALL_BLUR`` frame pixels): a bitmap font's one-pixel strokes become the rounded strokes of the fonts
+    Tesseract was trained on. Lanczos there rings around each pixel step, and Tesseract read the 6×13 font's
+    ``84`` as ``Ia4`` and ``y`` as ``u`` (bench/results/ocr_xterm.md)."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    h, w = grey.shape
+    pad_y = (ink[3] - ink[1]) // 2 + BAND_PAD
+    x0, y0 = max(0, ink[0] - BAND_PAD) // 2 * 2, max(0, ink[1] - pad_y) // 2 * 2
+    x1, y1 = min(w, ink[2] + BAND_PAD), min(h, ink[3] + pad_y)
+    x1, y1 = min(w, x0 + -(-(x1 - x0) // 2) * 2), min(h, y0 + -(-(y1 - y0) // 2) * 2)
+    band = Image.fromarray(np.ascontiguousarray(grey[y0:y1, x0:x1]))
+    size = (round(band.width * scale), round(band.height * scale))
+    if scale <= TESS_SCALE:
+        band = band.resize(size, Image.Resampling.LANCZOS)
+    else:
+        band = band.resize(size, Image.Resampling.NEAREST).filter(ImageFilter.GaussianBlur(SMALL_BLUR * scale))
+    return np.asarray(band), (x0, y0)

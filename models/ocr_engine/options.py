@@ -28,6 +28,21 @@ TESS_PSM = 7  # each detected box is one text line
 # Screen text is small (11-13 px) and often touches a border: read at 1.5× (Tesseract's page mode, on
 # scripted Xvfb screens with known text: word recall 0.71 at 1×, 0.99 at 1.5×), in grey, with a margin.
 TESS_SCALE = 1.5
+# Small text is read larger (lines.read_scale): a line whose ink is under SMALL_INK px (xterm's default bitmap
+# font 6×13 inks 9-12 px; GTK's default UI font 13 px and more) is enlarged to about SMALL_TARGET px of ink,
+# pixel for pixel, then smoothed by a Gaussian of SMALL_BLUR frame px. Measured on a real default-font xterm
+# at 1920×1080 (bench/ocr_bench.py --part xterm): targets 24-44 px × Lanczos/nearest/bicubic/bilinear ×
+# blur 0-0.7 × thresholding; Lanczos alone at any scale gained < 0.03 word accuracy, nearest + blur 0.6 at 44 px
+# the most. Text at 13 px and up reads as before.
+SMALL_INK = 13
+SMALL_TARGET = 44
+SMALL_MAX_SCALE = 5.0
+SMALL_BLUR = 0.6
+BAND_PAD = 8  # frame px around a line's ink cut out before scaling: margins, border search and the filter's reach
+# Screen text is typed in ASCII quotes; Tesseract's LSTM read a bitmap font's ' as ‘ and ~ as “ (and the curly
+# quotes a GTK dialog shows read as straight ones, which changes no word a person reads).
+TESS_BLACKLIST = "‘’“”"
+READING_VERSION = f"lines{SMALL_INK},{SMALL_TARGET},{SMALL_MAX_SCALE},{SMALL_BLUR},{BAND_PAD};bl"  # part of the key
 TESS_MARGIN = 2  # px (at the read scale) above and below each line's ink
 TESS_MARGIN_X = 4  # px (at the read scale) before and after it
 TESS_PAD = 6  # px (read scale) of the line's own background put around it: the room Tesseract needs, no neighbour
@@ -103,6 +118,7 @@ def engine_key(engine: str = DEFAULT_ENGINE) -> str | None:
         if rapid is None:
             return None
         return (f"det=rapidocr-{rapid}+{DET_VERSION};rec={version};psm={TESS_PSM};scale={TESS_SCALE};"
-                f"m={TESS_MARGIN},{TESS_MARGIN_X},{TESS_PAD};edge={EDGE_SCAN};rows={ROW_GAP};ink;{WORDS_VERSION}")
+                f"m={TESS_MARGIN},{TESS_MARGIN_X},{TESS_PAD};edge={EDGE_SCAN};rows={ROW_GAP};ink;{READING_VERSION};"
+                f"{WORDS_VERSION}")
     opts = ",".join(f"{k}={int(v) if isinstance(v, bool) else v}" for k, v in sorted(CALL_OPTIONS.items()))
     return f"{version};{opts};{SPLIT_VERSION}"

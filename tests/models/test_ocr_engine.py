@@ -308,7 +308,8 @@ def test_the_hybrid_engine_gives_each_word_its_box_in_the_frame() -> None:
     assert [w.text for w in words] == ["File", "Edit", "Search", "Save", "As"]
     for w in words:
         left, right = drawn[w.text]
-        assert abs(w.x - left) <= 2 and abs(w.x + w.w - right) <= 2, (w, drawn[w.text])
+        # within 3 px: a small line is read enlarged and smoothed (options.read_scale), its word boxes scaled back
+        assert abs(w.x - left) <= 3 and abs(w.x + w.w - right) <= 3, (w, drawn[w.text])
         assert 45 <= w.y <= 56 and 8 <= w.h <= 16, w
     assert "words" in engine_key("hybrid")  # boxes stored without words are read again
     from deskscribe.models.evidence import items
