@@ -279,8 +279,33 @@ def episode_steps(actions: list[Action], frames: list[FrameView], read_screen: b
         alone = i + 1 == len(actions) or action.after is None or actions[i + 1].ts >= action.after.ts
         step = write_step(action, alone, titles, read_screen and not secret)
         if step is not None:
-            steps.append(_settled(step, typedlib.later_frames(frames, action)))
+            later = typedlib.later_frames(frames, action)
+            if read_screen and not secret:
+                step = _command_later(step, action, later)
+            steps.append(_settled(step, later))
     return steps or [Step(text) for text in looked_at_steps(frames)]
+
+
+def _command_later(step: Step, action: Action, later: list[FrameView]) -> Step:
+    """A command run at a prompt whose line the after frame does not show readably (OCR garbled the prompt
+    beside the text cursor): the first later frame that shows a new command line fitting the keys pressed."""
+    record = action.record
+    if not isinstance(action.event, ev.Keys) or not record.enter or record.typed or "typed" in step.evidence \
+            or action.app not in (None, "Terminal") or not record.characters:
+        return step
+    before = action.before.ocr_text.splitlines() if action.before is not None else []
+    ran = {evlib.norm(c) for c in evlib.command_lines(before)}
+    for frame in later[:3]:
+        for command in evlib.command_lines(frame.ocr_text.splitlines()):
+            if evlib.norm(command) not in ran and abs(len(command) - record.characters) <= 2:
+                output = evlib.printed(frame, command)
+                text = f"Ran `{command}` in the terminal" + (
+                    ", which printed " + " and ".join(quote(line) for line in output) if output else "")
+                found = {**step.evidence, "typed": command, "text_source": "screen"}
+                if output:
+                    found["printed"] = "\n".join(output)
+                return Step(text, step.event_id, found)
+    return step
 
 
 def _settled(step: Step, later: list[FrameView]) -> Step:

@@ -29,6 +29,7 @@ from deskscribe.models.ocr_engine.lines import (
     read_scale,
     rect_of,
     scaled_band,
+    split_lines,
     without_borders,
 )
 from deskscribe.models.ocr_engine.options import (
@@ -240,7 +241,7 @@ class OcrEngine:
             return []
         grey1 = np.asarray(Image.fromarray(rgb).convert("L"))
         out = []
-        for rect in merge_rows([rect_of(p) for p in boxes]):
+        for rect in [r for row in merge_rows([rect_of(p) for p in boxes]) for r in split_lines(grey1, row)]:
             line = self._line(grey1, rect)
             if line is None:
                 continue

@@ -151,3 +151,50 @@ def scaled_band(grey: Any, ink: tuple[int, int, int, int], scale: float) -> tupl
     else:
         band = band.resize(size, Image.Resampling.NEAREST).filter(ImageFilter.GaussianBlur(SMALL_BLUR * scale))
     return np.asarray(band), (x0, y0)
+
+
+LINE_INK = 0.15  # share of the fullest row's ink a row of a line's body holds (see split_lines)
+
+
+def split_lines(grey: Any, rect: Rect) -> list[Rect]:
+    """A detected box that holds two or more text lines, cut between them; else the box as it is.
+
+    The detector boxes lines set with no leading together: xterm's default font (6×13) fills its 13 px rows
+    with nothing but one blank row between lines, and "root@vm:~# mkdir -p demo" above the next prompt came
+    as one box, of which :func:`ink_of` kept only the line at its middle — the other was never read. Rows are
+    told apart by how much ink they hold (a block caret or a descender can join two lines with no blank row
+    between them, but holds far less ink than a line's body): a line is a run of rows holding at least
+    ``LINE_INK`` of the fullest row's ink and at least half as tall as the tallest such run; the cut lies in
+    the middle of the rows between two such runs (a smaller run — an 'i' dot, an underline — stays with its
+    neighbours). A sliver of another line's body at the box's top or bottom edge is cut off the same way."""
+    import numpy as np
+
+    h, w = grey.shape
+    x0, y0 = max(0, int(rect[0])), max(0, int(rect[1]))
+    x1, y1 = min(w, int(np.ceil(rect[2])) + 1), min(h, int(np.ceil(rect[3])) + 1)
+    band = grey[y0:y1, x0:x1].astype(np.int16)
+    if band.size == 0:
+        return [rect]
+    ink = (np.abs(band - int(np.median(band))) > 48).mean(axis=1)
+    rows = ink >= LINE_INK * ink.max() if ink.max() > 0 else ink > 0
+    runs: list[tuple[int, int]] = []  # [start, end) of each run of inked rows
+    for i, inked in enumerate(rows):
+        if inked and (not runs or runs[-1][1] < i):
+            runs.append((i, i + 1))
+        elif inked:
+            runs[-1] = (runs[-1][0], i + 1)
+    tall = max((b - a for a, b in runs), default=0)
+    lines = [r for r in runs if r[1] - r[0] >= max(5, tall / 2)]
+    inner = [r for r in lines if r[0] > 0 and r[1] < len(rows)]  # a run the box's edge cuts is another's line
+    lines = inner or lines[:1] if len(lines) > 1 else lines
+    if not lines:
+        return [rect]
+    cuts = [y0 + (a[1] + b[0]) / 2 for a, b in zip(lines, lines[1:])]
+    top, bottom = float(rect[1]), float(rect[3])
+    # a sliver of the next or the last line's body at the box's edge (the box cut it): not this line's
+    if runs[0] != lines[0] and runs[0][0] == 0:
+        top = y0 + (runs[0][1] + lines[0][0]) / 2
+    if runs[-1] != lines[-1] and runs[-1][1] == len(rows):
+        bottom = y0 + (lines[-1][1] + runs[-1][0]) / 2
+    tops, bottoms = [top, *cuts], [*cuts, bottom]
+    return [(rect[0], t, rect[2], b) for t, b in zip(tops, bottoms)]

@@ -42,7 +42,8 @@ BAND_PAD = 8  # frame px around a line's ink cut out before scaling: margins, bo
 # Screen text is typed in ASCII quotes; Tesseract's LSTM read a bitmap font's ' as ‘ and ~ as “ (and the curly
 # quotes a GTK dialog shows read as straight ones, which changes no word a person reads).
 TESS_BLACKLIST = "‘’“”"
-READING_VERSION = f"lines{SMALL_INK},{SMALL_TARGET},{SMALL_MAX_SCALE},{SMALL_BLUR},{BAND_PAD};bl"  # part of the key
+# part of the key; "split": boxes holding two lines are cut between them (lines.split_lines)
+READING_VERSION = f"lines{SMALL_INK},{SMALL_TARGET},{SMALL_MAX_SCALE},{SMALL_BLUR},{BAND_PAD};bl;split"
 TESS_MARGIN = 2  # px (at the read scale) above and below each line's ink
 TESS_MARGIN_X = 4  # px (at the read scale) before and after it
 TESS_PAD = 6  # px (read scale) of the line's own background put around it: the room Tesseract needs, no neighbour

@@ -23,6 +23,7 @@ from deskscribe.models.ocr_engine import (
     engine_key,
     split_merged,
 )
+from deskscribe.models.ocr_engine.lines import split_lines
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LINES = ["Budget review moved to Friday 10am", "Invite Dana and Luis to the meeting", "File Edit View Help"]
@@ -315,3 +316,21 @@ def test_the_hybrid_engine_gives_each_word_its_box_in_the_frame() -> None:
     from deskscribe.models.evidence import items
 
     assert [i.text for i in items(lines[0])] == ["File", "Edit", "Search", "Save As"]  # by the gaps
+
+
+def _rows(*spans: tuple[int, int, float]) -> np.ndarray:
+    """A white 60×24 band with black ink: each (first row, last row + 1, share of the row's width inked)."""
+    grey = np.full((24, 60), 255, np.uint8)
+    for top, bottom, share in spans:
+        grey[top:bottom, : max(1, int(60 * share))] = 0
+    return grey
+
+
+def test_a_box_holding_two_lines_with_no_blank_row_between_them_is_cut_between_them() -> None:
+    # xterm's default font: a body, then only a caret column (little ink) joining it to the next line's body
+    two = _rows((2, 9, 0.8), (9, 13, 0.05), (13, 20, 0.6))
+    assert split_lines(two, (0, 0, 59, 23)) == [(0, 0, 59, 11.0), (0, 11.0, 59, 23)]
+    one = _rows((4, 12, 0.8), (12, 15, 0.1))  # a line and its descenders
+    assert split_lines(one, (0, 0, 59, 23)) == [(0, 0, 59, 23)]
+    sliver = _rows((3, 11, 0.8), (11, 17, 0.03), (17, 24, 0.7))  # the next line's body, cut by the box's edge
+    assert split_lines(sliver, (0, 0, 59, 23)) == [(0, 0, 59, 14.0)]

@@ -307,3 +307,17 @@ def test_the_save_button_of_a_save_dialog_saves_the_file() -> None:
     ]
     assert _texts(session, "before") == [
         "Clicked 'Save' in Mousepad's 'Save As' dialog, which saved agenda.txt"]
+
+
+def test_a_command_whose_prompt_ocr_garbled_is_read_from_a_later_frame() -> None:
+    """The after frame is taken as Enter lands; the caret beside the prompt garbles it ('oot Gum: "/deno#')."""
+    enter = [("keys", {"count": 25, "special": {"enter": 1}, "ended_by": "enter"})]
+    session = [_frame(0, "root@vm:~/demo# cat notes.txt\nquarterly report draft\nroot@vm:~/demo#"),
+               _frame(1, "root@vm:~/demo# cat notes.txt\nquarterly report draft\n"
+                         "oot Gum: \"/deno# python3 -c 'print(12*7)'", events=enter),
+               _frame(2, "root@vm:~/demo# cat notes.txt\nquarterly report draft\n"
+                         "root@vm:~/demo# python3 -c 'print(12*7)'\n84\nroot@vm:~/demo#")]
+    (step,) = _steps(session)
+    assert step.text == "Ran `python3 -c 'print(12*7)'` in the terminal, which printed '84'", step.text
+    assert step.evidence["typed"] == "python3 -c 'print(12*7)'" and step.evidence["printed"] == "84"
+    assert _texts(session, read_screen=False) == ["Typed 24 characters and pressed Enter in the terminal"]
