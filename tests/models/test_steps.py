@@ -101,13 +101,6 @@ def test_opt_in_typed_text_is_used_when_it_exists():
     assert got[0].evidence == {"enter": True, "typed": "rm old.txt", "text_source": "keys"}
 
 
-def test_the_task_written_from_the_steps_keeps_their_evidence():
-    did, instruction = steps.task_from_steps(_texts(_issue_session()), ["Terminal", "Mousepad"])
-    assert did.startswith("Ran `mkdir -p demo && cd demo` in the terminal")
-    assert "saved meeting.txt" in did and instruction.startswith("Run `mkdir -p demo")
-    assert steps.task_from_steps([], ["GIMP"]) == ("Looked at GIMP.", "Open GIMP.")
-
-
 def test_line_under_the_click_point_and_file_names():
     frame, _rows = _frame(0, "", boxes=[("File", 10, 30, 30, 14), ("Edit", 50, 30, 30, 14)])
     assert evidence.line_at(frame, 55, 35) == "Edit" and evidence.line_at(frame, 300, 300) is None
