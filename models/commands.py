@@ -67,11 +67,22 @@ def split_line(line: str) -> list[list[str]]:
             words = shlex.split(part)
         except ValueError:
             words = part.split()
-        words = [w for w in words if w]
+        words = _joined([w for w in words if w])
         while words and (words[0] in ("sudo", "env", "time", "nohup") or re.fullmatch(r"\w+=\S*", words[0])):
             words = words[1:]
         if words:
             out.append(words)
+    return out
+
+
+def _joined(words: list[str]) -> list[str]:
+    """Words with a file name OCR split after its dot put back together ("orange. jpeg" → "orange.jpeg")."""
+    out: list[str] = []
+    for w in words:
+        if out and out[-1].endswith(".") and len(out[-1]) > 1 and re.fullmatch(r"[a-z][a-z0-9]{0,4}", w):
+            out[-1] += w
+        else:
+            out.append(w)
     return out
 
 

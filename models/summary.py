@@ -18,6 +18,7 @@ from typing import Any
 
 from deskscribe.models import commands as cmdlib
 from deskscribe.models.evidence import FILE_NAME, Action
+from deskscribe.models.facts import FrameView, ocr_title
 from deskscribe.models.steps import Step, place, quote
 from deskscribe.storage import events as ev
 
@@ -63,7 +64,7 @@ class Done:
         if self.action is None:
             return ""
         frame = self.action.after if after else self.action.before
-        title = frame.title if frame is not None else None
+        title = window_title(frame) if frame is not None else None
         if after and self.action.next_title and (not title or title == self.title(False)):
             title = self.action.next_title  # a dialog still closing when the after frame was taken
         return title or ""
@@ -101,6 +102,15 @@ def summarize(steps: list[Step], actions: list[Action], apps: list[str]) -> tupl
             return found.forms()
     where = " and ".join(apps) if apps else "the computer"
     return f"Looked at {where}.", f"Open {where}."
+
+
+def window_title(frame: FrameView) -> str | None:
+    """The window's title; on an imported screenshot the title bar's OCR line ("notes.odt — LibreOffice Writer",
+    one of the first lines), else the first line."""
+    if frame.title:
+        return frame.title
+    lines = frame.ocr_text.splitlines()[:3]
+    return next((line for line in lines if re.search(r"\S\s[—–-]\s\S", line)), None) or ocr_title(frame)
 
 
 def title_file(title: str) -> str | None:
@@ -244,6 +254,9 @@ def main_typed(done: list[Done]) -> Sentence | None:
     loud = [c for c in commands if cmdlib.split_line(c) and cmdlib.split_line(c)[0][0] not in QUIET_COMMANDS]
     if commands:
         run = (loud or commands)[0]
+        words = cmdlib.split_line(run)[0] if cmdlib.split_line(run) else []
+        if len(words) == 1 and re.fullmatch(r"i?python[\d.]*", words[0]):  # no script: the interpreter's prompt
+            return Sentence("Started the Python interpreter", "Start the Python interpreter", "Terminal")
         return Sentence(f"Ran `{run}`", f"Run `{run}`", "Terminal")
     typed = [d for d in done if d.typed and isinstance(d.event, (ev.Keys, ev.Text))]
     if typed:
@@ -254,7 +267,8 @@ def main_typed(done: list[Done]) -> Sentence | None:
     if keys:
         chars = sum(d.event.count for d in keys if isinstance(d.event, ev.Keys))
         app = keys[-1].app
-        return Sentence(f"Typed {chars} characters", f"Type {chars} characters", app)
+        plural = "s" if chars != 1 else ""
+        return Sentence(f"Typed {chars} character{plural}", f"Type {chars} character{plural}", app)
     return None
 
 

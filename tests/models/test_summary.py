@@ -104,8 +104,26 @@ def test_a_file_deleted_after_cd_names_the_folder_it_was_in():
 
 
 def test_a_command_that_changes_nothing_is_the_task_when_nothing_else_happened():
-    session = [_frame(0, PROMPT), _run(1, f"{PROMPT} python3\nPython 3.11.2\n>>>", 8)]
-    assert _task(session)[:2] == ("Ran `python3` in the terminal.", "Run `python3` in the terminal.")
+    session = [_frame(0, PROMPT), _run(1, f"{PROMPT} cd demo\nroot@box:~/demo#", 8),
+               _run(2, "root@box:~/demo# grep beta words.txt\nbeta\nroot@box:~/demo#", 21)]
+    assert _task(session)[:2] == ("Ran `grep beta words.txt` in the terminal.",
+                                  "Run `grep beta words.txt` in the terminal.")
+    python = [_frame(0, PROMPT), _run(1, f"{PROMPT} python3\nPython 3.11.2\n>>>", 8)]
+    assert _task(python)[:2] == ("Started the Python interpreter in the terminal.",
+                                 "Start the Python interpreter in the terminal.")
+
+
+def test_an_imported_screenshot_without_a_title_is_read_by_its_title_bar():
+    """Imported screenshots (the dev set) have no window title: the title bar's OCR line names the saved file."""
+    doc = "File Edit View Insert Format"
+    save = ("Save", 500, 300, 60, 20)
+    session = [_frame(0, f"6\nUntitled 1 — LibreOffice Writer\n{doc}", None, None,
+                      [("shortcut", {"keys": "ctrl+s"})]),
+               _frame(1, "Save\nName: |\nDesktop", None, None,
+                      [("click", {"x": 520, "y": 310, "button": "left"})], [save]),
+               _frame(2, f"6\nUntitled 1.odt — LibreOffice Writer\n{doc}", None, None)]
+    did, request, _written = _task(session, "before", ["LibreOffice Writer"])
+    assert (did, request) == ("Saved Untitled 1.odt in LibreOffice Writer.", "Save Untitled 1.odt in LibreOffice Writer.")
 
 
 def test_text_entered_in_a_browser_is_a_search_on_the_site_the_title_names():
@@ -148,10 +166,12 @@ def test_shell_commands_are_read_as_a_shell_splits_them():
                                                    "cp words.txt backup.txt", "mkdir archive",
                                                    "mv backup.txt archive/", "rm -r archive", "mv a.txt b.txt",
                                                    "sudo apt-get install -y xeyes", "python3 -m pip install rich",
-                                                   "echo ‘quarterly report. draft’ > notes.txt"])]
+                                                   "echo ‘quarterly report. draft’ > notes.txt",
+                                                   "cd ~/Desktop", "rm orange. jpeg"])]
     assert got == ["Wrote words.txt", "Copied words.txt to backup.txt", "Created the folder archive",
                    "Moved backup.txt to archive", "Deleted the folder archive", "Renamed a.txt to b.txt",
-                   "Installed xeyes", "Installed rich with pip", "Wrote notes.txt"]
+                   "Installed xeyes", "Installed rich with pip", "Wrote notes.txt",
+                   "Deleted orange.jpeg from the Desktop"]  # OCR split the name after its dot
     assert commands.effects(["ls -la", "grep beta words.txt", "cat x > /dev/null"]) == []
     assert commands.effects(["mkdir ~/Desktop/NewFolder"])[0].sentence(request=True) == \
         "Create the folder NewFolder on the Desktop"
