@@ -116,6 +116,7 @@ def window_title(frame: FrameView) -> str | None:
 def title_file(title: str) -> str | None:
     """The document a window title names ("*Untitled 1.odt — LibreOffice Writer" → "Untitled 1.odt")."""
     head = re.split(r"\s+[-—–]\s+", title.strip(), maxsplit=1)[0].lstrip("*").strip()
+    head = head.rsplit("/", 1)[-1]  # Mousepad titles a saved file with its path
     if FILE_NAME.search(head) and re.search(r"\.[A-Za-z][A-Za-z0-9]{0,4}$", head):
         return head
     names = FILE_NAME.findall(title)

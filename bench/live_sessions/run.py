@@ -327,7 +327,7 @@ def main() -> None:
             kept = json.loads((home / "recorded.json").read_text()) if (home / "recorded.json").exists() else {}
             seconds = float(kept.pop("seconds", 0.0))
             stats = kept
-            for table in ("descriptions", "jobs"):
+            for table in ("steps", "descriptions", "jobs"):  # steps: each description's rows
                 with sqlite3.connect(home / "deskscribe.db") as conn:
                     conn.execute(f"DELETE FROM {table}")
         out: dict[str, Any] = {"name": session.name, "tuned_on": session.tuned_on, "seconds": seconds, **stats}

@@ -46,7 +46,7 @@ def _mousepad_session():
         _frame(3, "Save As\nName: Untitled 1", "Mousepad", "Save As", [("shortcut", {"keys": "ctrl+s"})]),
         _frame(4, "Save As\nName: meeting.txt", "Mousepad", "Save As", [("shortcut", {"keys": "ctrl+a"})]),
         _frame(5, "meeting.txt\nFile Edit Search\nBudget review moved to Friday 10am\nInvite Dana and Luis",
-               "Mousepad", "meeting.txt - Mousepad", [("keys", {"count": 11, "special": {"enter": 1}})]),
+               "Mousepad", "/root/work/meeting.txt - Mousepad", [("keys", {"count": 11, "special": {"enter": 1}})]),
     ]
 
 
