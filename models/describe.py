@@ -150,6 +150,7 @@ class Prepared:
     evidence: str
     images: list[bytes] | None = None
     reflect: list[reflectlib.Request] = field(default_factory=list)
+    actions: list[evlib.Action] = field(default_factory=list)
 
     @property
     def texts(self) -> list[str]:
@@ -246,7 +247,7 @@ class Describer:
         if episode_id in episode_queries.described_by(self.db, self.run_id):
             return None
         frames, acts, steps, facts, evidence = self.evidence(episode_id)
-        prepared = Prepared(episode_id, frames, steps, facts, evidence)
+        prepared = Prepared(episode_id, frames, steps, facts, evidence, actions=acts)
         if self.compose != "evidence" and self.vlm is not None:
             prepared.images = self.marked_images(frames, acts)
             info = self.vlm.info
@@ -257,12 +258,12 @@ class Describer:
     def infer(self, p: Prepared) -> tasklib.Answer:
         """Describe stage: model calls only, no database (it may run in the pipeline's worker thread)."""
         if self.compose == "evidence":
-            return tasklib.from_steps(p.texts, p.facts)
+            return tasklib.from_steps(p.steps, p.actions, p.facts)
         clock = tasklib.Clock()
         shown = promptlib.select_frames(p.frames, self.cfg.describe.max_prompt_frames)
         try:
             model = self.vlm if p.images and self.vlm is not None else self.text
-            answer = tasklib.ask(model, p.facts, p.texts, shown, p.evidence, p.images, clock)
+            answer = tasklib.ask(model, p.facts, (p.steps, p.actions), shown, p.evidence, p.images, clock)
             for req in p.reflect:
                 start = time.perf_counter()
                 try:

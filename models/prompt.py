@@ -14,7 +14,7 @@ from typing import Any
 from deskscribe.errors import InvalidOutput  # raised here; callers may catch prompt.InvalidOutput
 from deskscribe.models.facts import Facts, FrameView
 
-PROMPT_VERSION = "describe-v5"  # v5: the task as JSON with its parameters (v4: one stored step per action)
+PROMPT_VERSION = "describe-v6"  # v6: one verb and its object (v5: the task as JSON with its parameters)
 MAX_SUMMARY_CHARS = 160
 MAX_STEPS = 8
 MAX_STEP_CHARS = 120
@@ -37,23 +37,27 @@ TASK_SCHEMA: dict[str, Any] = {
     "required": ["task", "parameters", "did", "instruction"],
 }
 TASK_SYSTEM = (
-    "You read a record of what a person did on a computer and write the task. Reply with JSON: \"task\" is the "
-    "task as one imperative sentence with the app and the names, commands and text it needs; \"parameters\" "
-    "gives each of those texts a short name; \"did\" is one sentence in the past tense saying what the person "
-    "did; \"instruction\" is the request the person would give an assistant to get the same thing done. Use "
-    "only names that appear in the record."
+    "You read a record of what a person did on a computer and write the task they achieved, not each step. "
+    "Reply with JSON: \"task\" is one imperative sentence, one verb and its object, with the app and the few "
+    "names, commands or texts it needs; \"parameters\" gives each of those texts a short name; \"did\" is "
+    "the same task in the past tense, one verb and its object; \"instruction\" is the request the person "
+    "would give an assistant to get the same thing done. What was achieved (a file saved, a folder made, a "
+    "search run, a setting changed) matters more than the clicks and keys that did it. Use only names that "
+    "appear in the record."
 )
 # Two worked examples, with apps that no test, benchmark session or dev-set episode uses: without them a
-# 135M model copies the first step; with one alone it copies that example's verb.
+# 135M model copies the first step; with one alone it copies that example's verb. Each has several steps and
+# one verb in its answer: what was achieved, not the steps glued together.
 EXAMPLES = [
     ("Apps: Thunderbird\nWindow titles: Write: Lunch on Tuesday? - Thunderbird\nSteps:\n"
      "- Clicked the 'Write' button in Thunderbird\n- Typed 'anna@example.org' in Thunderbird\n"
      "- Typed 'Lunch on Tuesday?' in Thunderbird\n- Pressed Ctrl+Return (send) in Thunderbird",
      '{"task": "Send an email to anna@example.org with the subject \\"Lunch on Tuesday?\\" in Thunderbird.", '
      '"parameters": {"recipient": "anna@example.org", "subject": "Lunch on Tuesday?"}, '
-     '"did": "Wrote and sent an email to anna@example.org about lunch on Tuesday in Thunderbird.", '
+     '"did": "Sent anna@example.org an email about lunch on Tuesday in Thunderbird.", '
      '"instruction": "Email anna@example.org from Thunderbird to ask her to lunch on Tuesday."}'),
     ("Apps: VLC\nWindow titles: holiday.mp4 - VLC media player\nSteps:\n"
+     "- Clicked the 'Media' menu in VLC\n- Clicked 'Open File...' in VLC, which opened 'Select one or more files'\n"
      "- Double-clicked 'holiday.mp4' in VLC\n- Pressed F (full screen) in VLC",
      '{"task": "Play holiday.mp4 in full screen in VLC.", "parameters": {"file": "holiday.mp4"}, '
      '"did": "Played holiday.mp4 full screen in VLC.", '

@@ -16,7 +16,9 @@ from typing import Any
 from deskscribe.models import check as checklib
 from deskscribe.models import facts as factlib
 from deskscribe.models import prompt as promptlib
-from deskscribe.models import steps as steplib
+from deskscribe.models import summary as summarylib
+from deskscribe.models.evidence import Action
+from deskscribe.models.steps import Step
 from deskscribe.storage.steps import AUTHOR_STEPS, model_author
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,9 @@ class Clock:
     calls: int = 0
 
 
-def from_steps(steps: list[str], facts: factlib.Facts, reason: str | None = None) -> Answer:
-    did, instruction = steplib.task_from_steps(steps, factlib.main_apps(facts))
+def from_steps(steps: list[Step], actions: list[Action], facts: factlib.Facts, reason: str | None = None) -> Answer:
+    """The task summarised from the steps' evidence and their actions (models/summary.py)."""
+    did, instruction = summarylib.summarize(steps, actions, factlib.main_apps(facts))
     return Answer(promptlib.TaskAnswer(instruction, {}, did, instruction), AUTHOR_STEPS, reason)
 
 
@@ -81,10 +84,11 @@ def _problem(answer: promptlib.TaskAnswer, steps: list[str], facts: factlib.Fact
     return None
 
 
-def ask(model: Any, facts: factlib.Facts, steps: list[str], shown: list[factlib.FrameView], evidence: str,
-        images: list[bytes] | None, clock: Clock) -> Answer:
-    """The model's task when usable and checked, else one from the steps with the reason. ``images``: the
-    marked frames for a VLM (``model`` then reads them)."""
+def ask(model: Any, facts: factlib.Facts, done: tuple[list[Step], list[Action]], shown: list[factlib.FrameView],
+        evidence: str, images: list[bytes] | None, clock: Clock) -> Answer:
+    """The model's task when usable and checked, else one from the steps with the reason. ``done``: the steps
+    and their actions; ``images``: the marked frames for a VLM (``model`` then reads them)."""
+    steps = [s.text for s in done[0]]
     problem: str | None = None
     for strict in (False, True):
         messages: list[dict[str, Any]] = promptlib.build_task_messages(facts, steps, shown, strict=strict,
@@ -113,4 +117,4 @@ def ask(model: Any, facts: factlib.Facts, steps: list[str], shown: list[factlib.
         if not strict:
             log.info("%s, retrying", problem)
     log.info("%s, writing the task from the steps", problem)
-    return from_steps(steps, facts, problem)
+    return from_steps(*done, facts, problem)

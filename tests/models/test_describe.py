@@ -106,7 +106,7 @@ def test_a_bad_answer_is_retried_once_then_the_task_comes_from_the_steps_flagged
     assert sorted(res.done) == [bad, good] and not res.failed  # every episode gets a description
     fallback = store.current_description(db, bad)
     assert "not JSON" in fallback["review_reason"] or "repeats itself" in fallback["review_reason"]
-    assert fallback["summary"].startswith("Clicked") and fallback["instruction"].startswith("Click")
+    assert fallback["summary"] == "Used the text editor." and fallback["instruction"] == "Use the text editor."
     assert fallback["steps"] and fallback["summary"] != "the the the the the the the the"
     answered = store.current_description(db, good)
     assert answered["summary"] == "Edited notes.txt in gedit." and answered["review_reason"] is None
@@ -143,7 +143,7 @@ def test_an_answer_cut_off_at_max_tokens_is_flagged_without_asking_again(db):
     assert res.done == [ep] and model.calls == 1
     desc = store.current_description(db, ep)
     assert f"ran past {pipeline.MAX_TOKENS} tokens" in desc["review_reason"]
-    assert desc["summary"].startswith("Clicked") and desc["steps"]
+    assert desc["summary"] == "Used the text editor." and desc["steps"]
 
 
 def test_compose_evidence_writes_the_task_from_the_steps_without_the_model(db):
@@ -154,7 +154,7 @@ def test_compose_evidence_writes_the_task_from_the_steps_without_the_model(db):
     res = pipeline.run_batch(db, cfg, text=model, captioner=OcrCaptioner())
     assert res.done == [ep] and model.calls == 0 and res.timers.llm_calls == 0
     desc = store.current_description(db, ep)
-    assert desc["review_reason"] is None and desc["summary"].startswith("Clicked") and desc["steps"]
+    assert desc["review_reason"] is None and desc["summary"] == "Used the text editor." and desc["steps"]
     run = store.get_model_run(db, desc["model_run_id"])
     assert run["params"]["compose"] == "evidence"
 

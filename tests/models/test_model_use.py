@@ -185,7 +185,7 @@ def test_with_smollm2_and_compose_model_the_json_task_path_runs(db, screenagent,
     else:  # it passed the check: its task and every parameter are in the evidence
         assert all(isinstance(v, str) for v in desc["task"]["parameters"].values())
     run = store.get_model_run(db, desc["model_run_id"])
-    assert run["prompt_version"] == prompt.PROMPT_VERSION == "describe-v5"
+    assert run["prompt_version"] == prompt.PROMPT_VERSION == "describe-v6"
     assert all(r["author"] == "steps" for r in desc["step_rows"])
 
 

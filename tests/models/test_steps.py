@@ -103,13 +103,6 @@ def test_opt_in_typed_text_is_used_when_it_exists():
     assert got[0].evidence == {"enter": True, "typed": "rm old.txt", "text_source": "keys"}
 
 
-def test_the_task_written_from_the_steps_keeps_their_evidence():
-    did, instruction = steps.task_from_steps(_texts(_issue_session()), ["Terminal", "Mousepad"])
-    assert did.startswith("Ran `mkdir -p demo && cd demo` in the terminal")
-    assert "saved meeting.txt" in did and instruction.startswith("Run `mkdir -p demo")
-    assert steps.task_from_steps([], ["GIMP"]) == ("Looked at GIMP.", "Open GIMP.")
-
-
 def _at(frame, x, y):
     item = evidence.item_at(frame, x, y)
     return item.text if item else None
