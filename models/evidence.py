@@ -262,18 +262,26 @@ def command_lines(lines: list[str]) -> list[str]:
 CARET = re.compile(r"^[fIil|1!]{1,2}$")
 
 
-# OCR reads a small font's 'l' as '1', 'I' or '|': "1s -la", "Is -la"
-_MISREAD_L = str.maketrans({"1": "l", "I": "l", "|": "l"})
+# OCR reads a small font's 'l' as '1', 'I' or '|' ("1s -la", "Is -la"), its 'c' as 'o' or 'e' ("wo -w", "we -l")
+_MISREAD = {"1": "l", "I": "l", "|": "l", "o": "c", "e": "c", "0": "o"}
+# a small font's '.' read as ',' inside a file name ("notes,txt"): only before an extension files have
+_NAME_COMMA = re.compile(r"(?<=\w),(?=(?:txt|md|py|sh|json|csv|tsv|log|conf|cfg|ini|toml|yaml|yml|xml|html?|css|js"
+                         r"|c|h|cpp|rs|go|java|jpe?g|png|gif|svg|pdf|odt|ods|docx?|xlsx?|zip|tar|gz)\b)")
 
 
 def _command_word(cmd: str) -> str:
-    """The command with its first word as the program that exists on this machine, where OCR misread an 'l'
-    ("1s -la" → "ls -la" when there is no program "1s" but there is "ls")."""
+    """The command with its first word as the program that exists on this machine where OCR misread one
+    letter of it ("1s -la" → "ls -la", "wo -w" → "wc -w": there is no program "1s" or "wo", and exactly one
+    way of reading the misread letter back names one that exists), and a file name's '.' read as ','
+    put back ("notes,txt" → "notes.txt")."""
+    cmd = _NAME_COMMA.sub(".", cmd)
     word, _, rest = cmd.partition(" ")
-    fixed = word.translate(_MISREAD_L)
-    if fixed != word and not _program(word) and _program(fixed):
-        return f"{fixed} {rest}".strip()
-    return cmd
+    if not word or _program(word):
+        return cmd
+    fixes = {word.translate(str.maketrans({"1": "l", "I": "l", "|": "l"}))}
+    fixes |= {word[:i] + _MISREAD[c] + word[i + 1:] for i, c in enumerate(word) if c in _MISREAD}
+    found = sorted(f for f in fixes if f != word and _program(f))
+    return f"{found[0]} {rest}".strip() if len(found) == 1 else cmd
 
 
 @functools.lru_cache(maxsize=512)
@@ -295,12 +303,19 @@ def printed(frame: FrameView | None, command: str, limit: int = 2) -> list[str]:
             at = i
     if at is None:
         return []
+    prompt = lines[at][: max(0, len(lines[at]) - len(command))].strip()  # "root@vm:~/demo#"
     out: list[str] = []
     for line in lines[at + 1:]:
-        if PROMPT.match(line) or NOT_TYPED.match(line) or len(out) >= limit:
+        if PROMPT.match(line) or NOT_TYPED.match(line) or len(out) >= limit or _like_prompt(line, prompt):
             break
         out.append(line)
     return out
+
+
+def _like_prompt(line: str, prompt: str) -> bool:
+    """The next prompt as OCR garbled it beside the text cursor ("root@um:*/denot lf" for "root@vm:~/demo#")."""
+    head = line[: len(prompt)]
+    return len(prompt) >= 4 and difflib.SequenceMatcher(None, norm(head), norm(prompt)).ratio() >= 0.6
 
 
 def file_names(*texts: str | None) -> list[str]:

@@ -55,6 +55,7 @@ class Desktop:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.no_frame = 0  # actions after which capture stored no frame
         self.clicked: list[Clicked] = []
+        self.terms: dict[str, int] = {}  # xterm window → the xterm's pid (its shell is its child)
 
     def xdo(self, *args: str) -> str:
         return subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, check=True).stdout
@@ -92,8 +93,10 @@ class Desktop:
         """An xterm running bash; ``default_font``: xterm's own (the core bitmap font "fixed", 6×13), as a
         person gets it with no settings, else DejaVu Sans Mono 12."""
         font = [] if default_font else ["-fa", "DejaVu Sans Mono", "-fs", "12"]
-        return self._start(["xterm", "-T", title, "-geometry", geometry, *font, "-e", "bash"],
-                           ["--name", f"^{title}$"])
+        win = self._start(["xterm", "-T", title, "-geometry", geometry, *font, "-e", "bash"],
+                          ["--name", f"^{title}$"])
+        self.terms[win] = self.procs[-1].pid
+        return win
 
     def mousepad(self) -> str:
         return self._start(["mousepad", "--disable-server"], ["--onlyvisible", "--class", "mousepad"])
@@ -119,6 +122,8 @@ class Desktop:
         self.xdo("windowactivate", "--sync", win)
         self.xdo("type", "--delay", str(TYPE_DELAY_MS), text)
         self.xdo("key", "Return")
+        if win in self.terms:  # a person types the next command once this one has printed its output
+            wait(lambda: shell_idle(self.terms[win]), 30, f"the shell after {text!r}")
         self.settle(t0)
 
     def save_as(self, win: str, name: str) -> None:
@@ -171,6 +176,24 @@ class Desktop:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+def shell_idle(xterm_pid: int) -> bool:
+    """The xterm's shell runs no command and waits for input (read(2) on the terminal)."""
+    shells = _children(xterm_pid)
+    if not shells or _children(shells[0]):
+        return False
+    try:
+        return Path(f"/proc/{shells[0]}/syscall").read_text().split()[0] in ("0", "63")  # read on x86-64 / arm64
+    except (OSError, IndexError):
+        return False
 
 
 def find_element(bus: str, app: str, role: str, name: str, deadline_s: float = 5.0) -> tuple[int, int, int, int] | None:

@@ -242,6 +242,16 @@ def test_a_command_whose_l_ocr_misread_is_the_program_that_exists() -> None:
         "ls -la", "ls", "1sblk-nope"]
     assert evidence.command_lines(["rootbox:*/uork# 1s -lall"]) == ["ls -lall"]  # OCR lost the prompt's '@'
     assert evidence.command_lines(["rootevm:~# If", "root@vm:~# ff"]) == []  # the caret at an empty prompt
+    # xterm's default font: 'c' read as 'o', a file name's '.' as ','; a word with two ways back stays as read
+    assert evidence.command_lines(["root@vm:~/demo# wo -w notes,txt", "$ cp notes,txt a,b"]) == [
+        "wc -w notes.txt", "cp notes.txt a,b"]
+
+
+def test_what_a_command_printed_ends_at_the_next_prompt_even_garbled() -> None:
+    frame, _rows = _frame(0, "root@vm:~/demo# cat notes.txt\nquarterly report draft\nroot@um:*/denot lf")
+    assert evidence.printed(frame, "cat notes.txt") == ["quarterly report draft"]
+    frame, _rows = _frame(0, "$ ls\na.txt b.txt\nc.txt\nd.txt")
+    assert evidence.printed(frame, "ls") == ["a.txt b.txt", "c.txt"]  # at most two lines
 
 
 def test_typed_text_is_read_once_the_caret_has_left_its_line() -> None:
