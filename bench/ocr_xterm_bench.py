@@ -14,6 +14,7 @@ Writes bench/results/ocr_xterm.json and .md.
 
 from __future__ import annotations
 
+import difflib
 import json
 import statistics
 import sys
@@ -37,18 +38,35 @@ def exact(truth: list[str], lines: list[str], keep=lambda w: True) -> tuple[int,
     return sum((t & Counter(w for line in lines for w in line.split())).values()), sum(t.values())
 
 
+def misread(truth: list[str], lines: list[str]) -> Counter:
+    """Known words not read, each paired with what the nearest read line has in its place (known -> read)."""
+    out: Counter = Counter()
+    for line in truth:
+        best = max(lines, key=lambda t: difflib.SequenceMatcher(None, line, t).ratio(), default="")
+        kw, bw = line.split(), best.split()
+        for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, kw, bw).get_opcodes():
+            if op != "equal":
+                out[f"{' '.join(kw[a0:a1])} -> {' '.join(bw[b0:b1])}"] += 1
+    return out
+
+
+SIDES = (("before", {"line_scales": False}), ("raw", {"prompt_fix": False}), ("after", {}))
+
+
 def words(recs: list[ocr_xterm.Recording]) -> dict:
     out: dict = {}
     screens = list(ocr_textset.screens())
-    for side, scales in (("before", False), ("after", True)):
-        eng = OcrEngine("hybrid", line_cache=0, line_scales=scales)
+    for side, opts in SIDES:
+        eng = OcrEngine("hybrid", line_cache=0, **opts)
         eng.read(screens[0][1])
         hits = total = hits_p = total_p = 0
         secs = []
+        errors: Counter = Counter()
         for frame, known in zip(recs[0].frames, recs[0].known, strict=True):
             t0 = time.perf_counter()
             lines = [b.text for b in eng.read(frame)]
             secs.append(time.perf_counter() - t0)
+            errors += misread(known, lines)
             h, t = exact(known, lines)
             hp, tp = exact(known, lines, lambda w: "~" not in w)
             hits, total, hits_p, total_p = hits + h, total + t, hits_p + hp, total_p + tp
@@ -61,7 +79,8 @@ def words(recs: list[ocr_xterm.Recording]) -> dict:
             g_hits, g_total = g_hits + s["hits"], g_total + s["truth_words"]
         out[side] = {"xterm_exact": hits / total, "xterm_words": total, "xterm_exact_without_tilde": hits_p / total_p,
                      "xterm_s_per_frame": statistics.mean(secs), "gtk_recall": g_hits / g_total,
-                     "gtk_words": g_total, "gtk_s_per_screen": statistics.mean(g_secs)}
+                     "gtk_words": g_total, "gtk_s_per_screen": statistics.mean(g_secs),
+                     "misread": [[k, n] for k, n in errors.most_common(15)]}
     return out
 
 
@@ -89,6 +108,8 @@ def changes(rec: ocr_xterm.Recording) -> dict:
 def markdown(res: dict) -> str:
     c = res["conditions"]
     b, a = res["words"]["before"], res["words"]["after"]
+    names = {"before": "before: 1.5× Lanczos for every line", "raw": "raw: scale from each line's ink, block caret "
+             "left out", "after": "after: raw + a prompt's '\"' or '*' for ~ put back"}
     lines = ["# OCR of xterm's default font (bench/ocr_xterm_bench.py)", "",
              f"{c['date']}, {c['cores']} cores, load average {c['loadavg_start'][0]:.1f} at start; engine key "
              f"`{res['engine_key']}`. Frames: a 1920×1080 Xvfb + openbox, JPEG q80; xterm with no -fa/-fs (the "
@@ -97,9 +118,16 @@ def markdown(res: dict) -> str:
              "known words (what the shell printed, from script's log).", "",
              "| reading | xterm exact word accuracy | without words holding '~' | xterm s/frame | GTK text set word "
              "recall (16 screens) | GTK s/screen |", "|---|---|---|---|---|---|"]
-    for name, r in (("before: 1.5× Lanczos for every line", b), ("after: scale from each line's ink", a)):
-        lines.append(f"| {name} | {r['xterm_exact']:.3f} | {r['xterm_exact_without_tilde']:.3f} | "
+    for side, r in res["words"].items():
+        lines.append(f"| {names[side]} | {r['xterm_exact']:.3f} | {r['xterm_exact_without_tilde']:.3f} | "
                      f"{r['xterm_s_per_frame']:.2f} | {r['gtk_recall']:.3f} | {r['gtk_s_per_screen']:.2f} |")
+    lines += ["", "The prompt fix (models/ocr_engine/words.py prompt_home): at the start of a line, user@host: then '\"' "
+              "or '*' then an optional /path and # or $ is bash's prompt, whose directory is ~ or starts with ~ or /; "
+              "there the '\"' or '*' can only be ~. Nothing else is changed after reading.", "",
+              "Misread words after (known -> what the nearest read line has there, times):", ""]
+    lines += [f"- `{k}` ×{n}" for k, n in a["misread"]]
+    lines += ["", "s/frame: every line read (no line cache), one process, 2 shared cores; the change-only table "
+              "below reads with the cache."]
     lines += ["", "## Change-only OCR vs a full pass, every frame", "",
               "| session | frames | lines the full pass keeps | lost | read differently | full s/frame | "
               "change-only s/frame |", "|---|---|---|---|---|---|---|"]

@@ -264,6 +264,7 @@ CARET = re.compile(r"^[fIil|1!]{1,2}$")
 
 # OCR reads a small font's 'l' as '1', 'I' or '|' ("1s -la", "Is -la"), its 'c' as 'o' or 'e' ("wo -w", "we -l")
 _MISREAD = {"1": "l", "I": "l", "|": "l", "o": "c", "e": "c", "0": "o"}
+_ALL_L = str.maketrans("1I|", "lll")
 # a small font's '.' read as ',' inside a file name ("notes,txt"): only before an extension files have
 _NAME_COMMA = re.compile(r"(?<=\w),(?=(?:txt|md|py|sh|json|csv|tsv|log|conf|cfg|ini|toml|yaml|yml|xml|html?|css|js"
                          r"|c|h|cpp|rs|go|java|jpe?g|png|gif|svg|pdf|odt|ods|docx?|xlsx?|zip|tar|gz)\b)")
@@ -278,7 +279,7 @@ def _command_word(cmd: str) -> str:
     word, _, rest = cmd.partition(" ")
     if not word or _program(word):
         return cmd
-    fixes = {word.translate(str.maketrans({"1": "l", "I": "l", "|": "l"}))}
+    fixes = {word.translate(_ALL_L)}  # every misread l at once ("1I" → "ll")
     fixes |= {word[:i] + _MISREAD[c] + word[i + 1:] for i, c in enumerate(word) if c in _MISREAD}
     found = sorted(f for f in fixes if f != word and _program(f))
     return f"{found[0]} {rest}".strip() if len(found) == 1 else cmd

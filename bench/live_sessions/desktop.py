@@ -191,7 +191,8 @@ def shell_idle(xterm_pid: int) -> bool:
     if not shells or _children(shells[0]):
         return False
     try:
-        return Path(f"/proc/{shells[0]}/syscall").read_text().split()[0] in ("0", "63")  # read on x86-64 / arm64
+        # read, poll, select, pselect6, ppoll (x86-64; bash's readline waits in pselect6), read on arm64
+        return Path(f"/proc/{shells[0]}/syscall").read_text().split()[0] in ("0", "7", "23", "270", "271", "63")
     except (OSError, IndexError):
         return False
 

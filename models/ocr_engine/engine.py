@@ -47,7 +47,7 @@ from deskscribe.models.ocr_engine.options import (
     check_engine,
     tessdata_dir,
 )
-from deskscribe.models.ocr_engine.words import split_merged
+from deskscribe.models.ocr_engine.words import prompt_home, split_merged
 
 
 def _no_telemetry() -> None:
@@ -100,7 +100,7 @@ class OcrEngine:
     """The configured engine with the one set of options; its models load once, at first use."""
 
     def __init__(self, engine: str = DEFAULT_ENGINE, *, split_words: bool = True, threads: int = 0,
-                 line_cache: int = LINE_CACHE, line_scales: bool = True) -> None:
+                 line_cache: int = LINE_CACHE, line_scales: bool = True, prompt_fix: bool = True) -> None:
         self.engine = check_engine(engine)
         self._engine: Any = None  # RapidOCR (both engines use its detector)
         self._tess: Any = None  # tesserocr's API (hybrid)
@@ -111,6 +111,8 @@ class OcrEngine:
         # False only to measure the reading before per-line scales (every line at TESS_SCALE, Lanczos, curly
         # quotes allowed: bench/ocr_bench.py); not in the engine key
         self.line_scales = line_scales
+        # False only to measure the raw reading (bench/ocr_xterm_bench.py): a prompt's '"' for "~" left as read
+        self.prompt_fix = prompt_fix and line_scales
         self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
 
     def _rapid(self) -> Any:
@@ -285,7 +287,8 @@ class OcrEngine:
         import numpy as np
         from PIL import Image
 
-        key = hashlib.blake2b(f"{pixels.shape}{scale}".encode("ascii") + pixels.tobytes(), digest_size=16).digest()
+        key = hashlib.blake2b(f"{pixels.shape}{scale}{self.prompt_fix}".encode("ascii") + pixels.tobytes(),
+                              digest_size=16).digest()
         read = self._lines.get(key)
         if read is not None:
             self._lines.move_to_end(key)
@@ -293,7 +296,11 @@ class OcrEngine:
             return read
         api = self._tesseract()
         api.SetImage(Image.fromarray(np.pad(pixels, TESS_PAD, constant_values=int(np.median(pixels)))))
-        read = " ".join(api.GetUTF8Text().split()), api.MeanTextConf() / 100, _line_words(api)
+        text = " ".join(api.GetUTF8Text().split())  # recognises: the words are there after it
+        words = _line_words(api)
+        if self.prompt_fix and words:
+            words = ((prompt_home(words[0][0]), *words[0][1:]), *words[1:])
+        read = prompt_home(text) if self.prompt_fix else text, api.MeanTextConf() / 100, words
         self._lines[key] = read
         self.misses += 1
         if len(self._lines) > self.line_cache:

@@ -9,6 +9,8 @@ from typing import Any
 
 from deskscribe.models.ocr_engine.options import (
     BAND_PAD,
+    CARET_MIN,
+    CARET_WIDTH,
     DET_MAX_SIDE,
     DET_MIN_SIDE,
     EDGE_COVER,
@@ -100,6 +102,8 @@ def ink_of(grey: Any, rect: Rect) -> tuple[int, int, int, int] | None:
         return None
     bg = int(np.median(band))
     ink = np.abs(band - bg) > 48
+    for c0, c1, r0, r1 in _blocks(ink):  # a terminal's block caret is no part of the line's ink
+        ink[r0:r1, c0:c1] = False
     rows = ink.any(axis=1)
     if not rows.any():
         return None
@@ -115,6 +119,33 @@ def ink_of(grey: Any, rect: Rect) -> tuple[int, int, int, int] | None:
         bot += 1
     cols = np.flatnonzero(ink[top:bot + 1].any(axis=0))
     return x0 + int(cols[0]), y0 + top, x0 + int(cols[-1]) + 1, y0 + bot + 1
+
+
+def _blocks(ink: Any) -> list[tuple[int, int, int, int]]:
+    """Solid rectangles (c0, c1, r0, r1 in ``ink``'s columns and rows) as wide as a character cell: a terminal's
+    block caret. It is as tall as the cell, so it touches the line above and joins the two into one run of inked
+    rows, makes the line taller than its letters (read at the wrong scale) and reads as a letter ("If", "ff").
+    A column of one is inked in one run of at least ``CARET_MIN`` px; ``CARET_WIDTH`` of the run's height and more
+    side by side, from the same top to the same bottom, are one. A glyph's stem is narrower than that."""
+    n = ink.sum(axis=0)
+    first = ink.argmax(axis=0)
+    last = ink.shape[0] - 1 - ink[::-1].argmax(axis=0)
+    solid = (n >= CARET_MIN) & (n == last - first + 1)
+    out = []
+    c = 0
+    while c < len(solid):
+        if not solid[c]:
+            c += 1
+            continue
+        e = c
+        while e + 1 < len(solid) and solid[e + 1] and abs(int(first[e + 1]) - int(first[c])) <= 1 and \
+                abs(int(last[e + 1]) - int(last[c])) <= 1:
+            e += 1
+        top, bot = int(first[c:e + 1].max()), int(last[c:e + 1].min()) + 1
+        if e + 1 - c >= CARET_WIDTH * (bot - top):
+            out.append((c, e + 1, int(first[c:e + 1].min()), int(last[c:e + 1].max()) + 1))
+        c = e + 1
+    return out
 
 
 def read_scale(ink_height: int) -> float:

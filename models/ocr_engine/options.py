@@ -38,12 +38,17 @@ SMALL_INK = 13
 SMALL_TARGET = 44
 SMALL_MAX_SCALE = 5.0
 SMALL_BLUR = 0.6
+# A terminal's block caret (lines._blocks): a solid rectangle at least CARET_MIN px tall and CARET_WIDTH of its
+# height wide (xterm's 6×13 cell: 6×13); a glyph's stem is narrower.
+CARET_MIN = 8
+CARET_WIDTH = 0.35
 BAND_PAD = 8  # frame px around a line's ink cut out before scaling: margins, border search and the filter's reach
 # Screen text is typed in ASCII quotes; Tesseract's LSTM read a bitmap font's ' as ‘ and ~ as “ (and the curly
 # quotes a GTK dialog shows read as straight ones, which changes no word a person reads).
 TESS_BLACKLIST = "‘’“”"
 # part of the key; "split": boxes holding two lines are cut between them (lines.split_lines)
-READING_VERSION = f"lines{SMALL_INK},{SMALL_TARGET},{SMALL_MAX_SCALE},{SMALL_BLUR},{BAND_PAD};bl;split"
+READING_VERSION = (f"lines{SMALL_INK},{SMALL_TARGET},{SMALL_MAX_SCALE},{SMALL_BLUR},{BAND_PAD};bl;split;"
+                   f"caret{CARET_MIN},{CARET_WIDTH};home")
 TESS_MARGIN = 2  # px (at the read scale) above and below each line's ink
 TESS_MARGIN_X = 4  # px (at the read scale) before and after it
 TESS_PAD = 6  # px (read scale) of the line's own background put around it: the room Tesseract needs, no neighbour

@@ -1,4 +1,5 @@
-"""Text post-processing: the spaces RapidOCR's (Chinese-trained) recogniser drops between English words."""
+"""Text post-processing: the spaces RapidOCR's (Chinese-trained) recogniser drops between English words; a shell
+prompt's home directory as a bitmap terminal draws it."""
 
 from __future__ import annotations
 
@@ -61,3 +62,15 @@ def split_merged(text: str) -> str:
     moved to Friday10am"; "notes.txt", "Levels" and "AKIAZ7QK3M9XW2PLR4TB" are unchanged.
     """
     return re.sub(rf"[A-Za-z]{{{MIN_RUN},}}", lambda m: _split_run(m.group(0)), text)
+
+
+# A shell prompt at the start of a line: user@host:DIR$ (bash's default \u@\h:\w\$). DIR is "~" or starts with it
+# or with "/"; xterm's 6×13 bitmap font draws "~" at the top of its cell and Tesseract reads it as '"' or '*'
+# (bench/results/ocr_xterm.md). There a '"' or '*' can only be "~" (a quote or glob opening DIR is not a prompt).
+_PROMPT_HOME = re.compile(r"^([A-Za-z_][\w.-]*@[\w.-]+:)[\"*](?=(?:/\S*)?[#$](?:\s|$))")
+
+
+def prompt_home(text: str) -> str:
+    """``text`` with a shell prompt's home directory read as '"' or '*' put back as "~" (the line's or its first
+    word's text)."""
+    return _PROMPT_HOME.sub(r"\1~", text)

@@ -144,6 +144,33 @@ def test_a_line_is_cut_to_its_ink_whatever_box_the_detector_drew() -> None:
     assert ink_of(grey, (150, 5, 190, 15)) is None  # nothing there
 
 
+def test_a_block_caret_is_no_part_of_the_line_it_follows_nor_of_the_line_above() -> None:
+    """xterm's block caret fills its 6×13 cell: it touched the line above (the two read as one, garbled), made
+    the prompt taller than its letters (read at the wrong scale) and read as "If". A glyph's stem is narrower."""
+    from deskscribe.models.ocr_engine.lines import ink_of
+
+    grey = np.full((60, 200), 255, np.uint8)
+    grey[8:18, 10:150:3] = 0  # the line above: rows 8 to 17
+    grey[21:31, 10:90:3] = 0  # the prompt: rows 21 to 30, x 10 to 88
+    grey[21:31, 60:62] = 0  # a 2 px stem as tall as the line stays
+    grey[17:31, 100:106] = 0  # the caret: 6×14, touching the line above
+    assert ink_of(grey, (8, 19, 110, 33)) == (10, 21, 89, 31)
+    grey[17:31, 100:106] = 255
+    grey[21:31, 100:106] = 0  # a caret inside the line's rows: cut off its end too
+    assert ink_of(grey, (8, 19, 110, 33)) == (10, 21, 89, 31)
+
+
+def test_a_prompts_home_read_as_a_quote_is_put_back_and_nothing_else() -> None:
+    from deskscribe.models.ocr_engine.words import prompt_home
+
+    assert prompt_home('dana@desk:"# ls') == "dana@desk:~# ls"
+    assert prompt_home('dana@desk:"/demo# wc -c notes.txt') == "dana@desk:~/demo# wc -c notes.txt"
+    assert prompt_home("dana@desk:*/demo$") == "dana@desk:~/demo$"
+    for text in ('scp dana@desk:"/tmp/a b" .', 'dana@desk:"hello"', 'bob@x.com:"/a b" x', "dana@desk:/demo#",
+                 'echo dana@desk:"# x'):
+        assert prompt_home(text) == text
+
+
 def test_a_border_is_cut_from_the_window_tesseract_reads_and_the_text_is_kept() -> None:
     """Live Mousepad: the text area's border runs down the window 4 px before the text; a detector box that
     takes it in makes the line's ink start at the border, and Tesseract read it as '[' ("[Invite Dana"). The
