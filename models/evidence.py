@@ -213,8 +213,14 @@ def change(before: FrameView | None, after: FrameView | None, limit: int = 12) -
     if after.title and after.title != b_title:
         out.new_title = after.title
         if before is not None and (after.app or "") == (before.app or "") and b_title:
-            out.dialog = after.title if not _same_document(b_title, after.title) else None
+            out.dialog = after.title if not _same_document(b_title, after.title) \
+                and not _main_window(after.title, after.app) else None
     return out
+
+
+def _main_window(title: str, app: str | None) -> bool:
+    """An app's own window, titled "<document> - <App>" (a dialog closing back onto it opened nothing)."""
+    return bool(app) and bool(re.search(rf"\s[-–—]\s*{re.escape(app or '')}$", title, re.I))
 
 
 def _same_document(a: str, b: str) -> bool:
@@ -309,7 +315,7 @@ def printed(frame: FrameView | None, command: str, limit: int = 2) -> list[str]:
     for line in lines[at + 1:]:
         if PROMPT.match(line) or NOT_TYPED.match(line) or len(out) >= limit or _like_prompt(line, prompt):
             break
-        out.append(line)
+        out.append(_NAME_COMMA.sub(".", line))  # "notes,txt": a small font's '.' before an extension
     return out
 
 

@@ -314,9 +314,17 @@ def _settled(step: Step, later: list[FrameView]) -> Step:
     if step.evidence.get("text_source") != "screen" or not typed or not later:
         return step
     best = typedlib.settled(typed, step.text.startswith("Ran "), later)
-    if best == typed:
-        return step
-    return Step(step.text.replace(typed, best), step.event_id, {**step.evidence, "typed": best})
+    text, found = step.text.replace(typed, best), {**step.evidence, "typed": best}
+    printed = step.evidence.get("printed")
+    if printed:  # what the command printed, as a frame shows it once the caret has left the line below it
+        for frame in later[:2][::-1]:
+            again = evlib.printed(frame, best)
+            if len(again) == len(printed.split("\n")):
+                text = text.replace(", which printed " + " and ".join(quote(p) for p in printed.split("\n")),
+                                    ", which printed " + " and ".join(quote(p) for p in again))
+                found["printed"] = "\n".join(again)
+                break
+    return step if text == step.text else Step(text, step.event_id, found)
 
 
 def write_step(action: Action, alone: bool = True, titles: set[str] = frozenset(),  # type: ignore[assignment]

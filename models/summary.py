@@ -147,9 +147,14 @@ def saved(done: list[Done]) -> Sentence | None:
         d = done[i]
         name = title_file(d.title(True)) if _is_save(d) else None
         if name:
-            typed = [t for t in done[:i] if t.typed and t.app == d.app and isinstance(t.event, (ev.Keys, ev.Text))]
+            typed = [t for t in done[:i] if t.typed and t.app == d.app and isinstance(t.event, (ev.Keys, ev.Text))
+                     and not _in_file_dialog(t) and t.typed != name]  # the file's name is no line of it
             return Sentence(f"Saved {name}", f"Save {name}", d.app, _typing(typed))
     return None
+
+
+def _in_file_dialog(d: Done) -> bool:
+    return bool(re.search(r"\b(?:save|open)\b", d.title(False), re.I))
 
 
 def _typing(typed: list[Done]) -> tuple[str, str]:

@@ -90,9 +90,10 @@ def settled(typed: str, command: bool, later: list[FrameView]) -> str:
     seen: list[str] = [typed]
     for frame in later:
         lines = frame.ocr_text.splitlines()
-        for cand in evlib.command_lines(lines) if command else [uncaret(line) for line in lines]:
-            ck = evlib.norm(cand)
-            if ck and len(ck) <= len(key) and difflib.SequenceMatcher(None, ck, key).ratio() >= 0.75:
-                seen.append(cand.strip())
-                break
+        alike = [(difflib.SequenceMatcher(None, evlib.norm(c), key).ratio(), c.strip())
+                 for c in (evlib.command_lines(lines) if command else [uncaret(line) for line in lines])
+                 if evlib.norm(c) and len(evlib.norm(c)) <= len(key)]
+        best = max(alike, default=(0.0, ""), key=lambda a: a[0])  # the line most like it: `cat notes.txt`
+        if best[0] >= 0.75:  # above reads 0.8 like `wc -w notes.txt`, which the frame shows too
+            seen.append(best[1])
     return max(reversed(seen), key=seen.count)  # of equal counts, the latest (caret-free) reading

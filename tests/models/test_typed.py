@@ -18,3 +18,13 @@ from deskscribe.models.typed import uncaret
 ])
 def test_the_caret_is_not_a_letter(read: str, typed: str) -> None:
     assert uncaret(read) == typed
+
+
+def test_a_command_settles_on_its_own_line_not_an_earlier_one_like_it() -> None:
+    from deskscribe.models.facts import FrameView
+    from deskscribe.models.typed import settled
+
+    later = [FrameView(i, float(i), "XTerm", "t", f"h{i}", caption="", ocr_text=(
+        "root@vm:~/demo# cat notes.txt\nquarterly report draft\nroot@vm:~/demo# wc -w notes.txt\n3 notes.txt"))
+        for i in range(3)]
+    assert settled("wc -w notes.txt", True, later) == "wc -w notes.txt"
