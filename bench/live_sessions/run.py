@@ -147,14 +147,21 @@ def score(session: Session, episodes: list[dict[str, Any]], home: Path | None = 
            "steps": len(steps), "degenerate": sum(is_degenerate(s) for s in steps),
            "absent": sum(len(e.get("absent", [])) for e in episodes),
            "flagged": sum(1 for e in episodes if e.get("review_reason"))}
-    if clicked:
-        clicks = [norm(s) for s in steps if re.match(r"(?:Double-|Right-)?[Cc]licked ", s)]
-        named = [c["name"] for c in clicked if any(norm(c["name"]) in s for s in clicks)]
+    if clicked:  # named: a click step quotes the widget's name (not a row holding it: 'File Edit Search …')
+        quoted = [norm(q) for s in steps if re.match(r"(?:Double-|Right-)?[Cc]licked ", s)
+                  for q in re.findall(r"'([^']+)'", s)[:1]]
+        named = [c["name"] for c in clicked if norm(c["name"]) in quoted]
         out.update(clicked=len(clicked), clicked_named=len(named),
                    clicked_unnamed=[c["name"] for c in clicked if c["name"] not in named])
     if session.outputs and home is not None:
-        conn = sqlite3.connect(home / "deskscribe.db")
-        read = norm(" ".join(r[0] or "" for r in conn.execute("SELECT ocr_text FROM captions")))
+        from deskscribe.config import Config
+        from deskscribe.models.ocr_engine import engine_key
+
+        conn = sqlite3.connect(home / "deskscribe.db")  # the captions this version's OCR made, not another's
+        read = norm(" ".join(r[0] or "" for r in conn.execute(
+            "SELECT c.ocr_text FROM captions c JOIN model_runs r ON r.id = c.model_run_id"
+            " WHERE json_extract(r.params, '$.ocr') = ?",
+            (engine_key(Config().models.ocr_engine) or "?",))))
         conn.close()
         out.update(outputs=len(session.outputs), outputs_read=sum(norm(o) in read for o in session.outputs),
                    outputs_unread=[o for o in session.outputs if norm(o) not in read])
@@ -199,6 +206,18 @@ def markdown(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rescore(name: str, captures: Path) -> None:
+    """Score a results file's stored descriptions again (after the scoring changed), in place."""
+    r = json.loads((RESULTS / f"{name}.json").read_text())
+    by_name = {s.name: s for s in SESSIONS}
+    for s in r["sessions"]:
+        s["tuned_on"] = by_name[s["name"]].tuned_on
+        s["score"] = score(by_name[s["name"]], s["describe"]["episodes"], captures / s["name"], s.get("clicked"))
+    (RESULTS / f"{name}.json").write_text(json.dumps(r, indent=2))
+    (RESULTS / f"{name}.md").write_text(markdown(r))
+    print(markdown(r))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="*", default=None, help="session names to run")
@@ -208,7 +227,11 @@ def main() -> None:
     ap.add_argument("--compose", default=None, help="describe.compose (default: the config's, auto)")
     ap.add_argument("--out", default="live_describe", help="result file name under bench/results/")
     ap.add_argument("--captures", type=Path, default=OUT, help="where the captured sessions are kept")
+    ap.add_argument("--rescore", action="store_true", help="score the results file --out again (no describe)")
     args = ap.parse_args()
+    if args.rescore:
+        rescore(args.out, args.captures)
+        return
     from deskscribe.config import Config
 
     results = []

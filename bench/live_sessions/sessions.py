@@ -106,6 +106,38 @@ def menus_session(d: Any) -> None:
     d.click("push button", "Close", "mousepad")
 
 
+def xterm_held_out_session(d: Any) -> None:
+    """Written after the describe code of this round and never tuned on: logs made, searched and moved."""
+    term = d.xterm("work", default_font=True, geometry="90x28+300+200")
+    d.type_line(term, "mkdir -p logs")
+    d.type_line(term, "printf 'error 1\\nok\\nerror 2\\n' > logs/app.log")
+    d.type_line(term, "grep -c error logs/app.log")
+    d.type_line(term, "head -n 1 logs/app.log")
+    d.type_line(term, "mv logs/app.log logs/old.log")
+    d.type_line(term, "ls logs")
+
+
+def menus_held_out_session(d: Any) -> None:
+    """Written after the describe code of this round and never tuned on: Edit menu commands, a preferences
+    dialog closed with Escape, then File → Save As… and the dialog's Save button."""
+    pad = d.mousepad()
+    d.type(pad, "Packing list")
+    d.key(pad, "Return")
+    d.type(pad, "tent and stove")
+    d.click("menu", "Edit", "mousepad")
+    d.click("menu item", "Select All", "mousepad")
+    d.click("menu", "Edit", "mousepad")
+    d.click("menu item", "Copy", "mousepad")
+    d.click("menu", "Edit", "mousepad")
+    d.click("menu item", "Preferences...", "mousepad")
+    d.key(pad, "Escape")
+    d.click("menu", "File", "mousepad")
+    d.click("menu item", "Save As...", "mousepad")
+    d.name_file("packing.txt", enter=False)
+    d.click("push button", "Save", "mousepad")
+    d.saved("packing.txt")
+
+
 MENU_FACTS = ["Agenda for Monday", "Review the budget with Dana", "agenda.txt", "saved", "mousepad", "About"]
 
 SESSIONS = [
@@ -119,7 +151,15 @@ SESSIONS = [
     Session("xterm-default", xterm_default_session,
             ["mkdir -p demo", "notes.txt", "quarterly report draft", "cat notes.txt", "print(12*7)", "wc -w notes.txt",
              "cp notes.txt summary.txt", "terminal"],
-            outputs=["quarterly report draft", "84", "3 notes.txt", "notes.txt summary.txt"], screen=(1920, 1080)),
-    Session("menus", menus_session, MENU_FACTS, screen=(1920, 1080)),
-    Session("menus-pixels", menus_session, MENU_FACTS, screen=(1920, 1080), a11y=False),
+            outputs=["quarterly report draft", "84", "3 notes.txt", "notes.txt summary.txt"], screen=(1920, 1080),
+            tuned_on=True),
+    Session("menus", menus_session, MENU_FACTS, screen=(1920, 1080), tuned_on=True),
+    Session("menus-pixels", menus_session, MENU_FACTS, screen=(1920, 1080), a11y=False, tuned_on=True),
+    Session("xterm-held-out", xterm_held_out_session,
+            ["mkdir -p logs", "app.log", "grep -c error logs/app.log", "head -n 1 logs/app.log",
+             "mv logs/app.log logs/old.log", "ls logs", "terminal"],
+            outputs=["2", "error 1", "old.log"], screen=(1920, 1080)),
+    Session("menus-held-out", menus_held_out_session,
+            ["Packing list", "tent and stove", "packing.txt", "saved", "mousepad", "Preferences"],
+            screen=(1920, 1080), a11y=False),
 ]
