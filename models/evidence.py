@@ -315,7 +315,8 @@ def printed(frame: FrameView | None, command: str, limit: int = 2) -> list[str]:
     for line in lines[at + 1:]:
         if PROMPT.match(line) or NOT_TYPED.match(line) or len(out) >= limit or _like_prompt(line, prompt):
             break
-        out.append(_NAME_COMMA.sub(".", line))  # "notes,txt": a small font's '.' before an extension
+        if readable.reads_as_text(line):  # only text a person reads is quoted (an icon beside it is not)
+            out.append(_NAME_COMMA.sub(".", line))  # "notes,txt": a small font's '.' before an extension
     return out
 
 

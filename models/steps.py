@@ -47,8 +47,12 @@ class Step:
 
 
 def quote(text: str) -> str:
+    """'text' in quotes, cut at a word's end past MAX_QUOTE characters ("… for more…", not "for more i…")."""
     text = " ".join(text.split())
-    return "'" + (text if len(text) <= MAX_QUOTE else text[: MAX_QUOTE - 1].rstrip() + "…") + "'"
+    if len(text) <= MAX_QUOTE:
+        return f"'{text}'"
+    cut = text[: MAX_QUOTE - 1]
+    return "'" + (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip() + "…'"
 
 
 GENERIC_APPS = {"Terminal", "Text Editor", "File Manager", "Files", "Document Viewer", "File Explorer"}
