@@ -159,6 +159,11 @@ def click_step(action: Action, ch: Change) -> str:
     return f"{verb}{where or ' on the screen'}{opened}"
 
 
+def printed(output: list[str]) -> str:
+    """", which printed '84'": what a command printed, as a step says it ("" when nothing)."""
+    return ", which printed " + " and ".join(quote(line) for line in output) if output else ""
+
+
 def _run_commands(ch: Change, after: FrameView | None, alone: bool, before: FrameView | None = None) -> list[str]:
     """Commands that appeared at a prompt and ran. When more typing came before the after frame was taken,
     the bottom line's command is that later typing, not yet run."""
@@ -206,8 +211,7 @@ def keys_step(action: Action, ch: Change, alone: bool = True, titles: set[str] =
         output = evlib.printed(action.after, commands[-1]) if alone and read_screen else []
         if output:
             found["printed"] = "\n".join(output)
-        return ("Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + " in the terminal"
-                + (", which printed " + " and ".join(quote(line) for line in output) if output else "")), found
+        return "Ran " + ", then ".join(f"`{c}`" for c in commands[:3]) + " in the terminal" + printed(output), found
     shown = [typed] if typed else []
     if not typed and read_screen:
         shown = typedlib.typed_lines(ch, action.after, titles, chars, action.before)
@@ -303,8 +307,7 @@ def _command_later(step: Step, action: Action, later: list[FrameView]) -> Step:
         for command in evlib.command_lines(frame.ocr_text.splitlines()):
             if evlib.norm(command) not in ran and abs(len(command) - record.characters) <= 2:
                 output = evlib.printed(frame, command)
-                text = f"Ran `{command}` in the terminal" + (
-                    ", which printed " + " and ".join(quote(line) for line in output) if output else "")
+                text = f"Ran `{command}` in the terminal" + printed(output)
                 found = {**step.evidence, "typed": command, "text_source": "screen"}
                 if output:
                     found["printed"] = "\n".join(output)
@@ -319,13 +322,12 @@ def _settled(step: Step, later: list[FrameView]) -> Step:
         return step
     best = typedlib.settled(typed, step.text.startswith("Ran "), later)
     text, found = step.text.replace(typed, best), {**step.evidence, "typed": best}
-    printed = step.evidence.get("printed")
-    if printed:  # what the command printed, as a frame shows it once the caret has left the line below it
+    output = str(step.evidence.get("printed") or "").split("\n")
+    if output != [""]:  # what the command printed, as a frame shows it once the caret has left the line below it
         for frame in later[:2][::-1]:
             again = evlib.printed(frame, best)
-            if len(again) == len(printed.split("\n")):
-                text = text.replace(", which printed " + " and ".join(quote(p) for p in printed.split("\n")),
-                                    ", which printed " + " and ".join(quote(p) for p in again))
+            if len(again) == len(output):
+                text = text.replace(printed(output), printed(again))
                 found["printed"] = "\n".join(again)
                 break
     return step if text == step.text else Step(text, step.event_id, found)
