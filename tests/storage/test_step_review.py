@@ -10,15 +10,11 @@ from deskscribe.storage import frames as f
 from deskscribe.storage import step_review as sr
 from deskscribe.storage.steps import StepIn, align
 
+from .conftest import three_actions
+
 
 def _episode(db):  # type: ignore[no-untyped-def]
-    ep = f.create_episode(db, 1.0)
-    a = f.add_frame(db, ep, f.FrameIn(1.0, f.EncodedImage(b"a", "jpeg", 4, 4), app="mousepad"))
-    b = f.add_frame(db, ep, f.FrameIn(2.0, f.EncodedImage(b"b", "jpeg", 4, 4), app="mousepad"))
-    f.add_events(db, ep, b, [f.EventIn.of(1.2, ev.Click(1, 1), before_frame_id=a, after_frame_id=b),
-                             f.EventIn.of(1.4, ev.Click(2, 2), before_frame_id=a, after_frame_id=b),
-                             f.EventIn.of(1.6, ev.Shortcut("ctrl+s"), before_frame_id=a, after_frame_id=b)])
-    ids = [r[0] for r in db.conn.execute("SELECT id FROM events WHERE episode_id = ? ORDER BY ts", (ep,))]
+    ep, ids = three_actions(db)
     d.add_description(db, ep, "Saved notes.txt.", [
         StepIn("Clicked 'File'", ids[0], "steps", {"target": "File"}),
         StepIn("Clicked 'Save'", ids[1], "steps", {"target": "Save"}),

@@ -11,20 +11,11 @@ from deskscribe.storage import migrations
 from deskscribe.storage.db import open_db
 from deskscribe.storage.steps import StepIn, align, by_event
 
-
-def _episode(db):  # type: ignore[no-untyped-def]
-    ep = f.create_episode(db, 1.0)
-    a = f.add_frame(db, ep, f.FrameIn(1.0, f.EncodedImage(b"a", "jpeg", 4, 4), app="mousepad"))
-    b = f.add_frame(db, ep, f.FrameIn(2.0, f.EncodedImage(b"b", "jpeg", 4, 4), app="mousepad"))
-    f.add_events(db, ep, b, [f.EventIn.of(1.2, ev.Click(1, 1), before_frame_id=a, after_frame_id=b),
-                             f.EventIn.of(1.4, ev.Click(2, 2), before_frame_id=a, after_frame_id=b),
-                             f.EventIn.of(1.6, ev.Shortcut("ctrl+s"), before_frame_id=a, after_frame_id=b)])
-    ids = [r[0] for r in db.conn.execute("SELECT id FROM events WHERE episode_id = ? ORDER BY ts", (ep,))]
-    return ep, ids
+from .conftest import three_actions
 
 
 def test_a_person_edit_keeps_the_actions_of_the_lines_it_came_from(db) -> None:  # type: ignore[no-untyped-def]
-    ep, ids = _episode(db)
+    ep, ids = three_actions(db)
     steps = [StepIn("Clicked 'File'", ids[0], "steps", {"target": "File"}),
              StepIn("Clicked 'Save'", ids[1], "steps", {"target": "Save"}),
              StepIn("Saved notes.txt (Ctrl+S)", ids[2], "steps")]
@@ -60,7 +51,7 @@ def test_migration_009_keys_old_json_steps_to_actions_when_they_match(tmp_path, 
     with monkeypatch.context() as m:
         m.setattr(migrations, "MIGRATIONS", [x for x in migrations.MIGRATIONS if x[0] < "009"])
         old = open_db(path)
-        ep, ids = _episode(old)
+        ep, ids = three_actions(old)
         other = f.create_episode(old, 5.0)
         for episode, steps in ((ep, ["one", "two", "three"]), (other, ["a step of no recorded action"])):
             old.conn.execute("INSERT INTO descriptions (episode_id, revision, author, summary, steps, is_current,"
