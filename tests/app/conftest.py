@@ -6,14 +6,19 @@ into other tests or subprocesses); tests that need a real X display run the app 
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
 
 from ..conftest import wait_for
+
+if TYPE_CHECKING:
+    from deskscribe.app.review_window import ReviewWindow
 
 EPISODE = "048c56fa99ef42c0976064e7b5598962"
 
@@ -79,3 +84,22 @@ def big_db(db):
 
     fill_synthetic(db, episodes=10_000, frames_per_episode=10, image=tiny_png())
     return db
+
+
+@contextlib.contextmanager
+def review_window(qtbot, db, active: bool = True) -> Iterator[ReviewWindow]:  # type: ignore[no-untyped-def]
+    """The review window shown (and, with ``active``, active) on ``db``; closed with no unsaved edit left."""
+    from deskscribe.app.review_window import ReviewWindow
+
+    w = ReviewWindow(db)
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w):
+        w.show()
+    if active:
+        with qtbot.waitActive(w):
+            w.activateWindow()
+    try:
+        yield w
+    finally:
+        w.editor.dirty = False
+        w.loader.shutdown()

@@ -5,23 +5,17 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from deskscribe.app.review_window import ReviewWindow
 from deskscribe.storage import review
+
+from .conftest import review_window
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def window(qtbot, db, imported):
-    w = ReviewWindow(db)
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    with qtbot.waitActive(w):
-        w.activateWindow()
-    yield w
-    w.editor.dirty = False
-    w.loader.shutdown()
+    with review_window(qtbot, db) as w:
+        yield w
 
 
 def test_instruction_edits_are_revisions_of_their_own(qtbot, window, imported, db):

@@ -11,10 +11,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
 from deskscribe import config
-from deskscribe.app.review_window import ReviewWindow
 from deskscribe.export.core import ExportOptions, export
 from deskscribe.models.describe import run_batch
 from deskscribe.storage import review
+
+from .conftest import review_window
 
 pytestmark = [pytest.mark.gui, pytest.mark.model]
 EDIT = "Opened the Colors menu to find Brightness-Contrast"
@@ -26,11 +27,7 @@ def test_an_edited_step_is_exported_in_its_step_in_every_format(qtbot, imported_
     assert draft is not None
     rows = draft["step_rows"]
     target = next(r for r in rows if r["event_id"] is not None and r["position"] > 0)  # not the first line
-    w = ReviewWindow(db)
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    try:
+    with review_window(qtbot, db, active=False) as w:
         assert w.current_episode() == imported_only
         edit = w.editor.steps  # select the step's line, as a person would, and type over it
         block = edit.document().findBlockByNumber(target["position"])
@@ -41,9 +38,6 @@ def test_an_edited_step_is_exported_in_its_step_in_every_format(qtbot, imported_
         edit.setTextCursor(cursor)
         qtbot.keyClicks(edit, EDIT)
         qtbot.keyClick(w.editor.steps, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Ctrl+S: save
-    finally:
-        w.editor.dirty = False
-        w.loader.shutdown()
     edited = review.current_description(db, imported_only)
     assert edited is not None and edited["author"] == "person"
     kept = {r["event_id"]: r for r in edited["step_rows"]}

@@ -11,13 +11,14 @@ from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from deskscribe.app.review_window import ReviewWindow
 from deskscribe.app.step_model import BEFORE, draw_action
 from deskscribe.export.core import ExportOptions, export
 from deskscribe.storage import descriptions, events, review
 from deskscribe.storage import step_review as sr
 from deskscribe.storage.actions import ActionRecord, episode_actions
 from deskscribe.storage.steps import StepIn
+
+from .conftest import review_window
 
 pytestmark = pytest.mark.gui
 EDIT = "Opened the Colors menu to find Brightness-Contrast"
@@ -34,13 +35,7 @@ def draft(db, episode_id: int) -> list[StepIn]:  # type: ignore[no-untyped-def]
 def test_edit_mark_wrong_and_trim_in_the_step_review_reach_the_export(qtbot, imported_only, db, tmp_path: Path):
     steps = draft(db, imported_only)
     ids = [s.event_id for s in steps]  # click, click, click, ctrl+a, typing, click
-    w = ReviewWindow(db)
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    with qtbot.waitActive(w):
-        w.activateWindow()
-    try:
+    with review_window(qtbot, db) as w:
         w.table.setFocus()
         qtbot.keyClick(w.table, Qt.Key.Key_T)  # the Steps tab
         assert w.tabs.currentWidget() is w.steps
@@ -69,9 +64,6 @@ def test_edit_mark_wrong_and_trim_in_the_step_review_reach_the_export(qtbot, imp
         assert [s.kept for s in model.steps] == [True] * 5 + [False]
         assert "trimmed to 5 of 6" in w.steps.title.text() and "1 wrong" in w.steps.title.text()
         assert w.editor.status_label.text().count("edited") == 1  # the editor shows the new revision
-    finally:
-        w.editor.dirty = False
-        w.loader.shutdown()
 
     history = review.description_history(db, imported_only)
     assert [h["author"] for h in history] == ["model", "person", "person"]  # edit, flag: one revision each
@@ -156,13 +148,7 @@ def test_the_before_frame_shows_the_click_point_and_the_element_box(qapp) -> Non
 
 def test_a_step_change_waits_for_an_unsaved_description_edit(qtbot, imported_only, db) -> None:  # type: ignore[no-untyped-def]
     draft(db, imported_only)
-    w = ReviewWindow(db)
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    with qtbot.waitActive(w):
-        w.activateWindow()
-    try:
+    with review_window(qtbot, db) as w:
         qtbot.keyClick(w.table, Qt.Key.Key_W)  # the Steps tab is not shown: nothing happens
         assert "Press T" in w.statusBar().currentMessage()
         w.editor.summary.setFocus()
@@ -177,6 +163,3 @@ def test_a_step_change_waits_for_an_unsaved_description_edit(qtbot, imported_onl
         assert w.steps.model.steps[0].flag == "wrong"
         current = review.current_description(db, imported_only)
         assert current is not None and "Then saved it." in current["summary"]  # the edit was kept
-    finally:
-        w.editor.dirty = False
-        w.loader.shutdown()
