@@ -164,12 +164,18 @@ def printed(output: list[str]) -> str:
     return ", which printed " + " and ".join(quote(line) for line in output) if output else ""
 
 
+def _new_commands(lines: list[str], before: FrameView | None) -> list[str]:
+    """Commands at a prompt in ``lines`` that the before frame did not show already (0.9 alike: OCR reads a
+    line a little differently each time)."""
+    ran = [evlib.norm(c) for c in evlib.command_lines(before.ocr_text.splitlines())] if before is not None else []
+    return [c for c in evlib.command_lines(lines)
+            if not any(difflib.SequenceMatcher(None, evlib.norm(c), r).ratio() >= 0.9 for r in ran)]
+
+
 def _run_commands(ch: Change, after: FrameView | None, alone: bool, before: FrameView | None = None) -> list[str]:
     """Commands that appeared at a prompt and ran. When more typing came before the after frame was taken,
     the bottom line's command is that later typing, not yet run."""
-    ran = [evlib.norm(c) for c in evlib.command_lines(before.ocr_text.splitlines())] if before is not None else []
-    commands = [c for c in evlib.command_lines(ch.new_lines)  # OCR reads a line a little differently each time
-                if not any(difflib.SequenceMatcher(None, evlib.norm(c), r).ratio() >= 0.9 for r in ran)]
+    commands = _new_commands(ch.new_lines, before)
     last = after.ocr_text.strip().splitlines()[-1:] if after is not None else []  # differently on each frame
     pending = evlib.command_lines(last)
     if not alone and pending and commands and commands[-1] == pending[0]:
@@ -301,11 +307,9 @@ def _command_later(step: Step, action: Action, later: list[FrameView]) -> Step:
     if not isinstance(action.event, ev.Keys) or not record.enter or record.typed or "typed" in step.evidence \
             or action.app not in (None, "Terminal") or not record.characters:
         return step
-    before = action.before.ocr_text.splitlines() if action.before is not None else []
-    ran = {evlib.norm(c) for c in evlib.command_lines(before)}
     for frame in later[:3]:
-        for command in evlib.command_lines(frame.ocr_text.splitlines()):
-            if evlib.norm(command) not in ran and abs(len(command) - record.characters) <= 2:
+        for command in _new_commands(frame.ocr_text.splitlines(), action.before):
+            if abs(len(command) - record.characters) <= 2:
                 output = evlib.printed(frame, command)
                 text = f"Ran `{command}` in the terminal" + printed(output)
                 found = {**step.evidence, "typed": command, "text_source": "screen"}
