@@ -41,6 +41,7 @@ class ActionFrames:
     def _blocked(self, now: float) -> Any: ...
     def _grab_now(self, now: float, assign: bool = True) -> list[Grab] | None: ...
     def _window(self) -> Any: ...
+    def _shown_windows(self) -> list[Any]: ...  # type: ignore[empty-body]
     def _monitors(self) -> list[Any]: ...  # type: ignore[empty-body]
     def _run_soon(self, fn: Any, job_id: str, delay: float = 0.0, args: tuple[Any, ...] = ()) -> None: ...
 
@@ -57,7 +58,7 @@ class ActionFrames:
         switches = [p for p in waiting if isinstance(p.event, ev.AppSwitch)]
         self._before_from_latest(switches)  # noticed after focus moved: the latest grab is the old window
         others = [p for p in waiting if not isinstance(p.event, ev.AppSwitch)]
-        if others and self._stale():  # focus moved since the last grab: that grab shows the previous window
+        if others and self._stale():  # focus moved since the last grab to a window it does not show
             self._grab_now(time.time(), assign=False)
         self._before_from_latest(others)
 
@@ -76,9 +77,20 @@ class ActionFrames:
             self.aggregator.closed(p)
 
     def _stale(self) -> bool:
+        """Focus moved since the last grab and the window that grab shows is still on screen: the action was
+        made in the newly focused window, which that grab may not show. A window that is gone was most likely
+        closed by the action itself (a dialog's button closes it as it is released, before this runs): the last
+        grab, which shows it, is the screen as it was before the action. Where the window system gives no
+        window ids, any move of focus counts."""
         win = self._window()
         now = (win.app, win.title) if win else (None, None)
-        return any((g.app, g.title) != now for g in self.keeper.latest.values())
+        moved = [g for g in self.keeper.latest.values() if (g.app, g.title) != now]
+        if not moved:
+            return False
+        if any(g.window is None for g in moved):
+            return True
+        shown = {w.id for w in self._shown_windows()}
+        return any(g.window in shown for g in moved)
 
     def _typing_job(self) -> None:
         """A typing burst ended (Enter or a pause): its after frame shows what was typed, taken at once."""

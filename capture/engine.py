@@ -36,7 +36,15 @@ from deskscribe.capture.lookup import ElementLookup
 from deskscribe.capture.privacy import Rules, hidden_boxes
 from deskscribe.capture.screen import Screen, Shot, black_out, select
 from deskscribe.capture.taskmode import TaskControl
-from deskscribe.capture.window import WAYLAND_NOTE, NullBackend, WindowBackend, WindowInfo, get_backend, is_wayland
+from deskscribe.capture.window import (
+    WAYLAND_NOTE,
+    NullBackend,
+    ShownWindow,
+    WindowBackend,
+    WindowInfo,
+    get_backend,
+    is_wayland,
+)
 from deskscribe.capture.writer import Action, Status, Task, Writer
 from deskscribe.config import Config
 from deskscribe.errors import ConfigError
@@ -287,7 +295,8 @@ class Engine(ActionFrames):
             black_out(shot, hidden)  # excluded windows shown beside the focused one never reach the disk
         if assign:
             self._assign_before(now)  # actions up to this grab get the grab before it
-        grabs = [Grab(shot, now, win.app if win else None, win.title if win else None) for shot in shots]
+        grabs = [Grab(shot, now, win.app if win else None, win.title if win else None, window=win.id if win else None)
+                 for shot in shots]
         for g in grabs:
             self.keeper.remember(g)
         return grabs
@@ -339,8 +348,11 @@ class Engine(ActionFrames):
             return None
 
     def _hidden_boxes(self) -> list[tuple[int, int, int, int]]:
+        return hidden_boxes(self.rules, self._shown_windows())
+
+    def _shown_windows(self) -> list[ShownWindow]:
         try:
-            return hidden_boxes(self.rules, self.backend.shown_windows())
+            return self.backend.shown_windows()
         except Exception:  # noqa: BLE001 - handled like any lost window backend
             self._backend_lost()
             return []

@@ -37,6 +37,7 @@ class Grab:
     app: str | None
     title: str | None
     token: int | None = None  # set once stored
+    window: int | None = None  # the focused window's id (WindowInfo.id), where the window system has one
 
     @property
     def monitor(self) -> int:

@@ -24,6 +24,7 @@ class WindowInfo:
     pid: int | None = None
     process: str | None = None
     names: tuple[str, ...] = ()
+    id: int | None = field(default=None, compare=False)  # the window system's id, where it has one (X11)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ShownWindow:
     title: str | None
     box: tuple[int, int, int, int] | None = None  # x, y, w, h
     locate: Callable[[], tuple[int, int, int, int]] | None = field(default=None, compare=False, repr=False)
+    id: int | None = field(default=None, compare=False)  # as WindowInfo.id
 
     def where(self) -> tuple[int, int, int, int]:
         if self.box is not None:

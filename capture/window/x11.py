@@ -77,7 +77,7 @@ class X11Backend:
         proc = process_name(pid)
         names = tuple(n for n in (proc, *(wm_class or ())) if n)
         app = wm_class[1] if wm_class else proc
-        return WindowInfo(app=app, title=title or None, pid=pid, process=proc, names=names)
+        return WindowInfo(app=app, title=title or None, pid=pid, process=proc, names=names, id=int(window.id))
 
     def shown_windows(self) -> list[ShownWindow]:
         """EWMH's stacking list (bottom to top), mapped and not minimised, each with its frame's box."""
@@ -92,7 +92,8 @@ class X11Backend:
                 if states is not None and self._hidden in states:
                     continue
                 info = self._info(window)
-                out.append(ShownWindow(info.names, info.title, locate=functools.partial(self._frame_box, window)))
+                out.append(ShownWindow(info.names, info.title, locate=functools.partial(self._frame_box, window),
+                                       id=info.id))
             except (self._error.BadWindow, self._error.BadDrawable, self._error.BadMatch):
                 continue  # closed meanwhile
         return out
