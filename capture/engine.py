@@ -29,17 +29,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from deskscribe.capture.accessibility import get_probe
 from deskscribe.capture.activity import Aggregator, Pending
 from deskscribe.capture.around import STUCK_S, ActionFrames
+from deskscribe.capture.display import DisplayLink
 from deskscribe.capture.health import DISK_FULL
 from deskscribe.capture.keeper import FrameKeeper, Grab
 from deskscribe.capture.listeners import InputListeners
 from deskscribe.capture.lookup import ElementLookup
-from deskscribe.capture.privacy import Rules, hidden_boxes
-from deskscribe.capture.screen import Screen, Shot, black_out, select
+from deskscribe.capture.privacy import Rules
+from deskscribe.capture.screen import Screen, black_out
 from deskscribe.capture.taskmode import TaskControl
 from deskscribe.capture.window import (
     WAYLAND_NOTE,
     NullBackend,
-    ShownWindow,
     WindowBackend,
     WindowInfo,
     get_backend,
@@ -56,12 +56,10 @@ from deskscribe.storage.db import open_db
 
 log = logging.getLogger(__name__)
 WATCH_S = 0.5  # how often the focused window is checked for app switches
-MONITORS_S = 10.0  # how often the monitor layout is re-read
 DISK_RETRY_S = 5.0  # after the writer hit a full disk, try again this often
-MAX_BACKOFF_S = 60.0
 
 
-class Engine(ActionFrames):
+class Engine(DisplayLink, ActionFrames):  # DisplayLink first: ActionFrames only declares its methods
     def __init__(self, cfg: Config, db_path: Path, backend: WindowBackend | None = None,
                  probe: Any = get_probe) -> None:
         self.cfg, self.db_path = cfg, db_path
@@ -332,94 +330,3 @@ class Engine(ActionFrames):
         if full is not None and now - full < DISK_RETRY_S:
             return "disk_full", self.status.disk_message
         return None
-
-    def _locked(self) -> bool:
-        try:
-            return bool(self.backend.screen_locked())
-        except Exception:  # noqa: BLE001 - handled like any lost window backend
-            self._backend_lost()
-            return False
-
-    def _window(self) -> WindowInfo | None:
-        try:
-            return self.backend.active_window()
-        except Exception:  # noqa: BLE001 - Xlib raises many types when the display goes away
-            self._backend_lost()
-            return None
-
-    def _hidden_boxes(self) -> list[tuple[int, int, int, int]]:
-        return hidden_boxes(self.rules, self._shown_windows())
-
-    def _shown_windows(self) -> list[ShownWindow]:
-        try:
-            return self.backend.shown_windows()
-        except Exception:  # noqa: BLE001 - handled like any lost window backend
-            self._backend_lost()
-            return []
-
-    def _backend_lost(self) -> None:
-        if not isinstance(self.backend, NullBackend):
-            log.warning("lost the window backend (%s); retrying", self.backend.name)
-            self.backend.close()
-            self.backend = NullBackend("the window backend was lost")
-        if time.monotonic() >= self._display_retry_at:
-            fresh = get_backend()
-            if not isinstance(fresh, NullBackend):
-                self.backend = fresh
-                log.warning("window backend reconnected")
-
-    def idle_seconds(self, now: float) -> float:
-        """Seconds without input: from pynput when it runs, else the backend (X screen saver), else 0."""
-        values = []
-        if self.input_ok:
-            values.append(now - max(self.aggregator.last_input_ts, self.started))
-        try:
-            backend_idle = self.backend.idle_seconds()
-        except Exception:  # noqa: BLE001
-            backend_idle = None
-        if backend_idle is not None:
-            values.append(backend_idle)
-        return min(values) if values else 0.0
-
-    def _monitors(self) -> list[Any]:
-        return select(self.screen.monitors, self.cfg.capture.monitors) if self.screen else []
-
-    def _grab_all(self) -> list[Shot] | None:
-        now = time.monotonic()
-        if self.screen is None:
-            if now < self._display_retry_at:
-                return None
-            try:
-                self.screen = Screen()
-                log.warning("display is back: capture resumed")
-                self._backoff = 1.0
-                self.keeper.reset()
-            except Exception as exc:  # noqa: BLE001
-                self._display_failed(now, exc, first=False)
-                return None
-        try:
-            if now - self._monitors_at >= MONITORS_S:
-                self._monitors_at = now
-                if self.screen.refresh():
-                    log.warning("monitors changed: now %s", [(m.index, m.width, m.height) for m in self.screen.monitors])
-                    self.keeper.reset()
-            return [self.screen.grab(m) for m in self._monitors()]
-        except Exception as exc:  # noqa: BLE001 - mss raises ScreenShotError, OSError, ctypes errors
-            self._display_failed(now, exc, first=True)
-            return None
-
-    def _display_failed(self, now: float, exc: BaseException, first: bool) -> None:
-        self.status.health.tick_failed(f"cannot grab the screen ({type(exc).__name__}: {exc})")
-        if first:
-            log.warning("cannot grab the screen (%s); retrying with backoff", exc)
-            if self.screen is not None:
-                try:
-                    self.screen.close()
-                except Exception:  # noqa: BLE001
-                    pass
-            self.screen = None
-        self._display_retry_at = now + self._backoff
-        self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
-        self._set_status("capturing", "the display is unavailable: retrying")
-        return None
-
