@@ -1,14 +1,20 @@
 """Live describe benchmark: scripted sessions on Xvfb, captured with the defaults, described, scored against
 the facts written beside each session (bench/live_sessions/sessions.py).
 
-    .venv/bin/python bench/live_sessions/run.py [--only NAME ...] [--baseline-site DIR]
+    .venv/bin/python bench/live_sessions/run.py [--only NAME ...] [--reuse] [--out NAME]
 
 Per session: a fresh data folder, Xvfb + openbox, `deskscribe capture` (typed text not stored), the script
 driven by xdotool, then `run_batch` with the default offline models. Reports fact recall, failed jobs,
 degenerate steps and named-but-absent entities (models.check), and keeps each captured database under
-bench/out/live/ so another version of describe can be run on the very same capture (``--baseline-site``:
-a folder with another deskscribe installed by `pip install --target`, run as a subprocess on a copy).
-Writes bench/results/live_describe.{json,md}.
+bench/out/live/ so another version of describe can be run on the very same capture: install it apart and
+run this file under it, from outside the checkout (else the checkout's package is imported), e.g.
+
+    pip install --no-deps --target /tmp/base_site git+file:///path/to/checkout@BASE
+    cd /tmp && PYTHONPATH=/tmp/base_site /path/to/.venv/bin/python /path/to/bench/live_sessions/run.py \
+        --reuse --captures /path/to/bench/out/live --out live_describe_base
+
+(``--reuse`` describes the kept captures again; the older version must know the captures' migrations).
+Writes bench/results/<--out>.{json,md}.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -109,30 +114,6 @@ def describe(home: Path, summarizer: str | None = None, compose: str | None = No
             "frames": res.timers.captions + res.timers.cache_hits}
 
 
-def baseline(home: Path, site: Path) -> dict[str, Any]:
-    """Another deskscribe version (installed under ``site``) on a copy of the same capture: its stored text."""
-    copy = Path(tempfile.mkdtemp(prefix="live-baseline-"))
-    src, dst = sqlite3.connect(home / "deskscribe.db"), sqlite3.connect(copy / "deskscribe.db")
-    src.backup(dst)  # with what is still in the WAL file
-    src.close()
-    dst.close()
-    with sqlite3.connect(copy / "deskscribe.db") as conn:  # an older version refuses migrations it lacks;
-        known = {"001_initial", "002_caption_ocr_boxes"}  # the added columns and tables do not bother it
-        conn.execute(f"DELETE FROM _migrations WHERE name NOT IN ({', '.join('?' * len(known))})", tuple(known))
-    env = {**os.environ, "DESKSCRIBE_HOME": str(copy), "PYTHONPATH": str(site)}
-    # run outside the checkout: `python -m` puts the working folder first on sys.path
-    proc = subprocess.run([sys.executable, "-m", "deskscribe", "describe", "--progress", "none"], env=env,
-                          capture_output=True, text=True, cwd=copy)
-    conn = sqlite3.connect(copy / "deskscribe.db")
-    rows = conn.execute("SELECT episode_id, summary, steps FROM descriptions WHERE is_current = 1").fetchall()
-    error = proc.stderr.strip().splitlines()[-1:] if proc.returncode else []
-    failed = conn.execute("SELECT count(*) FROM jobs WHERE state = 'failed'").fetchone()[0]
-    conn.close()
-    shutil.rmtree(copy, ignore_errors=True)
-    return {"failed": failed, "exit": proc.returncode, "error": error,
-            "episodes": [{"episode": r[0], "summary": r[1], "steps": json.loads(r[2])} for r in rows]}
-
-
 def score(session: Session, episodes: list[dict[str, Any]], home: Path | None = None,
           clicked: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Facts found in the text; each widget the script clicked named by a click step; each command output
@@ -186,12 +167,6 @@ def markdown(r: dict[str, Any]) -> str:
                      f"{len(s['describe']['episodes'])} | {m['fact_recall']:.2f} | {clicks} | {outs} | "
                      f"{len(s['describe']['failed'])} | {m['degenerate']} of {m['steps']} | {m['absent']} | "
                      f"{m['flagged']} |")
-        if s.get("baseline_score"):
-            b = s["baseline_score"]
-            bclicks = f"{b['clicked_named']} of {b['clicked']}" if "clicked" in b else "–"
-            lines.append(f"| {s['name']}, before (base commit) | | | | {len(s['baseline']['episodes'])} | "
-                         f"{b['fact_recall']:.2f} | {bclicks} | | {s['baseline']['failed']} | "
-                         f"{b['degenerate']} of {b['steps']} | – | – |")
     for s in r["sessions"]:
         m = s["score"]
         lines += ["", f"## {s['name']}", "", f"Missing facts: {m['missing'] or 'none'}"
@@ -201,8 +176,6 @@ def markdown(r: dict[str, Any]) -> str:
             lines.append(f"- **{e['summary']}** — instruction: {e['instruction']}"
                          + (f" — flagged: {e['review_reason']}" if e["review_reason"] else ""))
             lines += [f"  - {step}" for step in e["steps"]]
-        for e in s.get("baseline", {}).get("episodes", []):
-            lines.append(f"- before: {e['summary']} — steps: {e['steps']}")
     return "\n".join(lines) + "\n"
 
 
@@ -221,7 +194,6 @@ def rescore(name: str, captures: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="*", default=None, help="session names to run")
-    ap.add_argument("--baseline-site", type=Path, default=None, help="another deskscribe, for the 'before' row")
     ap.add_argument("--reuse", action="store_true", help="describe the captures kept in bench/out/live again")
     ap.add_argument("--summarizer", default=None, help="another text model (name or GGUF path) than the default")
     ap.add_argument("--compose", default=None, help="describe.compose (default: the config's, auto)")
@@ -254,9 +226,6 @@ def main() -> None:
                     conn.execute(f"DELETE FROM {table}")
         out: dict[str, Any] = {"name": session.name, "tuned_on": session.tuned_on, "seconds": seconds,
                                "screen": "×".join(map(str, session.screen)), "a11y": session.a11y, **stats}
-        if args.baseline_site:
-            out["baseline"] = baseline(home, args.baseline_site)
-            out["baseline_score"] = score(session, out["baseline"]["episodes"], None, stats.get("clicked"))
         out["describe"] = describe(home, args.summarizer, args.compose)
         out["score"] = score(session, out["describe"]["episodes"], home, stats.get("clicked"))
         results.append(out)
