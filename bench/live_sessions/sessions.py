@@ -138,6 +138,38 @@ def menus_held_out_session(d: Any) -> None:
     d.saved("packing.txt")
 
 
+def xterm_held_out_2_session(d: Any) -> None:
+    """Written before this round's changes were merged and never looked at while tuning: a packing list made,
+    sorted, counted and copied, in a default-font xterm at another place and size."""
+    term = d.xterm("trip", default_font=True, geometry="100x30+120+80")
+    d.type_line(term, "mkdir -p trip && cd trip")
+    d.type_line(term, "echo 'passport tickets charger' > pack.txt")
+    d.type_line(term, "tr ' ' '\\n' < pack.txt | sort")
+    d.type_line(term, "wc -l pack.txt")
+    d.type_line(term, "cp pack.txt pack.bak")
+    d.type_line(term, "ls")
+
+
+def menus_held_out_2_session(d: Any) -> None:
+    """Written like xterm-held-out-2: two lines typed, cut and pasted back through the Edit menu, then saved
+    with File → Save As… and the dialog's Save button."""
+    pad = d.mousepad()
+    d.type(pad, "Call the plumber")
+    d.key(pad, "Return")
+    d.type(pad, "Buy stamps")
+    d.click("menu", "Edit", "mousepad")
+    d.click("menu item", "Select All", "mousepad")
+    d.click("menu", "Edit", "mousepad")
+    d.click("menu item", "Cut", "mousepad")
+    d.click("menu", "Edit", "mousepad")
+    d.click("menu item", "Paste", "mousepad")
+    d.click("menu", "File", "mousepad")
+    d.click("menu item", "Save As...", "mousepad")
+    d.name_file("errands.txt", enter=False)
+    d.click("push button", "Save", "mousepad")
+    d.saved("errands.txt")
+
+
 MENU_FACTS = ["Agenda for Monday", "Review the budget with Dana", "agenda.txt", "saved", "mousepad", "About"]
 
 SESSIONS = [
@@ -162,4 +194,10 @@ SESSIONS = [
     Session("menus-held-out", menus_held_out_session,
             ["Packing list", "tent and stove", "packing.txt", "saved", "mousepad", "Preferences"],
             screen=(1920, 1080), a11y=False),
+    Session("xterm-held-out-2", xterm_held_out_2_session,
+            ["mkdir -p trip", "pack.txt", "passport tickets charger", "sort", "wc -l pack.txt",
+             "cp pack.txt pack.bak", "terminal"],
+            outputs=["charger", "passport", "tickets", "1 pack.txt", "pack.bak pack.txt"], screen=(1920, 1080)),
+    Session("menus-held-out-2", menus_held_out_2_session,
+            ["Call the plumber", "Buy stamps", "errands.txt", "saved", "mousepad"], screen=(1920, 1080), a11y=False),
 ]
