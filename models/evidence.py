@@ -283,16 +283,17 @@ def _command_word(cmd: str) -> str:
     put back ("notes,txt" → "notes.txt")."""
     cmd = _NAME_COMMA.sub(".", cmd)
     word, _, rest = cmd.partition(" ")
-    if not word or _program(word):
+    if not word or is_program(word):
         return cmd
     fixes = {word.translate(_ALL_L)}  # every misread l at once ("1I" → "ll")
     fixes |= {word[:i] + _MISREAD[c] + word[i + 1:] for i, c in enumerate(word) if c in _MISREAD}
-    found = sorted(f for f in fixes if f != word and _program(f))
+    found = sorted(f for f in fixes if f != word and is_program(f))
     return f"{found[0]} {rest}".strip() if len(found) == 1 else cmd
 
 
 @functools.lru_cache(maxsize=512)
-def _program(name: str) -> bool:
+def is_program(name: str) -> bool:
+    """A program of that name is on PATH here."""
     return shutil.which(name) is not None
 
 

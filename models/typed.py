@@ -85,7 +85,8 @@ def settled(typed: str, command: bool, later: list[FrameView]) -> str:
     """Text read from the screen as the later frames show it, once the text cursor has left the line: on the
     after frame, taken the moment typing ended, the caret touches the last letter and OCR reads it as one
     ("ls -la" as "ls -lall", "milk" as "mitk"). The reading most frames agree on wins; a later reading that is
-    longer is later typing, not this burst's."""
+    longer is later typing, not this burst's. Of readings as many frames agree on, a command whose program
+    exists here wins (`mv` over `my`: one frame read the small font's v as y), then the latest."""
     key = evlib.norm(typed)
     seen: list[str] = [typed]
     for frame in later:
@@ -96,4 +97,7 @@ def settled(typed: str, command: bool, later: list[FrameView]) -> str:
         best = max(alike, default=(0.0, ""), key=lambda a: a[0])  # the line most like it: `cat notes.txt`
         if best[0] >= 0.75:  # above reads 0.8 like `wc -w notes.txt`, which the frame shows too
             seen.append(best[1])
-    return max(reversed(seen), key=seen.count)  # of equal counts, the latest (caret-free) reading
+    def rank(text: str) -> tuple[int, bool]:
+        return seen.count(text), command and evlib.is_program(text.split(" ", 1)[0])
+
+    return max(reversed(seen), key=rank)  # of equal ranks, the latest (caret-free) reading

@@ -28,3 +28,13 @@ def test_a_command_settles_on_its_own_line_not_an_earlier_one_like_it() -> None:
         "root@vm:~/demo# cat notes.txt\nquarterly report draft\nroot@vm:~/demo# wc -w notes.txt\n3 notes.txt"))
         for i in range(3)]
     assert settled("wc -w notes.txt", True, later) == "wc -w notes.txt"
+
+
+def test_of_two_readings_of_a_command_the_one_naming_a_program_here_wins() -> None:
+    from deskscribe.models.facts import FrameView
+    from deskscribe.models.typed import settled
+
+    later = [FrameView(1, 1.0, "XTerm", "t", "h1", ocr_text="root@vm:~# my logs/app.log logs/old.log\nroot@vm:~#")]
+    # the after frame read `mv`, a later one `my` (xterm's 6x13 v): there is a program mv, none named my
+    assert settled("mv logs/app.log logs/old.log", True, later) == "mv logs/app.log logs/old.log"
+    assert settled("my logs/app.log logs/old.log", True, [*later, later[0]]) == "my logs/app.log logs/old.log"
