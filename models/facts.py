@@ -89,9 +89,13 @@ def app_from_title(title: str | None) -> str | None:
 
 
 def app_from_text(ocr_text: str, lines: int = 25) -> str | None:
-    """A known app named by a window title somewhere on screen (windows that are not maximised)."""
+    """A known app named by a window title somewhere on screen (windows that are not maximised). A line that is
+    one word, the app's name and nothing else, is a label — a desktop icon's ("Mousepad" under its icon), a
+    taskbar button's — not a title: apps title their windows with more ("Untitled 1 - Mousepad")."""
     known = set(APP_NAMES.values())
     for line in ocr_text.splitlines()[:lines]:
+        if " " not in line.strip() and _norm(line) in {_norm(k) for k in known}:
+            continue
         app = app_from_title(line)
         if app and (app in known or any(app.endswith(" " + k) for k in known)):
             return app

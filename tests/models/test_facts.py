@@ -28,6 +28,9 @@ def test_terminal_and_app_titles_found_anywhere_on_screen():
     assert facts.app_from_title("root@ec16ab750329:~") == "Terminal"
     assert facts.app_from_text("Trash\nHome\nNew Tab - Mozilla Firefox\nSearch") == "Mozilla Firefox"
     assert facts.app_from_text("Trash\nHome - My Folder") is None
+    # desktop icons' labels name apps, but no window: the LXDE desktop of the dev set
+    assert facts.app_from_text("Firefox W...\nMousepad\nLibreOffic...\n06:45 i") is None
+    assert facts.app_from_text("Mousepad\nUntitled 1 - Mousepad") == "Mousepad"
 
 
 def test_apps_and_titles_in_order_of_first_appearance():
