@@ -217,3 +217,14 @@ class XSession:
         for proc in reversed(self.procs):
             stop(proc)
         self.procs.clear()
+
+
+def named_items(boxes: list[Any], name: str) -> list[Any]:
+    """The OCR items of a frame's text boxes (:func:`deskscribe.models.evidence.items`) that a step naming
+    ``name`` quotes: the item itself, its readable part (models/readable.py) or an item holding it (a button
+    of a row OCR read as one line)."""
+    from deskscribe.models.evidence import items
+    from deskscribe.models.readable import reading_part
+
+    return [i for b in boxes for i in items(b) if reading_part(i.text) == name or i.text == name or name in i.text]
+

@@ -115,8 +115,7 @@ def click_targets(db, data: Path, near: int = 3) -> dict[str, object]:  # type: 
     (:func:`deskscribe.models.evidence.items`) whose box holds the click point (within ``near`` px). Beside it
     the true measure — the named item's centre inside the recorded ``clickable_area`` — over the clicks that
     have one ("not measurable" when none has)."""
-    from deskscribe.models.evidence import items
-    from deskscribe.models.readable import reading_part
+    from benchlib import named_items
     from deskscribe.storage import descriptions as D
     from deskscribe.storage.actions import episode_actions
     from deskscribe.storage.boxes import decode
@@ -143,8 +142,7 @@ def click_targets(db, data: Path, near: int = 3) -> dict[str, object]:  # type: 
                 continue
             out["named"] += 1  # type: ignore[operator]
             decoded = decode(boxes.get(rec.before))
-            found = [i for b in (decoded[2] if decoded else []) for i in items(b) if reading_part(i.text) == name
-                     or i.text == name or name in i.text]
+            found = named_items(decoded[2] if decoded else [], name)
             hit = [i for i in found if i.x - near <= x <= i.x + i.w + near and i.y - near <= y <= i.y + i.h + near]
             out["at_point"] += bool(hit)  # type: ignore[operator]
             area = areas.get((x, y))

@@ -218,7 +218,8 @@ class Describer:
         if not frames:
             raise promptlib.InvalidOutput(f"episode {episode_id} has no frames")
         episode = get_episode(self.db, episode_id) or {}
-        acts = evlib.actions(records, frames, events_on(episode.get("source")))
+        acts = evlib.actions(records, frames, events_on(episode.get("source")),
+                             lambda image_hash: image_bytes(self.db, image_hash)[0])
         steps = steplib.episode_steps(acts, frames, self.cfg.privacy.typed_from_screen)
         details = [json.dumps(ev.to_details(r.event), ensure_ascii=False) + " " + (r.typed or "") for r in records]
         texts = [s.text for s in steps]

@@ -12,9 +12,10 @@ import difflib
 import functools
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from deskscribe.models import readable
+from deskscribe.models import pixels, readable
 from deskscribe.models.facts import FrameView, app_from_text, app_from_title, app_name, ocr_title
 from deskscribe.storage import events as ev
 from deskscribe.storage.actions import ActionRecord
@@ -40,10 +41,19 @@ class Action:
     after: FrameView | None
     app: str | None
     next_title: str | None = None  # the first different window title after the after frame (a dialog closing)
+    patch: pixels.Patch | None = None  # the before frame's pixels around a click's or a drag's point
 
     @property
     def event(self) -> ev.Event:
         return self.record.event
+
+    @property
+    def point(self) -> tuple[int | None, int | None]:
+        """Where a click or a drag (its start) hit; (None, None) for other actions."""
+        event = self.event
+        if isinstance(event, ev.Click):
+            return event.x, event.y
+        return getattr(event, "x1", None), getattr(event, "y1", None)
 
     @property
     def ts(self) -> float:
@@ -119,11 +129,14 @@ ROW_REACH = 10  # a click on a row's empty part (a menu or list row, a field) na
 LABEL_BELOW = 48  # px under an icon where its label may start (a desktop icon's file name: 25-35 px at 1024×768)
 
 
-def item_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 6) -> Item | None:
+def item_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 6,
+            patch: pixels.Patch | None = None) -> Item | None:
     """The item under a point, cut to the part that reads as text (models/readable.py): the item holding the
     point (else the nearest within ``slack`` px); else, on the row through the point, its nearest item within
     ``ROW_REACH`` letter heights (a menu or list row, a field clicked beside its text); else the label just
-    under the point (a desktop icon's file name). None when no text a person reads is there."""
+    under the point (a desktop icon's file name); else, from the frame's pixels around the point (``patch``),
+    the first line of text inside the element there (:func:`in_element`). None when no text a person reads
+    is there."""
     if frame is None or x is None or y is None or not frame.boxes:
         return None
     found = _readable_items(frame.boxes, x, y)
@@ -134,7 +147,25 @@ def item_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 
     for choice in (near, row, label):
         if choice:
             return min(choice, key=lambda c: c[0])[1]
-    return None
+    return in_element(found, patch, x, y)
+
+
+def in_element(found: list[tuple[float, Item]], patch: pixels.Patch | None, x: int, y: int) -> Item | None:
+    """The text naming the element under a point that has no text of its own (a list entry clicked right of
+    its two lines, a button beside its label): the element is the region of the point's background colour
+    (:func:`pixels.region_at`); its first line of text, that line's item nearest the point. None when the
+    point is on an icon (an icon names nothing by the text beside it) or on no bounded element."""
+    if patch is None or pixels.icon_at(patch, x, y) is not None:
+        return None
+    box = pixels.region_at(patch, x, y)
+    if box is None:
+        return None
+    inside = [(d, i) for d, i in found if box.holds(i.x, i.y) and box.holds(i.x + i.w, i.y + i.h)]
+    if not inside:
+        return None
+    top = min(i.y for _d, i in inside)
+    first = [(d, i) for d, i in inside if i.y < top + min(i.h for _d, i in inside) / 2]
+    return min(first, key=lambda c: c[0])[1]
 
 
 def _readable_items(boxes: list[TextBox], x: int, y: int) -> list[tuple[float, Item]]:
@@ -228,9 +259,11 @@ def _same_document(a: str, b: str) -> bool:
     return norm(a).strip("*") in norm(b) or norm(b) in norm(a)
 
 
-def actions(records: list[ActionRecord], frames: list[FrameView], events_on: str = "after") -> list[Action]:
+def actions(records: list[ActionRecord], frames: list[FrameView], events_on: str = "after",
+            image: Callable[[str], bytes] | None = None) -> list[Action]:
     """Each action record with the views of its frames; ``events_on``: "before" for imported sessions, whose
-    actions happened in the app of the screen they were taken on."""
+    actions happened in the app of the screen they were taken on; ``image``: a frame's encoded bytes by its
+    image hash, for the pixels around each click's point (:func:`pixels.crop`, one crop per click)."""
     by_id = {f.id: i for i, f in enumerate(frames)}
     out = []
     for record in records:
@@ -240,7 +273,11 @@ def actions(records: list[ActionRecord], frames: list[FrameView], events_on: str
         app = frame_app(first) or frame_app(second)
         if isinstance(record.event, ev.AppSwitch) and record.event.to_app:
             app = app_name(record.event.to_app)
-        out.append(Action(record, before, after, app, _next_title(frames, by_id, after)))
+        action = Action(record, before, after, app, _next_title(frames, by_id, after))
+        x, y = action.point
+        if image is not None and before is not None and x is not None and y is not None:
+            action.patch = pixels.crop(image(before.image_hash), x, y)
+        out.append(action)
     return out
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deskscribe.models import evidence as evlib
-from deskscribe.models import readable
+from deskscribe.models import pixels, readable
 from deskscribe.models import typed as typedlib
 from deskscribe.models.evidence import Action, Change
 from deskscribe.models.facts import SHORTCUTS, FrameView, looked_at_steps
@@ -75,13 +75,6 @@ def _opened(ch: Change) -> str:
     return ""
 
 
-def _point(action: Action) -> tuple[int | None, int | None]:
-    event = action.event
-    if isinstance(event, ev.Click):
-        return event.x, event.y
-    return getattr(event, "x1", None), getattr(event, "y1", None)
-
-
 def _element_name(action: Action) -> str | None:
     element = getattr(action.event, "element", None)
     return str(element.name) if element is not None and element.name.strip() else None
@@ -89,7 +82,7 @@ def _element_name(action: Action) -> str | None:
 
 def target_item(action: Action) -> evlib.Item | None:
     """The text item under a click's or drag's point on its before frame (not the row, not what appeared)."""
-    return evlib.item_at(action.before, *_point(action))
+    return evlib.item_at(action.before, *action.point, patch=action.patch)
 
 
 def target_of(action: Action) -> str | None:
@@ -117,7 +110,8 @@ def spot(frame: FrameView | None, x: int | None, y: int | None) -> str | None:
 
 def click_target(action: Action) -> str | None:
     """What a click hit as a step says it: "the 'File' menu" from its element, else the text item under it,
-    else the icon there ("the icon at the top left of the screen": OCR read something there that is not text)."""
+    else the icon there ("the icon at the top left of the screen": OCR read something there that is not text,
+    or the frame's pixels show an icon under or beside the point)."""
     element = getattr(action.event, "element", None)
     name = target_of(action)
     if name is not None and element is not None and element.name.strip():
@@ -125,9 +119,10 @@ def click_target(action: Action) -> str | None:
         return f"the {quote(name)} {word}" if word else quote(name)
     if name is not None:
         return quote(name)
-    x, y = _point(action)
+    x, y = action.point
     where = spot(action.before, x, y)
-    if where and evlib.noise_at(action.before, x, y):
+    if where and x is not None and y is not None and (evlib.noise_at(action.before, x, y)
+                                                      or pixels.icon_at(action.patch, x, y) is not None):
         return f"the icon {where}"
     return None
 

@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "bench" / "out" / "live"
 RESULTS = REPO / "bench" / "results"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # bench/: benchlib
 
 from desktop import Desktop, session_bus, wait, x_server  # noqa: E402
 from sessions import SESSIONS, Session  # noqa: E402
@@ -134,18 +135,61 @@ def score(session: Session, episodes: list[dict[str, Any]], home: Path | None = 
         named = [c["name"] for c in clicked if norm(c["name"]) in quoted]
         out.update(clicked=len(clicked), clicked_named=len(named),
                    clicked_unnamed=[c["name"] for c in clicked if c["name"] not in named])
+        if home is not None and (home / "deskscribe.db").exists():
+            right = in_box(home, clicked)
+            out.update(clicked_in_box=sum(right), clicked_not_in_box=[c["name"] for c, r in zip(clicked, right) if not r])
     if session.outputs and home is not None:
-        from deskscribe.config import Config
-        from deskscribe.models.ocr_engine import engine_key
-
         conn = sqlite3.connect(home / "deskscribe.db")  # the captions this version's OCR made, not another's
         read = norm(" ".join(r[0] or "" for r in conn.execute(
             "SELECT c.ocr_text FROM captions c JOIN model_runs r ON r.id = c.model_run_id"
-            " WHERE json_extract(r.params, '$.ocr') = ?",
-            (engine_key(Config().models.ocr_engine) or "?",))))
+            " WHERE json_extract(r.params, '$.ocr') = ?", (_ocr_run(),))))
         conn.close()
         out.update(outputs=len(session.outputs), outputs_read=sum(norm(o) in read for o in session.outputs),
                    outputs_unread=[o for o in session.outputs if norm(o) not in read])
+    return out
+
+
+def _ocr_run() -> str:
+    """This version's OCR engine as its captions' model runs record it."""
+    from deskscribe.config import Config
+    from deskscribe.models.ocr_engine import engine_key
+
+    return engine_key(Config().models.ocr_engine) or "?"
+
+
+def in_box(home: Path, clicked: list[dict[str, Any]]) -> list[bool]:
+    """Per widget the script clicked: its click step's named text (``evidence.target``) is an OCR item of the
+    click's before frame whose centre lies inside the widget's box (AT-SPI extents at drive time) — the right
+    one named, not only a name. Clicks pair with the recorded ones in order, by their point."""
+    from benchlib import named_items
+    from deskscribe.storage.actions import episode_actions
+    from deskscribe.storage.boxes import decode
+    from deskscribe.storage.db import open_db
+    from deskscribe.storage.descriptions import current_description
+
+    db = open_db(home / "deskscribe.db")
+    boxes = dict(db.conn.execute(
+        "SELECT f.id, c.ocr_boxes FROM frames f JOIN captions c ON c.image_hash = f.image_hash"
+        " JOIN model_runs r ON r.id = c.model_run_id WHERE json_extract(r.params, '$.ocr') = ?", (_ocr_run(),)))
+    steps: list[tuple[tuple[int, int], str | None, int | None]] = []  # each click step: point, target, frame
+    for (episode,) in db.conn.execute("SELECT id FROM episodes ORDER BY id").fetchall():
+        rows = {r["event_id"]: r for r in (current_description(db, episode) or {"step_rows": []})["step_rows"]}
+        steps += [((r.event.x, r.event.y), rows[r.event_id]["evidence"].get("target"), r.before)  # type: ignore[attr-defined]
+                  for r in episode_actions(db, episode) if r.kind == "click" and r.event_id in rows]
+    db.conn.close()
+    out = []
+    for c in clicked:
+        at = next((i for i, s in enumerate(steps) if s[0] == tuple(c["point"])), None)
+        if at is None:
+            out.append(False)
+            continue
+        (x, y), name, frame = steps.pop(at)
+        decoded = decode(boxes.get(frame)) if name else None
+        found = sorted(named_items(decoded[2] if decoded else [], name or ""),
+                       key=lambda i: abs(i.x + i.w / 2 - x) + abs(i.y + i.h / 2 - y))
+        bx, by, bw, bh = c["box"]
+        out.append(bool(found) and bx <= found[0].x + found[0].w / 2 <= bx + bw
+                   and by <= found[0].y + found[0].h / 2 <= by + bh)
     return out
 
 
@@ -155,22 +199,26 @@ def markdown(r: dict[str, Any]) -> str:
              f"describe.compose = {r.get('compose', 'model')!r} (tasks written by: "
              f"{', '.join(sorted({s['describe'].get('compose', '?') for s in r['sessions']}))}).",
              "Facts per session are written beside its script in bench/live_sessions/sessions.py.", "",
-             "| session | screen | tuned on | length | episodes | fact recall | widgets clicked, named | outputs read "
+             "| session | screen | tuned on | length | episodes | fact recall | widgets clicked, named "
+             "| named text inside the clicked widget's box | outputs read "
              "| failed jobs | degenerate steps | named-but-absent | flagged for review |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in r["sessions"]:
         m = s["score"]
         clicks = f"{m['clicked_named']} of {m['clicked']}" if "clicked" in m else "–"
+        boxed = f"{m['clicked_in_box']} of {m['clicked']}" if "clicked_in_box" in m else "–"
         outs = f"{m['outputs_read']} of {m['outputs']}" if "outputs" in m else "–"
         lines.append(f"| {s['name']} | {s.get('screen', '?')}{'' if s.get('a11y', True) else ', no AT-SPI'} | "
                      f"{'yes' if s['tuned_on'] else 'no'} | {s['seconds']:.0f} s | "
-                     f"{len(s['describe']['episodes'])} | {m['fact_recall']:.2f} | {clicks} | {outs} | "
+                     f"{len(s['describe']['episodes'])} | {m['fact_recall']:.2f} | {clicks} | {boxed} | {outs} | "
                      f"{len(s['describe']['failed'])} | {m['degenerate']} of {m['steps']} | {m['absent']} | "
                      f"{m['flagged']} |")
     for s in r["sessions"]:
         m = s["score"]
         lines += ["", f"## {s['name']}", "", f"Missing facts: {m['missing'] or 'none'}"
                   + (f"; widgets clicked but not named: {m['clicked_unnamed'] or 'none'}" if "clicked" in m else "")
+                  + (f"; named text not inside the clicked widget's box: {m['clicked_not_in_box'] or 'none'}"
+                     if "clicked_in_box" in m else "")
                   + (f"; outputs not read: {m['outputs_unread'] or 'none'}" if "outputs" in m else ""), ""]
         for e in s["describe"]["episodes"]:
             lines.append(f"- **{e['summary']}** — instruction: {e['instruction']}"

@@ -36,7 +36,9 @@ def test_click_steps_name_their_target_and_no_step_quotes_icon_noise(screenagent
             if kinds.get(step["event_id"]) == "click":
                 clicks += 1
                 named += bool(step["evidence"].get("target")) or "the icon " in step["text"]
-    # the target is 0.9; reached 37 of 42 (2026-12-05): the rest are toolbar icons, a table cell and a
-    # taskbar spot where OCR read nothing at all, named by their place only ("at the top of the screen")
-    assert clicks == 42 and named >= 0.85 * clicks, (named, clicks)
+    # the target is 0.9; reached 39 of 42 (2026-12-05, with the pixels around the point: a downloads
+    # panel's entry clicked right of its text is named by its first line, a toolbar's drop-down arrow is an
+    # icon): the rest are a cell of an empty table, a cell of LibreOffice's table-size grid and an empty
+    # taskbar spot, where nothing names the spot, so their steps name its place ("at the top of the screen")
+    assert clicks == 42 and named >= 39, (named, clicks)
     assert not [q for q in quoted if q in NOISE or not reads_as_text(q)], quoted
