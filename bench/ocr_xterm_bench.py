@@ -50,7 +50,8 @@ def misread(truth: list[str], lines: list[str]) -> Counter:
     return out
 
 
-SIDES = (("before", {"line_scales": False}), ("raw", {"prompt_fix": False}), ("after", {}))
+SIDES = (("before", {"line_scales": False}), ("raw_tess", {"prompt_fix": False, "glyph_look": False}),
+         ("tess_fix", {"glyph_look": False}), ("raw", {"prompt_fix": False}), ("after", {}))
 
 
 def words(recs: list[ocr_xterm.Recording]) -> dict:
@@ -108,8 +109,11 @@ def changes(rec: ocr_xterm.Recording) -> dict:
 def markdown(res: dict) -> str:
     c = res["conditions"]
     b, a = res["words"]["before"], res["words"]["after"]
-    names = {"before": "before: 1.5× Lanczos for every line", "raw": "raw: scale from each line's ink, block caret "
-             "left out", "after": "after: raw + a prompt's '\"' or '*' for ~ put back"}
+    names = {"before": "before: 1.5× Lanczos for every line",
+             "raw_tess": "Tesseract alone: scale from each line's ink, block caret left out",
+             "tess_fix": "Tesseract alone + the prompt fix (a prompt's '\"' or '*' put back as ~)",
+             "raw": "raw: Tesseract + the glyphs' second look (models/ocr_engine/glyphs.py)",
+             "after": "after: raw + the prompt fix"}
     lines = ["# OCR of xterm's default font (bench/ocr_xterm_bench.py)", "",
              f"{c['date']}, {c['cores']} cores, load average {c['loadavg_start'][0]:.1f} at start; engine key "
              f"`{res['engine_key']}`. Frames: a 1920×1080 Xvfb + openbox, JPEG q80; xterm with no -fa/-fs (the "
@@ -121,7 +125,12 @@ def markdown(res: dict) -> str:
     for side, r in res["words"].items():
         lines.append(f"| {names[side]} | {r['xterm_exact']:.3f} | {r['xterm_exact_without_tilde']:.3f} | "
                      f"{r['xterm_s_per_frame']:.2f} | {r['gtk_recall']:.3f} | {r['gtk_s_per_screen']:.2f} |")
-    lines += ["", "The prompt fix (models/ocr_engine/words.py prompt_home): at the start of a line, user@host: then '\"' "
+    lines += ["", "The glyphs' second look (models/ocr_engine/glyphs.py): on a monospace line (Tesseract's symbols on "
+              "one grid of whole screen pixels) the text is rebuilt cell by cell from Tesseract's symbols and the "
+              "line's ink: a blank cell is a space, a symbol of a confusable set (',' '.', ';' ':', '\"' '*' '~', "
+              "'l' 'I', 'v' 'y') is re-decided by its ink's place and shape, an inked cell with no symbol "
+              "is put back only when its ink is a mark its shape tells ('~', '.', ',', '-'). No expected text is used.",
+              "", "The prompt fix (models/ocr_engine/words.py prompt_home): at the start of a line, user@host: then '\"' "
               "or '*' then an optional /path and # or $ is bash's prompt, whose directory is ~ or starts with ~ or /; "
               "there the '\"' or '*' can only be ~. Nothing else is changed after reading.", "",
               "Misread words after (known -> what the nearest read line has there, times):", ""]

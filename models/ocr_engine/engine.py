@@ -21,6 +21,7 @@ from typing import Any
 
 from deskscribe.errors import ModelError
 from deskscribe.models.ocr_engine.boxes import TextBox, Word
+from deskscribe.models.ocr_engine.glyphs import reread
 from deskscribe.models.ocr_engine.lines import (
     centre_in,
     det_scale,
@@ -88,6 +89,36 @@ def _line_words(api: Any) -> Words:
     return tuple(out)
 
 
+def _line_symbols(api: Any) -> list[tuple[str, int, int, int, int]]:
+    """The symbols Tesseract read on its current image, each with its box in the line's own pixels (the padding
+    taken off)."""
+    from tesserocr import RIL, iterate_level
+
+    found = api.GetIterator()
+    if found is None:
+        return []
+    out = []
+    for symbol in iterate_level(found, RIL.SYMBOL):
+        try:
+            text = symbol.GetUTF8Text(RIL.SYMBOL)
+        except RuntimeError:
+            continue
+        box = symbol.BoundingBox(RIL.SYMBOL)
+        if text and text.strip() and box:
+            out.append((text.strip(), box[0] - TESS_PAD, box[1] - TESS_PAD, box[2] - TESS_PAD, box[3] - TESS_PAD))
+    return out
+
+
+def _glyph_look(api: Any, pixels: Any, scale: float, text: str, words: Words) -> tuple[str, Words]:
+    """The line as its glyphs' second look reads it (glyphs.reread: a monospace line rebuilt cell by cell), with
+    its words' boxes in the padded image as Tesseract's are; the line as read when it is not monospace."""
+    again = reread(_line_symbols(api), pixels, scale, text)
+    if again is None or not again[0]:
+        return text, words
+    return again[0], tuple((w, x0 + TESS_PAD, y0 + TESS_PAD, x1 + TESS_PAD, y1 + TESS_PAD)
+                           for w, (x0, y0, x1, y1) in again[1])
+
+
 def _frame_words(words: Words, origin: tuple[float, float], scale: float) -> tuple[Word, ...]:
     """A line's words placed in the frame: Tesseract's boxes are in the read window (at ``scale``, with
     ``TESS_PAD`` px around it) whose corner is ``origin`` in the scaled frame."""
@@ -100,7 +131,8 @@ class OcrEngine:
     """The configured engine with the one set of options; its models load once, at first use."""
 
     def __init__(self, engine: str = DEFAULT_ENGINE, *, split_words: bool = True, threads: int = 0,
-                 line_cache: int = LINE_CACHE, line_scales: bool = True, prompt_fix: bool = True) -> None:
+                 line_cache: int = LINE_CACHE, line_scales: bool = True, prompt_fix: bool = True,
+                 glyph_look: bool = True) -> None:
         self.engine = check_engine(engine)
         self._engine: Any = None  # RapidOCR (both engines use its detector)
         self._tess: Any = None  # tesserocr's API (hybrid)
@@ -113,6 +145,8 @@ class OcrEngine:
         self.line_scales = line_scales
         # False only to measure the raw reading (bench/ocr_xterm_bench.py): a prompt's '"' for "~" left as read
         self.prompt_fix = prompt_fix and line_scales
+        # False only to measure the reading without the glyphs' second look (bench/ocr_xterm_bench.py)
+        self.glyph_look = glyph_look and line_scales
         self.threads = threads  # onnxruntime intra-op threads, 0 = its default; not provenance (same text)
 
     def _rapid(self) -> Any:
@@ -287,8 +321,8 @@ class OcrEngine:
         import numpy as np
         from PIL import Image
 
-        key = hashlib.blake2b(f"{pixels.shape}{scale}{self.prompt_fix}".encode("ascii") + pixels.tobytes(),
-                              digest_size=16).digest()
+        opts = f"{pixels.shape}{scale}{self.prompt_fix}{self.glyph_look}"
+        key = hashlib.blake2b(opts.encode("ascii") + pixels.tobytes(), digest_size=16).digest()
         read = self._lines.get(key)
         if read is not None:
             self._lines.move_to_end(key)
@@ -298,6 +332,8 @@ class OcrEngine:
         api.SetImage(Image.fromarray(np.pad(pixels, TESS_PAD, constant_values=int(np.median(pixels)))))
         text = " ".join(api.GetUTF8Text().split())  # recognises: the words are there after it
         words = _line_words(api)
+        if self.glyph_look and scale > TESS_SCALE:  # small bitmap text (a terminal's) only: GTK's read lower
+            text, words = _glyph_look(api, pixels, scale, text, words)
         if self.prompt_fix and words:
             words = ((prompt_home(words[0][0]), *words[0][1:]), *words[1:])
         read = prompt_home(text) if self.prompt_fix else text, api.MeanTextConf() / 100, words

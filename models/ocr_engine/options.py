@@ -48,7 +48,7 @@ BAND_PAD = 8  # frame px around a line's ink cut out before scaling: margins, bo
 TESS_BLACKLIST = "‘’“”"
 # part of the key; "split": boxes holding two lines are cut between them (lines.split_lines)
 READING_VERSION = (f"lines{SMALL_INK},{SMALL_TARGET},{SMALL_MAX_SCALE},{SMALL_BLUR},{BAND_PAD};bl;split;"
-                   f"caret{CARET_MIN},{CARET_WIDTH};home")
+                   f"caret{CARET_MIN},{CARET_WIDTH};home;glyphs1")
 TESS_MARGIN = 2  # px (at the read scale) above and below each line's ink
 TESS_MARGIN_X = 4  # px (at the read scale) before and after it
 TESS_PAD = 6  # px (read scale) of the line's own background put around it: the room Tesseract needs, no neighbour
