@@ -27,6 +27,7 @@ from deskscribe.models.ocr_engine.lines import (
     det_scale,
     ink_of,
     merge_rows,
+    missed_rows,
     read_scale,
     rect_of,
     scaled_band,
@@ -38,6 +39,7 @@ from deskscribe.models.ocr_engine.options import (
     DEFAULT_ENGINE,
     DET_STRIDE,
     LINE_CACHE,
+    MISSED_ALIGN,
     TESS_BLACKLIST,
     TESS_LANG,
     TESS_MARGIN,
@@ -276,12 +278,17 @@ class OcrEngine:
         if not len(boxes):
             return []
         grey1 = np.asarray(Image.fromarray(rgb).convert("L"))
+        rects = [r for row in merge_rows([rect_of(p) for p in boxes], grey=grey1) for r in split_lines(grey1, row)]
+        lines = [line for line in (self._line(grey1, rect) for rect in rects) if line is not None]
+        if self.line_scales:  # a terminal's rows between two boxed lines that the detector left out
+            for rect in missed_rows(grey1, [ln[0] for ln in lines]):
+                line = self._line(grey1, rect)
+                if line is not None:  # read in its place: after the line above it in its column
+                    at = max((i for i, ln in enumerate(lines) if ln[0][1] < line[0][1]
+                              and abs(ln[0][0] - line[0][0]) <= MISSED_ALIGN + 6), default=len(lines) - 1)
+                    lines.insert(at + 1, line)
         out = []
-        for rect in [r for row in merge_rows([rect_of(p) for p in boxes]) for r in split_lines(grey1, row)]:
-            line = self._line(grey1, rect)
-            if line is None:
-                continue
-            (rx0, ry0, rx1, ry1), pixels, scale, origin = line
+        for (rx0, ry0, rx1, ry1), pixels, scale, origin in lines:
             read = self._read_line(pixels, scale)
             if read[0]:
                 out.append(TextBox(read[0], int(rx0), int(ry0), int(rx1 - rx0), int(ry1 - ry0), read[1],

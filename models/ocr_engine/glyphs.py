@@ -238,7 +238,11 @@ def reread(symbols: list[Symbol], pixels: Any, scale: float,
     words: list[tuple[str, Box]] = []
     word: list[str] = []
     span: list[int] = []
-    for c in range(min(cells), max(cells) + 1):  # ink past the symbols is no part of the reading (a caret)
+    last = max(cells)  # ink past the symbols is no part of the reading (a caret), but for marks the recogniser
+    while last + 1 < len(boxes) and (mark := boxes[last + 1]) is not None \
+            and shape(mark, top, base, pitch, scale) is not None:  # dropped at the line's end: "..")
+        last += 1
+    for c in range(min(cells), last + 1):
         box = boxes[c] if 0 <= c < len(boxes) else None
         read = by_cell.get(c, [])
         if read and box is not None:

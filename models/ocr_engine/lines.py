@@ -15,6 +15,11 @@ from deskscribe.models.ocr_engine.options import (
     DET_MIN_SIDE,
     EDGE_COVER,
     EDGE_SCAN,
+    GAP_INK,
+    MISSED_ALIGN,
+    MISSED_GAP,
+    MISSED_MIN,
+    REACH_GAP,
     ROW_GAP,
     SMALL_BLUR,
     SMALL_INK,
@@ -66,25 +71,52 @@ def rect_of(points: Any) -> Rect:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def merge_rows(rects: list[Rect], gap: float = ROW_GAP) -> list[Rect]:
+def merge_rows(rects: list[Rect], gap: float = ROW_GAP, grey: Any = None) -> list[Rect]:
     """Boxes of one visual row less than ``gap`` line heights apart, as one line, top to bottom.
 
     The detector splits a row into boxes by what surrounds it ("File Edit" + "Search" on one frame, the whole
     menu bar on the next; an ``ls -la`` row in two or three pieces), so the same unchanged row would be read as
     different lines from frame to frame, and on a crop differently than on the whole screen. Words and menu
-    items of one row are less than a line height apart; columns of a table usually more.
+    items of one row are less than a line height apart; columns of a table usually more. With the frame
+    (``grey``) the gap is measured on its ink, not between the boxes: the detector cut xterm's
+    ``drwx------`` short of its thin dashes, 23 px from the next box, where the ink's gap is one space.
     """
     out: list[list[float]] = []
     for r in sorted(rects, key=lambda r: r[0]):
         for o in out:
             h = min(r[3] - r[1], o[3] - o[1])
             cy, oy = (r[1] + r[3]) / 2, (o[1] + o[3]) / 2
-            if abs(cy - oy) <= h / 2 and r[0] - o[2] <= gap * h and r[2] > o[0]:
+            if abs(cy - oy) <= h / 2 and r[2] > o[0] and \
+                    _blank_between(grey, o, r) <= gap * h:
                 o[0], o[1], o[2], o[3] = min(o[0], r[0]), min(o[1], r[1]), max(o[2], r[2]), max(o[3], r[3])
                 break
         else:
             out.append(list(r))
     return [(o[0], o[1], o[2], o[3]) for o in sorted(out, key=lambda o: (o[1], o[0]))]
+
+
+def _blank_between(grey: Any, left: Any, right: Rect) -> float:
+    """The widest run of ink-free columns between two boxes of a row (the whole distance between them without
+    the frame), over the rows both boxes cover; the distance between the boxes where more than ``GAP_INK`` of the
+    pixels between them are ink (no plain background there: a picture, another widget)."""
+    import numpy as np
+
+    distance = right[0] - left[2]
+    if grey is None or distance <= 0:
+        return distance
+    y0, y1 = int(max(left[1], right[1])), int(np.ceil(min(left[3], right[3])))
+    band = grey[max(0, y0):max(0, y1), max(0, int(left[2])):max(0, int(np.ceil(right[0])))].astype(np.int16)
+    if band.size == 0:
+        return distance
+    ink = np.abs(band - int(np.median(grey[max(0, y0):max(0, y1), int(left[0]):int(right[2])]))) > 48
+    if ink.mean() > GAP_INK:  # not text on a plain background between them (a picture, another widget)
+        return distance
+    inked = ink.any(axis=0)
+    widest = run = 0
+    for col in inked:
+        run = 0 if col else run + 1
+        widest = max(widest, run)
+    return float(widest)
 
 
 def ink_of(grey: Any, rect: Rect) -> tuple[int, int, int, int] | None:
@@ -118,7 +150,30 @@ def ink_of(grey: Any, rect: Rect) -> tuple[int, int, int, int] | None:
     while bot < len(rows) - 1 and rows[bot + 1]:
         bot += 1
     cols = np.flatnonzero(ink[top:bot + 1].any(axis=0))
-    return x0 + int(cols[0]), y0 + top, x0 + int(cols[-1]) + 1, y0 + bot + 1
+    box = x0 + int(cols[0]), y0 + top, x0 + int(cols[-1]) + 1, y0 + bot + 1
+    return _reach_right(grey, box, bg) if box[3] - box[1] < SMALL_INK else box
+
+
+def _reach_right(grey: Any, box: tuple[int, int, int, int], bg: int) -> tuple[int, int, int, int]:
+    """A small line's ink carried on past the detector's box: xterm's `..` at a line's end was cut after its
+    first dot. Ink over the line's rows less than ``REACH_GAP`` of its height after the last ink is the line's
+    (a next word, a dot); a block caret there is not."""
+    import numpy as np
+
+    x0, y0, x1, y1 = box
+    reach = max(2, int(REACH_GAP * (y1 - y0)))
+    while True:
+        wide = np.abs(grey[y0:y1, x1:min(grey.shape[1], x1 + 2 * reach)].astype(np.int16) - bg) > 48
+        cols = np.flatnonzero(wide[:, :reach].any(axis=0))
+        if not len(cols):
+            return x0, y0, x1, y1
+        end = int(cols[0])
+        while end < wide.shape[1] and wide[:, end].any():
+            end += 1
+        solid = wide[:, int(cols[0]):end]  # the run of inked columns the next ink starts: a caret is solid
+        if solid.shape[1] >= 3 and solid.mean() > 0.8:
+            return x0, y0, x1, y1
+        x1 += int(cols[-1]) + 1
 
 
 def _blocks(ink: Any) -> list[tuple[int, int, int, int]]:
@@ -229,3 +284,66 @@ def split_lines(grey: Any, rect: Rect) -> list[Rect]:
         bottom = y0 + (lines[-1][1] + runs[-1][0]) / 2
     tops, bottoms = [top, *cuts], [*cuts, bottom]
     return [(rect[0], t, rect[2], b) for t, b in zip(tops, bottoms)]
+
+
+def _row_pitch(col: list[tuple[int, int, int, int]]) -> float | None:
+    """The row pitch of a column of lines (their centres' most common distance, px) when at least three lines
+    and most of the distances are one pitch or a whole number of pitches; else None."""
+    import statistics
+
+    if len(col) < 3:
+        return None
+    gaps = [((b[1] + b[3]) - (a[1] + a[3])) / 2 for a, b in zip(col, col[1:])]
+    pitch = statistics.mode(round(g) for g in gaps)
+    if pitch < 6:
+        return None
+    whole = [g for g in gaps if abs(g / pitch - round(g / pitch)) <= 0.15]
+    return float(pitch) if len(whole) >= 0.8 * len(gaps) else None
+
+
+def missed_rows(grey: Any, inks: list[tuple[int, int, int, int]]) -> list[Rect]:
+    """Rows of a terminal's text the detector boxed none of, between two lines it did: a one-glyph output
+    line (`grep -c`'s "2") or a line of `ls -la` was left out while its neighbours were boxed.
+
+    A terminal's lines are small (ink under ``SMALL_INK`` px) and start at one column: lines whose ink starts
+    within ``MISSED_ALIGN`` px of each other are one column, a terminal's when most of its lines are one row
+    pitch apart (:func:`_row_pitch`; a GTK panel's rows are not). Where two lines next to each other in a column
+    are further apart than ``MISSED_GAP`` of their ink's height, the rows between them, over the column's
+    widest line, are looked at; each run of inked rows at least ``MISSED_MIN`` px tall there is a line to read
+    (an empty row of the terminal has no ink, and nothing is added). Pure: ink rectangles (x0, y0, x1, y1,
+    frame pixels) in, rectangles out."""
+    import numpy as np
+
+    small = sorted((i for i in inks if i[3] - i[1] < SMALL_INK), key=lambda i: (i[1], i[0]))
+    columns: list[list[tuple[int, int, int, int]]] = []
+    for ink in small:
+        col = next((c for c in columns if abs(c[0][0] - ink[0]) <= MISSED_ALIGN), None)
+        if col is None:
+            columns.append([ink])
+        else:
+            col.append(ink)
+    out: list[Rect] = []
+    for col in columns:
+        pitch = _row_pitch(col)
+        if pitch is None:
+            continue
+        right = max(i[2] for i in col)
+        for above, below in zip(col, col[1:]):
+            height = max(above[3] - above[1], below[3] - below[1])
+            rows_apart = ((below[1] + below[3]) - (above[1] + above[3])) / 2 / pitch
+            if below[1] - above[3] <= MISSED_GAP * height or abs(rows_apart - round(rows_apart)) > 0.2:
+                continue
+            y0, y1, x0 = above[3] + 2, below[1] - 1, min(above[0], below[0])
+            band = grey[y0:y1, x0:right + 1].astype(np.int16)
+            if band.size == 0:
+                continue
+            rows = (np.abs(band - int(np.median(band))) > 48).any(axis=1)
+            start = None
+            for r, inked in enumerate([*rows, False]):
+                if inked and start is None:
+                    start = r
+                elif not inked and start is not None:
+                    if r - start >= MISSED_MIN:
+                        out.append((float(x0), float(y0 + start - 1), float(right), float(y0 + r)))
+                    start = None
+    return out
