@@ -190,7 +190,8 @@ SESSIONS = [
     Session("xterm-held-out", xterm_held_out_session,
             ["mkdir -p logs", "app.log", "grep -c error logs/app.log", "head -n 1 logs/app.log",
              "mv logs/app.log logs/old.log", "ls logs", "terminal"],
-            outputs=["2", "error 1", "old.log"], screen=(1920, 1080)),
+            outputs=["2", "error 1", "old.log"], screen=(1920, 1080),
+            tuned_on=True),  # held out until 2026-12-05 16:40: its `mv` read as `my` and lone "2" were fixed
     Session("menus-held-out", menus_held_out_session,
             ["Packing list", "tent and stove", "packing.txt", "saved", "mousepad", "Preferences"],
             screen=(1920, 1080), a11y=False),
