@@ -25,7 +25,8 @@ from deskscribe.storage.boxes import TextBox, words_of
 # the colon ("root@vm/work/main#mkdir -p trip").
 # A shell prompt and its command; OCR may put a space after the colon ("root@vm: ~# ls").
 PROMPT = re.compile(r"^\S*@[^\s$#]*(?:\s[^\s$#@]+)?\s?[$#]\s?(?P<cmd>\S.*)?$|^[$#>]\s?(?P<bare>\S.*)?$"
-                    r"|^\w+:[^\s$#@]*\s?[$#]\s?(?P<host>\S.*)?$")  # "rootbox:~/work# ls": OCR lost the '@'
+                    r"|^\w+:[^\s$#@]*\s?[$#]\s?(?P<host>\S.*)?$"  # "rootbox:~/work# ls": OCR lost the '@'
+                    r"|^\S+@[\w.-]+[:;]\S*@\s(?P<hash>\S.*)$")  # 'root@vm:"@ mkdir': a small font's '#' read as '@'
 # What changes on screen without typing: a bare prompt (its "$"/"#" lost by OCR), a clock's time of day.
 NOT_TYPED = re.compile(r"^\S+@[\w.-]+:\s?\S*\s?[$#]?$|^\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?$")
 # A file name a person would say: "meeting.txt", "notes.md", "photo.xcf".
@@ -295,7 +296,7 @@ def command_lines(lines: list[str]) -> list[str]:
     out = []
     for line in lines:
         m = PROMPT.match(line.strip())
-        cmd = (m.group("cmd") or m.group("bare") or m.group("host") or "") if m else ""
+        cmd = (m.group("cmd") or m.group("bare") or m.group("host") or m.group("hash") or "") if m else ""
         if re.search(r"[a-z]", cmd) and not CARET.match(cmd.strip()):
             out.append(_command_word(cmd.strip()))
     return out

@@ -241,6 +241,8 @@ def test_a_command_whose_l_ocr_misread_is_the_program_that_exists() -> None:
     assert evidence.command_lines(["root@box:~/work# 1s -la", "root@box:~/work# Is", "$ 1sblk-nope"]) == [
         "ls -la", "ls", "1sblk-nope"]
     assert evidence.command_lines(["rootbox:*/uork# 1s -lall"]) == ["ls -lall"]  # OCR lost the prompt's '@'
+    # xterm's 6×13 '#' read as '@' at the prompt's end; an '@' inside a command is no prompt
+    assert evidence.command_lines(['root@vm:"@ mkdir -p logs', "ssh dana@desk ls"]) == ["mkdir -p logs"]
     assert evidence.command_lines(["rootevm:~# If", "root@vm:~# ff"]) == []  # the caret at an empty prompt
     # xterm's default font: 'c' read as 'o', a file name's '.' as ','; a word with two ways back stays as read
     assert evidence.command_lines(["root@vm:~/demo# wo -w notes,txt", "$ cp notes,txt a,b"]) == [
