@@ -32,6 +32,12 @@ class Session:
     a11y: bool = True
 
 
+def _menu(d: Any, menu: str, item: str) -> None:
+    """Mousepad's ``menu`` opened by a click on the menu bar, then ``item`` clicked in it."""
+    d.click("menu", menu, "mousepad")
+    d.click("menu item", item, "mousepad")
+
+
 def issue_session(d: Any) -> None:
     """The session in issue 10: a terminal, an editor with a save, a calculator."""
     term = d.xterm("bench terminal")
@@ -94,15 +100,12 @@ def menus_session(d: Any) -> None:
     d.type(pad, "Agenda for Monday")
     d.key(pad, "Return")
     d.type(pad, "Review the budget with Dana")
-    d.click("menu", "File", "mousepad")
-    d.click("menu item", "Save As...", "mousepad")
+    _menu(d, "File", "Save As...")
     d.name_file("agenda.txt", enter=False)
     d.click("push button", "Save", "mousepad")
     d.saved("agenda.txt")
-    d.click("menu", "Edit", "mousepad")
-    d.click("menu item", "Select All", "mousepad")
-    d.click("menu", "Help", "mousepad")
-    d.click("menu item", "About", "mousepad")
+    _menu(d, "Edit", "Select All")
+    _menu(d, "Help", "About")
     d.click("push button", "Close", "mousepad")
 
 
@@ -124,15 +127,11 @@ def menus_held_out_session(d: Any) -> None:
     d.type(pad, "Packing list")
     d.key(pad, "Return")
     d.type(pad, "tent and stove")
-    d.click("menu", "Edit", "mousepad")
-    d.click("menu item", "Select All", "mousepad")
-    d.click("menu", "Edit", "mousepad")
-    d.click("menu item", "Copy", "mousepad")
-    d.click("menu", "Edit", "mousepad")
-    d.click("menu item", "Preferences...", "mousepad")
+    _menu(d, "Edit", "Select All")
+    _menu(d, "Edit", "Copy")
+    _menu(d, "Edit", "Preferences...")
     d.key(pad, "Escape")
-    d.click("menu", "File", "mousepad")
-    d.click("menu item", "Save As...", "mousepad")
+    _menu(d, "File", "Save As...")
     d.name_file("packing.txt", enter=False)
     d.click("push button", "Save", "mousepad")
     d.saved("packing.txt")
@@ -157,14 +156,10 @@ def menus_held_out_2_session(d: Any) -> None:
     d.type(pad, "Call the plumber")
     d.key(pad, "Return")
     d.type(pad, "Buy stamps")
-    d.click("menu", "Edit", "mousepad")
-    d.click("menu item", "Select All", "mousepad")
-    d.click("menu", "Edit", "mousepad")
-    d.click("menu item", "Cut", "mousepad")
-    d.click("menu", "Edit", "mousepad")
-    d.click("menu item", "Paste", "mousepad")
-    d.click("menu", "File", "mousepad")
-    d.click("menu item", "Save As...", "mousepad")
+    _menu(d, "Edit", "Select All")
+    _menu(d, "Edit", "Cut")
+    _menu(d, "Edit", "Paste")
+    _menu(d, "File", "Save As...")
     d.name_file("errands.txt", enter=False)
     d.click("push button", "Save", "mousepad")
     d.saved("errands.txt")
