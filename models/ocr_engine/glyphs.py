@@ -28,7 +28,7 @@ WIDE = 1.5  # a symbol's box wider than this many cells spans other glyphs (the 
 MIN_SYMBOLS = 6  # fewer symbols do not tell a grid
 BELOW = 0.15  # ink this share of the line's body height or more below the baseline is a descender
 STEADY = 10  # glyphs on the grid for a line to be a terminal's (steady)
-STEADY_SHARE = 0.9
+STEADY_SHARE = 0.85
 STEADY_OFF = 0.105  # mean offset of the glyphs from the grid, in cells
 LETTERS = {"c": "ce", "e": "ce", "u": "uw", "w": "uw", "l": "lt@", "t": "lt@"}  # told by ink on a steady line
 MARKS = {",": ",.", ".": ",.", ";": ";:", ":": ";:", '"': '"*~', "*": '"*~', "~": '"*~', "l": "lI", "I": "lI",
@@ -106,7 +106,7 @@ def _offsets(symbols: list[Symbol], pitch: float, phase: float, height: int) -> 
 
 def steady(symbols: list[Symbol], pitch: float, phase: float, height: int) -> bool:
     """A terminal's line, not proportional text that happens to fit a grid: at least ``STEADY`` glyphs on it,
-    ``STEADY_SHARE`` of them, a tenth of a cell off it on average (measured: xterm's lines 0.02-0.10 with 13-50
+    ``STEADY_SHARE`` of them, a tenth of a cell off it on average (measured: xterm's lines 0.02-0.10 with 10-44
     glyphs; GTK sans lines that fit a grid 0.09-0.12, with at most 14 glyphs). Only on such a line are letters
     re-decided (:func:`letter`) and the grid's spaces trusted over the recogniser's."""
     off = _offsets(symbols, pitch, phase, height)

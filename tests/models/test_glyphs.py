@@ -34,6 +34,8 @@ def _line(name: str) -> tuple[np.ndarray, dict]:
     ("xterm_wc", 'dana@desk:"/demo# we -c notes.txt', "dana@desk:~/demo# wc -c notes.txt"),
     # 'w' read as 'u' (its middle stroke), a '-' whose box spans the dashes and the '5' put in the last dash cell
     ("xterm_drwx", "drux------ 5 root root 4096 Dec 5 16:53 ..", "drwx------ 5 root root 4096 Dec 5 16:53 .."),
+    # the same on another minute's listing: 3 of its 29 glyph boxes off the grid, still a terminal's line
+    ("xterm_drwx_late", "drux------ 3 root root 4096 Dec 5 17:08 ..", "drwx------ 3 root root 4096 Dec 5 17:08 .."),
     # a space read between two adjacent inked cells ('k' and ':') is no space; the dropped '~' put back
     ("xterm_prompt_space", "dana@desk :/demo#", "dana@desk:~/demo#"),
     # '@' read as 'l': a ring as wide as the cell
@@ -54,7 +56,7 @@ def test_a_terminal_line_is_rebuilt_on_its_character_grid(name: str, read: str, 
 
 
 XTERM = ("xterm_cat_notes", "xterm_prompt_demo", "xterm_ls_dot", "xterm_wc", "xterm_drwx", "xterm_prompt_space",
-         "xterm_at", "xterm_grep_words")
+         "xterm_at", "xterm_grep_words", "xterm_drwx_late")
 
 
 @pytest.mark.parametrize("name", XTERM)
