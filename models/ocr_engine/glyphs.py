@@ -8,9 +8,9 @@ box in those pixels). Nothing here knows the expected text: a symbol is re-decid
 recogniser dropped is put back only on a monospace line, in a cell of its grid that holds ink no symbol covers,
 when that ink is one of the marks told apart by shape ('~', '.', ',', '-'); other ink stays unread. On a line
 steady enough on its grid to be a terminal's (:func:`steady`), letters of a few confusable sets are re-decided
-by their ink too ('c' 'e', 'u' 'w', '@' read as 'l' or 't': :func:`letter`) and a space is a blank cell, whatever
-the recogniser read. Only lines read as small bitmap text (engine.py: a read scale above TESS_SCALE) are looked at
-again.
+by their ink too ('c' 'e', 'u' 'w', '*' '#', '@' read as 'l' or 't': :func:`letter`) and a space is a blank
+cell, whatever the recogniser read. Only lines read as small bitmap text (engine.py: a read scale above
+TESS_SCALE) are looked at again.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ WIDE = 1.5  # a symbol's box wider than this many cells spans other glyphs (the 
 MIN_SYMBOLS = 6  # fewer symbols do not tell a grid
 BELOW = 0.15  # ink this share of the line's body height or more below the baseline is a descender
 STEADY = 10  # glyphs on the grid for a line to be a terminal's (steady)
-STEADY_SHARE = 0.85
-STEADY_OFF = 0.105  # mean offset of the glyphs from the grid, in cells
-LETTERS = {"c": "ce", "e": "ce", "u": "uw", "w": "uw", "l": "lt@", "t": "lt@"}  # told by ink on a steady line
+STEADY_SHARE = 0.8
+STEADY_OFF = 0.105  # the glyphs' median offset from the grid, in cells
+LETTERS = {"c": "ce", "e": "ce", "u": "uw", "w": "uw", "l": "lt@", "t": "lt@", "*": "*#"}  # told by ink on a
+# steady line
 MARKS = {",": ",.", ".": ",.", ";": ";:", ":": ";:", '"': '"*~', "*": '"*~', "~": '"*~', "l": "lI", "I": "lI",
          "v": "vy", "y": "vy"}
 
@@ -106,12 +107,13 @@ def _offsets(symbols: list[Symbol], pitch: float, phase: float, height: int) -> 
 
 def steady(symbols: list[Symbol], pitch: float, phase: float, height: int) -> bool:
     """A terminal's line, not proportional text that happens to fit a grid: at least ``STEADY`` glyphs on it,
-    ``STEADY_SHARE`` of them, a tenth of a cell off it on average (measured: xterm's lines 0.02-0.10 with 10-44
-    glyphs; GTK sans lines that fit a grid 0.09-0.12, with at most 14 glyphs). Only on such a line are letters
+    ``STEADY_SHARE`` of them, half of them a tenth of a cell or less off it (the median; measured on 4 recordings
+    of xterm's default font: at most 0.094 with 9 to 44 glyphs on the grid; GTK's DejaVu Sans lines that fit a
+    grid: 0.122 to 0.129 with 12 to 23, below 0.1 only with 7 or fewer). Only on such a line are letters
     re-decided (:func:`letter`) and the grid's spaces trusted over the recogniser's."""
     off = _offsets(symbols, pitch, phase, height)
     on = [o for o in off if o <= FIT]
-    return len(on) >= STEADY and len(on) >= STEADY_SHARE * len(off) and statistics.mean(off) <= STEADY_OFF
+    return len(on) >= STEADY and len(on) >= STEADY_SHARE * len(off) and statistics.median(off) <= STEADY_OFF
 
 
 def cell_boxes(mask: Any, pitch: float, phase: float) -> list[Box | None]:
@@ -198,14 +200,19 @@ def _stem_letter(mask: Any, box: Box) -> str:
     top = np.flatnonzero(part[: max(1, h // 8)].any(axis=0))
     if not len(top):
         return "l"
-    return "I" if left - int(top[0]) >= width / 2 and int(top[-1]) - right >= width / 2 else "l"
+    # a smoothed stem is wide, a bitmap font's bar only a screen pixel past it on each side; a flag to the left and
+    # the smoothing's pixel to the right is an 'l'
+    out_left, out_right = left - int(top[0]), int(top[-1]) - right
+    bar = max(1.0, width / 4)
+    return "I" if min(out_left, out_right) >= max(bar, max(out_left, out_right) / 2) else "l"
 
 
 def letter(text: str, glyph: Any, pitch: float) -> str:
     """A letter of a confusable set re-decided by its ink (``glyph``: the cell's ink box, a boolean array), for a
     terminal's font: 'e' has a bar across the middle of its body that reaches its right side, 'c' is open there;
     'w' has a middle stroke rising from the baseline, 'u' is open above its bowl; '@' (read 'l' or 't') is a ring
-    as wide as the cell, ink down both its sides. Any other symbol as read."""
+    as wide as the cell, ink down both its sides; a '#' (read '*') has two stems, apart at its top and bottom, a
+    '*' one. Any other symbol as read."""
     group = LETTERS.get(text)
     if group is None or glyph.size == 0:
         return text
@@ -213,6 +220,8 @@ def letter(text: str, glyph: Any, pitch: float) -> str:
         return "e" if _bar(glyph) else "c"
     if group == "uw":
         return "w" if _middle_stroke(glyph) else "u"
+    if group == "*#":
+        return "#" if _two_stems(glyph) else "*"
     return "@" if _ring(glyph, pitch) else text
 
 
@@ -230,6 +239,16 @@ def _middle_stroke(glyph: Any) -> bool:
     h, w = glyph.shape
     band = glyph[int(0.35 * h): max(int(0.35 * h) + 1, int(0.7 * h)), (2 * w) // 5: max((2 * w) // 5 + 1, (3 * w) // 5)]
     return float(band.any(axis=1).mean()) >= 0.5
+
+
+def _two_stems(glyph: Any) -> bool:
+    """Two runs of ink apart on the glyph's top row and on its bottom row."""
+    import numpy as np
+
+    def runs(row: Any) -> int:
+        return int(np.count_nonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])) == 1))
+
+    return glyph.shape[0] >= 3 and runs(glyph[0]) >= 2 and runs(glyph[-1]) >= 2
 
 
 def _ring(glyph: Any, pitch: float) -> bool:
@@ -320,8 +339,8 @@ def reread(symbols: list[Symbol], pixels: Any, scale: float,
         read = by_cell.get(c, [])
         if read and box is not None:
             chars = _cell_text(read, box, (top, base, pitch, scale), mask, terminal)
-        elif read:
-            chars = "".join(read)
+        elif read:  # a dot or colon read where the cell holds no ink at all is not there
+            chars = "" if all(t in ",.;:" for t in read) and not _inked(mask, c, pitch, phase) else "".join(read)
         elif box is not None:
             # a dropped glyph that is no mark stays unread (no text is made up)
             chars = shape(box, top, base, pitch, scale) or ""
@@ -342,6 +361,10 @@ def reread(symbols: list[Symbol], pixels: Any, scale: float,
     if not terminal and len(words) < len(read_text.split()):  # a space the recogniser saw gone: the grid may
         return None  # not be the line's (on a terminal's line a space is a blank cell, whatever was read)
     return " ".join(w for w, _ in words), words
+
+
+def _inked(mask: Any, c: int, pitch: float, phase: float) -> bool:
+    return bool(mask[:, max(0, round(phase + c * pitch)):max(0, round(phase + (c + 1) * pitch))].any())
 
 
 def _cell_text(read: list[str], box: Box, line: tuple[int, int, float, float], mask: Any, terminal: bool) -> str:

@@ -40,6 +40,12 @@ def _line(name: str) -> tuple[np.ndarray, dict]:
     ("xterm_prompt_space", "dana@desk :/demo#", "dana@desk:~/demo#"),
     # '@' read as 'l': a ring as wide as the cell
     ("xterm_at", 'danaldesk:"#', "dana@desk:~#"),
+    # '#' read as '*' (two stems apart at its top and bottom)
+    ("xterm_hash", 'dana@desk:"* cd demo', "dana@desk:~# cd demo"),
+    # 'I' whose smoothed stem is wide: its bar is past the stem by as much on both sides (an 'l' has a flag left)
+    ("xterm_invite", 'dana@desk:"/demo# echo Invite Dana and Luis', "dana@desk:~/demo# echo Invite Dana and Luis"),
+    # a '.' read on a cell that holds no ink at all (between the time and '..') is not there
+    ("xterm_ls_dotdot", "drwx------ 3 root root 4096 Dec 5 17:13...", "drwx------ 3 root root 4096 Dec 5 17:13 .."),
     # many boxes spanning glyphs: the grid told by the boxes that tell; ',' without ink below the baseline is '.'
     ("xterm_grep_words", "dana@desk:/demo# grep -n beta words,txt", "dana@desk:~/demo# grep -n beta words.txt"),
 ])
@@ -56,7 +62,8 @@ def test_a_terminal_line_is_rebuilt_on_its_character_grid(name: str, read: str, 
 
 
 XTERM = ("xterm_cat_notes", "xterm_prompt_demo", "xterm_ls_dot", "xterm_wc", "xterm_drwx", "xterm_prompt_space",
-         "xterm_at", "xterm_grep_words", "xterm_drwx_late")
+         "xterm_at", "xterm_grep_words", "xterm_drwx_late", "xterm_hash", "xterm_invite",
+         "xterm_ls_dotdot")
 
 
 @pytest.mark.parametrize("name", XTERM)
@@ -118,6 +125,9 @@ def test_l_and_capital_i_by_the_bar_at_the_top_of_the_stem() -> None:
     eye[0:4, 4:16] = True  # a bar on both sides
     assert glyphs.decide("I", (0, 0, 20, 40), 0, 40, 24.0, ell, 4.0) == "l"
     assert glyphs.decide("l", (0, 0, 20, 40), 0, 40, 24.0, eye, 4.0) == "I"
+    smeared = ell.copy()
+    smeared[0:4, 12:13] = True  # the smoothing's pixel right of the flag's stem: still an 'l'
+    assert glyphs.decide("I", (0, 0, 20, 40), 0, 40, 24.0, smeared, 4.0) == "l"
 
 
 def _cell(name: str, text: str) -> tuple[np.ndarray, float]:
@@ -161,4 +171,7 @@ def test_letters_told_on_drawn_glyphs() -> None:
     assert glyphs.letter("w", u, pitch) == "u" and glyphs.letter("u", w, pitch) == "w"
     assert glyphs.letter("e", c, pitch) == "c" and glyphs.letter("c", e, pitch) == "e"
     assert glyphs.letter("l", ell, pitch) == "l" and glyphs.letter("t", tee, pitch) == "t"  # no ring: as read
+    hash_ = _drawn([".#.#.", ".#.#.", "#####", ".#.#.", "#####", ".#.#.", ".#.#."])
+    star = _drawn(["..#..", "#.#.#", ".###.", "#.#.#", "..#.."])
+    assert glyphs.letter("*", hash_, pitch) == "#" and glyphs.letter("*", star, pitch) == "*"
     assert glyphs.letter("a", e, pitch) == "a"  # in no confusable set
