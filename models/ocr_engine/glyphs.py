@@ -30,6 +30,7 @@ BELOW = 0.15  # ink this share of the line's body height or more below the basel
 STEADY = 10  # glyphs on the grid for a line to be a terminal's (steady)
 STEADY_SHARE = 0.8
 STEADY_OFF = 0.105  # the glyphs' median offset from the grid, in cells
+STEADY_WIDTH = 1.2  # the glyphs' median box width, in cells (each in its own cell)
 LETTERS = {"c": "ce", "e": "ce", "u": "uw", "w": "uw", "l": "lt@", "t": "lt@", "*": "*#"}  # told by ink on a
 # steady line
 MARKS = {",": ",.", ".": ",.", ";": ";:", ":": ";:", '"': '"*~', "*": '"*~', "~": '"*~', "l": "lI", "I": "lI",
@@ -110,10 +111,14 @@ def steady(symbols: list[Symbol], pitch: float, phase: float, height: int) -> bo
     ``STEADY_SHARE`` of them, half of them a tenth of a cell or less off it (the median; measured on 4 recordings
     of xterm's default font: at most 0.094 with 9 to 44 glyphs on the grid; GTK's DejaVu Sans lines that fit a
     grid: 0.122 to 0.129 with 12 to 23, below 0.1 only with 7 or fewer). Only on such a line are letters
-    re-decided (:func:`letter`) and the grid's spaces trusted over the recogniser's."""
+    re-decided (:func:`letter`) and the grid's spaces trusted over the recogniser's. And a glyph's box is about a
+    cell wide (median at most ``STEADY_WIDTH``: xterm 0.85-1.0; proportional text whose grid is finer than its
+    glyphs, DejaVu Sans at 16 px on a grid of 5 px: 1.63)."""
     off = _offsets(symbols, pitch, phase, height)
     on = [o for o in off if o <= FIT]
-    return len(on) >= STEADY and len(on) >= STEADY_SHARE * len(off) and statistics.median(off) <= STEADY_OFF
+    widths = [(s[3] - s[1]) / pitch for s in symbols if s[3] - s[1] <= 0.8 * height]
+    return len(on) >= STEADY and len(on) >= STEADY_SHARE * len(off) and statistics.median(off) <= STEADY_OFF \
+        and statistics.median(widths) <= STEADY_WIDTH
 
 
 def cell_boxes(mask: Any, pitch: float, phase: float) -> list[Box | None]:
