@@ -6,8 +6,11 @@ box in those pixels). Nothing here knows the expected text: a symbol is re-decid
 (',' or '.', ';' or ':', '"' or '*' or '~', 'l' or 'I', 'v' or 'y') by a feature every font shares
 (ink below the baseline, a mark at the top of the cell wider than tall, a bar across the middle), and a glyph the
 recogniser dropped is put back only on a monospace line, in a cell of its grid that holds ink no symbol covers,
-when that ink is one of the marks told apart by shape ('~', '.', ',', '-'); other ink stays unread. Only lines
-read as small bitmap text (engine.py: a read scale above TESS_SCALE) are looked at again.
+when that ink is one of the marks told apart by shape ('~', '.', ',', '-'); other ink stays unread. On a line
+steady enough on its grid to be a terminal's (:func:`steady`), letters of a few confusable sets are re-decided
+by their ink too ('c' 'e', 'u' 'w', '*' '#', '@' read as 'l' or 't': :func:`letter`) and a space is a blank
+cell, whatever the recogniser read. Only lines read as small bitmap text (engine.py: a read scale above
+TESS_SCALE) are looked at again.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ ON_GRID = 0.75  # share of a line's symbols on one grid for the line to be monos
 WIDE = 1.5  # a symbol's box wider than this many cells spans other glyphs (the recogniser's box, not the glyph's)
 MIN_SYMBOLS = 6  # fewer symbols do not tell a grid
 BELOW = 0.15  # ink this share of the line's body height or more below the baseline is a descender
+STEADY = 10  # glyphs on the grid for a line to be a terminal's (steady)
+STEADY_SHARE = 0.8
+STEADY_OFF = 0.105  # the glyphs' median offset from the grid, in cells
+STEADY_WIDTH = 1.2  # the glyphs' median box width, in cells (each in its own cell)
+LETTERS = {"c": "ce", "e": "ce", "u": "uw", "w": "uw", "l": "lt@", "t": "lt@", "*": "*#"}  # told by ink on a
+# steady line
 MARKS = {",": ",.", ".": ",.", ";": ";:", ":": ";:", '"': '"*~', "*": '"*~', "~": '"*~', "l": "lI", "I": "lI",
          "v": "vy", "y": "vy"}
 
@@ -79,9 +88,37 @@ def grid(symbols: list[Symbol], scale: float, height: int) -> tuple[float, float
     # that holds nearly as many
     wider = [f for f in found if f[0] >= 0.9 * most[0] and any(abs(f[1] - k * most[1]) < 0.5 for k in (2, 3))]
     count, pitch, phase = max([most, *wider], key=lambda f: f[1])
-    if count < ON_GRID * len(symbols):
+    # a box over glyphs tells nothing against the grid either, once enough glyphs sit on it (a short line whose
+    # boxes mostly span glyphs is not told by the few that remain)
+    if count < ON_GRID * (len(boxes) if count >= STEADY else len(symbols)):
         return None
     return pitch, phase % pitch
+
+
+def _offsets(symbols: list[Symbol], pitch: float, phase: float, height: int) -> list[float]:
+    """Each symbol's offset from its nearest grid line, in cells (0 to 0.5); boxes over glyphs left out."""
+    out = []
+    for _t, x0, _y0, x1, _y1 in symbols:
+        if x1 - x0 <= 0.8 * height:
+            left = x0 if x1 - x0 >= pitch / 2 else (x0 + x1 - pitch) / 2
+            f = (left - phase) / pitch
+            out.append(abs(f - round(f)))
+    return out
+
+
+def steady(symbols: list[Symbol], pitch: float, phase: float, height: int) -> bool:
+    """A terminal's line, not proportional text that happens to fit a grid: at least ``STEADY`` glyphs on it,
+    ``STEADY_SHARE`` of them, half of them a tenth of a cell or less off it (the median; measured on 4 recordings
+    of xterm's default font: at most 0.094 with 9 to 44 glyphs on the grid; GTK's DejaVu Sans lines that fit a
+    grid: 0.122 to 0.129 with 12 to 23, below 0.1 only with 7 or fewer). Only on such a line are letters
+    re-decided (:func:`letter`) and the grid's spaces trusted over the recogniser's. And a glyph's box is about a
+    cell wide (median at most ``STEADY_WIDTH``: xterm 0.85-1.0; proportional text whose grid is finer than its
+    glyphs, DejaVu Sans at 16 px on a grid of 5 px: 1.63)."""
+    off = _offsets(symbols, pitch, phase, height)
+    on = [o for o in off if o <= FIT]
+    widths = [(s[3] - s[1]) / pitch for s in symbols if s[3] - s[1] <= 0.8 * height]
+    return len(on) >= STEADY and len(on) >= STEADY_SHARE * len(off) and statistics.median(off) <= STEADY_OFF \
+        and statistics.median(widths) <= STEADY_WIDTH
 
 
 def cell_boxes(mask: Any, pitch: float, phase: float) -> list[Box | None]:
@@ -168,13 +205,70 @@ def _stem_letter(mask: Any, box: Box) -> str:
     top = np.flatnonzero(part[: max(1, h // 8)].any(axis=0))
     if not len(top):
         return "l"
-    return "I" if left - int(top[0]) >= width / 2 and int(top[-1]) - right >= width / 2 else "l"
+    # a smoothed stem is wide, a bitmap font's bar only a screen pixel past it on each side; a flag to the left and
+    # the smoothing's pixel to the right is an 'l'
+    out_left, out_right = left - int(top[0]), int(top[-1]) - right
+    bar = max(1.0, width / 4)
+    return "I" if min(out_left, out_right) >= max(bar, max(out_left, out_right) / 2) else "l"
+
+
+def letter(text: str, glyph: Any, pitch: float) -> str:
+    """A letter of a confusable set re-decided by its ink (``glyph``: the cell's ink box, a boolean array), for a
+    terminal's font: 'e' has a bar across the middle of its body that reaches its right side, 'c' is open there;
+    'w' has a middle stroke rising from the baseline, 'u' is open above its bowl; '@' (read 'l' or 't') is a ring
+    as wide as the cell, ink down both its sides; a '#' (read '*') has two stems, apart at its top and bottom, a
+    '*' one. Any other symbol as read."""
+    group = LETTERS.get(text)
+    if group is None or glyph.size == 0:
+        return text
+    if group == "ce":
+        return "e" if _bar(glyph) else "c"
+    if group == "uw":
+        return "w" if _middle_stroke(glyph) else "u"
+    if group == "*#":
+        return "#" if _two_stems(glyph) else "*"
+    return "@" if _ring(glyph, pitch) else text
+
+
+def _bar(glyph: Any) -> bool:
+    """A row in the middle of the glyph (a quarter to three fifths down) inked across 80 % of its width, right
+    side included."""
+    h, w = glyph.shape
+    rows = glyph[h // 4: max(h // 4 + 1, (3 * h) // 5)]
+    return bool(any(r.mean() >= 0.8 and r[-max(1, w // 6):].any() for r in rows))
+
+
+def _middle_stroke(glyph: Any) -> bool:
+    """Ink in the glyph's middle fifth on half the rows from a third to seven tenths down (a 'u' is open there;
+    a 'w''s middle stroke need not reach its bottom row, where the font may draw two feet)."""
+    h, w = glyph.shape
+    band = glyph[int(0.35 * h): max(int(0.35 * h) + 1, int(0.7 * h)), (2 * w) // 5: max((2 * w) // 5 + 1, (3 * w) // 5)]
+    return float(band.any(axis=1).mean()) >= 0.5
+
+
+def _two_stems(glyph: Any) -> bool:
+    """Two runs of ink apart on the glyph's top row and on its bottom row."""
+    import numpy as np
+
+    def runs(row: Any) -> int:
+        return int(np.count_nonzero(np.diff(np.concatenate([[0], row.astype(np.int8), [0]])) == 1))
+
+    return glyph.shape[0] >= 3 and runs(glyph[0]) >= 2 and runs(glyph[-1]) >= 2
+
+
+def _ring(glyph: Any, pitch: float) -> bool:
+    """As wide as 60 % of the cell, with ink in its left and right fifths on most of its rows."""
+    h, w = glyph.shape
+    side = max(1, w // 5)
+    return w >= 0.6 * pitch and float(glyph[:, :side].any(axis=1).mean()) >= 0.7 \
+        and float(glyph[:, w - side:].any(axis=1).mean()) >= 0.5
 
 
 SKIP = 2.0  # alignment cost of an inked cell no symbol is put in (a dropped glyph)
 SKIP_MARK = 0.3  # of one whose ink is a mark told by its shape (the recogniser drops those most)
 BLANK = 0.6  # of a symbol put in a blank cell
 NEAR = 3.0  # of a symbol per cell its box's nearer edge is from the cell's (at most 2)
+WIDE_NEAR = 1.0  # at most this for a symbol whose box is wider than WIDE cells (its place is its order's)
 SHARED = 0.8  # of a symbol put in the cell of the symbol before it (one glyph read as two marks: ",.")
 
 
@@ -193,7 +287,9 @@ def _cells(symbols: list[Symbol], inked: list[bool], marks: list[bool], pitch: f
     cost = np.empty((len(symbols), n))
     for i, s in enumerate(symbols):
         edge = np.minimum(np.abs(s[1] - left), np.abs(s[3] - (left + pitch))) / pitch
-        cost[i] = np.minimum(NEAR * edge, 2.0) + BLANK * (1 - ink)
+        # a box wider than WIDE cells is a word's or a run's, its edges mark its glyph's cell less
+        most = WIDE_NEAR if s[3] - s[1] > WIDE * pitch else 2.0
+        cost[i] = np.minimum(NEAR * edge, most) + BLANK * (1 - ink)
     dp = cost[0].copy()
     back = np.zeros((len(symbols), n), dtype=int)
     for i in range(1, len(symbols)):
@@ -230,6 +326,7 @@ def reread(symbols: list[Symbol], pixels: Any, scale: float,
     if line is None:
         return None
     top, base = line
+    terminal = steady(symbols, pitch, phase, pixels.shape[0])
     marks = [b is not None and shape(b, top, base, pitch, scale) is not None for b in boxes]
     cells = _cells(symbols, [b is not None for b in boxes], marks, pitch, phase)
     by_cell: dict[int, list[str]] = {}
@@ -246,11 +343,9 @@ def reread(symbols: list[Symbol], pixels: Any, scale: float,
         box = boxes[c] if 0 <= c < len(boxes) else None
         read = by_cell.get(c, [])
         if read and box is not None:
-            group = MARKS.get(read[0])
-            same = group is not None and all(MARKS.get(t) == group for t in read)
-            chars = decide(read[0], box, top, base, pitch, mask, scale) if len(read) == 1 or same else "".join(read)
-        elif read:
-            chars = "".join(read)
+            chars = _cell_text(read, box, (top, base, pitch, scale), mask, terminal)
+        elif read:  # a dot or colon read where the cell holds no ink at all is not there
+            chars = "" if all(t in ",.;:" for t in read) and not _inked(mask, c, pitch, phase) else "".join(read)
         elif box is not None:
             # a dropped glyph that is no mark stays unread (no text is made up)
             chars = shape(box, top, base, pitch, scale) or ""
@@ -268,9 +363,27 @@ def reread(symbols: list[Symbol], pixels: Any, scale: float,
             word, span = [], []
     if word:
         words.append(("".join(word), _word_box(span, pitch, phase, top, base, mask.shape[1])))
-    if len(words) < len(read_text.split()):  # a space the recogniser saw gone: the grid is not the line's
-        return None
+    if not terminal and len(words) < len(read_text.split()):  # a space the recogniser saw gone: the grid may
+        return None  # not be the line's (on a terminal's line a space is a blank cell, whatever was read)
     return " ".join(w for w, _ in words), words
+
+
+def _inked(mask: Any, c: int, pitch: float, phase: float) -> bool:
+    return bool(mask[:, max(0, round(phase + c * pitch)):max(0, round(phase + (c + 1) * pitch))].any())
+
+
+def _cell_text(read: list[str], box: Box, line: tuple[int, int, float, float], mask: Any, terminal: bool) -> str:
+    """The text of an inked cell the recogniser put ``read`` in (``line``: top, baseline, cell width, scale):
+    one symbol (or several of one confusable set of marks) re-decided by the ink, several others as read."""
+    top, base, pitch, scale = line
+    group = MARKS.get(read[0])
+    if len(read) > 1 and (group is None or any(MARKS.get(t) != group for t in read)):
+        return "".join(read)
+    if terminal and read[0] in LETTERS:
+        told = letter(read[0], mask[box[1]:box[3], box[0]:box[2]], pitch)
+        if told != read[0] or read[0] not in MARKS:
+            return told
+    return decide(read[0], box, top, base, pitch, mask, scale)
 
 
 def _word_box(span: list[int], pitch: float, phase: float, top: int, base: int, width: int) -> Box:
