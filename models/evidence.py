@@ -154,7 +154,8 @@ def item_at(frame: FrameView | None, x: int | None, y: int | None, slack: int = 
 def in_element(found: list[tuple[float, Item]], patch: pixels.Patch | None, x: int, y: int) -> Item | None:
     """The text naming the element under a point that has no text of its own (a list entry clicked right of
     its two lines, a button beside its label): the element is the region of the point's background colour
-    (:func:`pixels.region_at`); its first line of text, that line's item nearest the point. None when the
+    (:func:`pixels.region_at`); the text on the point's row inside it, else its first line of text, that
+    line's item nearest the point. None when the
     point is on an icon (an icon names nothing by the text beside it) or on no bounded element."""
     if patch is None or pixels.icon_at(patch, x, y) is not None:
         return None
@@ -164,6 +165,9 @@ def in_element(found: list[tuple[float, Item]], patch: pixels.Patch | None, x: i
     inside = [(d, i) for d, i in found if box.holds(i.x, i.y) and box.holds(i.x + i.w, i.y + i.h)]
     if not inside:
         return None
+    level = [(d, i) for d, i in inside if i.y - 2 <= y <= i.y + i.h + 2]  # a menu's item on the point's row,
+    if level:  # not the first of its group (the region runs from one separator to the next: Cut, Copy, Paste)
+        return min(level, key=lambda c: c[0])[1]
     top = min(i.y for _d, i in inside)
     first = [(d, i) for d, i in inside if i.y < top + min(i.h for _d, i in inside) / 2]
     return min(first, key=lambda c: c[0])[1]
@@ -298,12 +302,28 @@ def command_lines(lines: list[str]) -> list[str]:
         m = PROMPT.match(line.strip())
         cmd = (m.group("cmd") or m.group("bare") or m.group("host") or m.group("hash") or "") if m else ""
         if re.search(r"[a-z]", cmd) and not CARET.match(cmd.strip()):
-            out.append(_command_word(cmd.strip()))
+            out.append(_command_word(uncaret(cmd)))
     return out
 
 
 # The text cursor (a block) at an empty prompt, read by OCR as one or two letters: "rootevm:~# If", "# ff"
 CARET = re.compile(r"^[fIil|1!]{1,2}$")
+_CLOSES = {"]": "[", "}": "{"}
+
+
+def uncaret(line: str) -> str:
+    """A typed line without the text cursor OCR read as a bar at its start or end ("|Shopping list"), or as a
+    bracket that closes nothing ("agenda.txt]": the caret touching the last letter of a dialog's name field; "{"
+    at a line's end that nothing closes, "errands.txt{"). A command ends with no '|' either: a pipe to nothing."""
+    text = line.strip().strip("|").strip()
+    for close, opening in _CLOSES.items():
+        if text.endswith(close) and opening not in text:
+            text = text[:-1].rstrip()
+        if text.startswith(opening) and close not in text:
+            text = text[1:].lstrip()
+    if text.endswith("{") and "}" not in text:
+        text = text[:-1].rstrip()
+    return text or line
 
 
 # OCR reads a small font's 'l' as '1', 'I' or '|' ("1s -la", "Is -la"), its 'c' as 'o' or 'e' ("wo -w", "we -l")

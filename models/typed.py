@@ -10,7 +10,7 @@ import difflib
 import re
 
 from deskscribe.models import evidence as evlib
-from deskscribe.models.evidence import Action, Change
+from deskscribe.models.evidence import Action, Change, uncaret
 from deskscribe.models.facts import FrameView
 
 
@@ -59,17 +59,6 @@ def _typed_part(line: str, before: list[str], chars: int) -> str:
             and len(" ".join(words[1:])) >= chars - 2:
         words.pop(0)
     return " ".join(words)
-
-
-def uncaret(line: str) -> str:
-    """A typed line without the text cursor OCR read as a bar at its start or end ("|Shopping list"), or as a
-    bracket that closes nothing ("agenda.txt]": the caret touching the last letter of a dialog's name field)."""
-    text = line.strip().strip("|").strip()
-    if text.endswith("]") and "[" not in text:
-        text = text[:-1].rstrip()
-    if text.startswith("[") and "]" not in text:
-        text = text[1:].lstrip()
-    return text or line
 
 
 def later_frames(frames: list[FrameView], action: Action) -> list[FrameView]:

@@ -45,7 +45,7 @@ CARET_WIDTH = 0.35
 BAND_PAD = 8  # frame px around a line's ink cut out before scaling: margins, border search and the filter's reach
 # Screen text is typed in ASCII quotes; Tesseract's LSTM read a bitmap font's ' as ‘ and ~ as “ (and the curly
 # quotes a GTK dialog shows read as straight ones, which changes no word a person reads).
-TESS_BLACKLIST = "‘’“”"
+TESS_BLACKLIST = "‘’“”®©™"  # and xterm's small '#' read as '®' (a held-out session's every prompt)
 # Terminal rows the detector boxed none of (lines.missed_rows): lines whose ink starts within MISSED_ALIGN px are
 # one column; two of its lines further apart than MISSED_GAP of their ink's height have rows between them looked
 # at; a run of inked rows MISSED_MIN px tall there is a line. xterm's 6×13: 9-12 px of ink, 1-4 px between
@@ -60,7 +60,7 @@ GAP_INK = 0.3
 # its last ink is still the line's (xterm's 6×13 spaces words by one 6 px cell: 0.5-0.7 of 9-12 px of ink).
 REACH_GAP = 0.9
 # part of the key; "split": boxes holding two lines are cut between them (lines.split_lines)
-READING_VERSION = (f"lines{SMALL_INK},{SMALL_TARGET},{SMALL_MAX_SCALE},{SMALL_BLUR},{BAND_PAD};bl;split;"
+READING_VERSION = (f"lines{SMALL_INK},{SMALL_TARGET},{SMALL_MAX_SCALE},{SMALL_BLUR},{BAND_PAD};bl2;split;"
                    f"caret{CARET_MIN},{CARET_WIDTH};home;glyphs1;missed{MISSED_ALIGN},{MISSED_GAP},{MISSED_MIN};inkgap{GAP_INK};reach{REACH_GAP}")
 TESS_MARGIN = 2  # px (at the read scale) above and below each line's ink
 TESS_MARGIN_X = 4  # px (at the read scale) before and after it

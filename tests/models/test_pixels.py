@@ -111,3 +111,20 @@ def test_click_steps_name_the_element_or_the_icon_from_the_pixels() -> None:
     assert steps.click_step(_action(666, 750), evidence.Change()) == "Clicked at the bottom of the screen in Firefox"
     no_pixels = ActionRecord(1, "click", 0.5, ev.Click(654, 62, "left"), 1, None, 0)
     assert steps.click_target(evidence.Action(no_pixels, _frame(), None, "Firefox")) is None
+
+
+def test_a_menu_item_clicked_far_right_of_its_label_is_named_by_its_own_row() -> None:
+    """Mousepad's Edit menu (a held-out session, 2026-12-05): a separator above Cut makes one region of Cut,
+    Copy and Paste; a click 230 px right of 'Paste' names Paste, not the region's first line."""
+    image = Image.new("RGB", SIZE, (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((200, 100, 545, 260), fill=(242, 242, 242), outline=(160, 160, 160))  # the menu
+    draw.line((201, 150, 544, 150), fill=(200, 200, 200))  # the separator under Undo and Redo
+    labels = [("Undo", 110), ("Redo", 130), ("Cut", 160), ("Copy", 185), ("Paste", 210)]
+    for text, y in labels:
+        draw.text((230, y), text, fill=(30, 30, 30))
+    frame = FrameView(1, 1.0, "Mousepad", "Untitled 1 - Mousepad", "h1", size=SIZE,
+                      boxes=[TextBox(text, 230, y, 8 * len(text), 11) for text, y in labels])
+    patch = pixels.crop(_png(image), 500, 215)
+    item = evidence.item_at(frame, 500, 215, patch=patch)
+    assert item is not None and item.text == "Paste"

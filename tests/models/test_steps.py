@@ -243,6 +243,9 @@ def test_a_command_whose_l_ocr_misread_is_the_program_that_exists() -> None:
     assert evidence.command_lines(["rootbox:*/uork# 1s -lall"]) == ["ls -lall"]  # OCR lost the prompt's '@'
     # xterm's 6×13 '#' read as '@' at the prompt's end; an '@' inside a command is no prompt
     assert evidence.command_lines(['root@vm:"@ mkdir -p logs', "ssh dana@desk ls"]) == ["mkdir -p logs"]
+    # the block caret after the last letter, read as '|' or ']' (a held-out session, 12-05)
+    assert evidence.command_lines(["root@vm:~/trip# cp pack.txt pack.bak|", "root@vm:~/trip# 1s]"]) == [
+        "cp pack.txt pack.bak", "ls"]
     assert evidence.command_lines(["rootevm:~# If", "root@vm:~# ff"]) == []  # the caret at an empty prompt
     # xterm's default font: 'c' read as 'o', a file name's '.' as ','; a word with two ways back stays as read
     assert evidence.command_lines(["root@vm:~/demo# wo -w notes,txt", "$ cp notes,txt a,b"]) == [

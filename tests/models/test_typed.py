@@ -12,6 +12,8 @@ from deskscribe.models.typed import uncaret
     ("apples, bread and milk|", "apples, bread and milk"),
     ("agenda.txt]", "agenda.txt"),  # a GTK name field's caret, read as a bracket
     ("[notes.md", "notes.md"),
+    ("errands.txt{", "errands.txt"),  # a GTK name field's caret read as a brace (held-out session, 12-05)
+    ("print(x)", "print(x)"),
     ("x[0]", "x[0]"),  # brackets that pair are text
     ("[draft]", "[draft]"),
     ("|", "|"),  # nothing but a bar: left as read
