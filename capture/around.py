@@ -131,6 +131,13 @@ class ActionFrames:
         for p in waiting:
             p.after, p.has_after = tokens.get(self._monitor_for(p)), True
 
+    def _last_frames(self) -> None:
+        """Capture is stopping: the actions still waiting for their after frame — a Save button's click, the
+        last command's output, a burst of keys not yet ended — get the screen as it is now rather than none."""
+        self.aggregator.end_bursts(time.time() + 3600.0)
+        if self.aggregator.needing_after() and not self._blocked(time.time()):
+            self._after_frames("settle")
+
     def _blink_threshold(self) -> float:
         """Frames around actions count smaller changes than the tick, but not a blinking text cursor
         (a 1 px × 16 px caret is ~4 of the grid's samples, 0.00006 of a 1280×800 screen)."""

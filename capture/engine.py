@@ -124,12 +124,17 @@ class Engine(DisplayLink, ActionFrames):  # DisplayLink first: ActionFrames only
         log.info("capturing every %.1f s on monitors %s", c.interval_s, [m.index for m in self._monitors()])
 
     def shutdown(self) -> None:
-        """Stop the jobs and listeners, let the writer flush its queue, release the display."""
+        """Stop the jobs and listeners, give the actions still waiting their after frame, let the writer flush its
+        queue, release the display."""
         self.stop_event.set()
         self.listeners.stop()
         self.scheduler.shutdown(wait=True)
         self.lookup.stop()
         log.info("%s", self.lookup.summary())
+        try:
+            self._last_frames()
+        except Exception:  # noqa: BLE001 - stopping must go on: the actions are stored without it
+            log.exception("the last after frames could not be taken")
         self._flush(force=True)
         self.writer.finish()
         for closer in (self.backend.close, self.screen.close if self.screen else None,
