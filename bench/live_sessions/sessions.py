@@ -138,7 +138,7 @@ def menus_held_out_session(d: Any) -> None:
 
 
 def xterm_held_out_2_session(d: Any) -> None:
-    """Written before this round's changes were merged and never looked at while tuning: a packing list made,
+    """Written before this round's changes were merged and not looked at until its first run: a packing list made,
     sorted, counted and copied, in a default-font xterm at another place and size."""
     term = d.xterm("trip", default_font=True, geometry="100x30+120+80")
     d.type_line(term, "mkdir -p trip && cd trip")
@@ -193,7 +193,9 @@ SESSIONS = [
     Session("xterm-held-out-2", xterm_held_out_2_session,
             ["mkdir -p trip", "pack.txt", "passport tickets charger", "sort", "wc -l pack.txt",
              "cp pack.txt pack.bak", "terminal"],
-            outputs=["charger", "passport", "tickets", "1 pack.txt", "pack.bak pack.txt"], screen=(1920, 1080)),
+            outputs=["charger", "passport", "tickets", "1 pack.txt", "pack.bak pack.txt"], screen=(1920, 1080),
+            tuned_on=True),  # held out for its first run (2026-12-05 17:40, README), fixed after
     Session("menus-held-out-2", menus_held_out_2_session,
-            ["Call the plumber", "Buy stamps", "errands.txt", "saved", "mousepad"], screen=(1920, 1080), a11y=False),
+            ["Call the plumber", "Buy stamps", "errands.txt", "saved", "mousepad"], screen=(1920, 1080), a11y=False,
+            tuned_on=True),  # as xterm-held-out-2
 ]
