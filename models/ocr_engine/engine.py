@@ -278,7 +278,7 @@ class OcrEngine:
         if not len(boxes):
             return []
         grey1 = np.asarray(Image.fromarray(rgb).convert("L"))
-        rects = [r for row in merge_rows([rect_of(p) for p in boxes], grey=grey1) for r in split_lines(grey1, row)]
+        rects = [r for row in merge_rows([rect_of(p) for p in boxes]) for r in split_lines(grey1, row)]
         lines = [line for line in (self._line(grey1, rect) for rect in rects) if line is not None]
         if self.line_scales:  # a terminal's rows between two boxed lines that the detector left out
             for rect in missed_rows(grey1, [ln[0] for ln in lines]):

@@ -53,15 +53,12 @@ TESS_BLACKLIST = "‘’“”®©™"  # and xterm's small '#' read as '®' (a 
 MISSED_ALIGN = 2
 MISSED_GAP = 0.8
 MISSED_MIN = 4
-# Two boxes of a row are as far apart as the widest ink-free gap between them (lines.merge_rows) only where at
-# most GAP_INK of the pixels between them are ink: text on a plain background (xterm's dashes: 0.1-0.2).
-GAP_INK = 0.3
 # A small line's ink past the detector's box (lines.ink_of): ink less than REACH_GAP of the line's ink height after
 # its last ink is still the line's (xterm's 6×13 spaces words by one 6 px cell: 0.5-0.7 of 9-12 px of ink).
 REACH_GAP = 0.9
 # part of the key; "split": boxes holding two lines are cut between them (lines.split_lines)
 READING_VERSION = (f"lines{SMALL_INK},{SMALL_TARGET},{SMALL_MAX_SCALE},{SMALL_BLUR},{BAND_PAD};bl2;split;"
-                   f"caret{CARET_MIN},{CARET_WIDTH};home;glyphs1;missed{MISSED_ALIGN},{MISSED_GAP},{MISSED_MIN};inkgap{GAP_INK};reach{REACH_GAP}")
+                   f"caret{CARET_MIN},{CARET_WIDTH};home;glyphs1;missed{MISSED_ALIGN},{MISSED_GAP},{MISSED_MIN};reach{REACH_GAP}")
 TESS_MARGIN = 2  # px (at the read scale) above and below each line's ink
 TESS_MARGIN_X = 4  # px (at the read scale) before and after it
 TESS_PAD = 6  # px (read scale) of the line's own background put around it: the room Tesseract needs, no neighbour

@@ -1,12 +1,12 @@
 """Where a terminal's lines are when the detector boxed them badly (models/ocr_engine/lines.py): a row it left out
-between two it boxed, a row it cut in two at thin dashes, a row it cut short before a dot. Grey frames drawn
+between two it boxed, a row it cut short before a dot. Grey frames drawn
 with numpy: ink is dark on a light background, as xterm's default colours, in 6×13 cells."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from deskscribe.models.ocr_engine.lines import ink_of, merge_rows, missed_rows
+from deskscribe.models.ocr_engine.lines import ink_of, missed_rows
 
 PITCH = 13
 
@@ -52,17 +52,6 @@ def test_an_empty_row_or_a_column_without_one_pitch_adds_nothing() -> None:
     panel[80:100, 10:30] = 20  # a slider's knob between two of them
     inks = [(10, t, 80, t + 9) for t in (10, 40, 60, 110)]
     assert missed_rows(panel, inks) == []
-
-
-def test_boxes_of_one_row_join_when_the_ink_between_them_is_one_space() -> None:
-    grey = _terminal(["drwx------ 5 root root"])
-    # the detector cut the row after "drwx" (its thin dashes) and started again at "5"
-    left, right = (9.0, 8.0, 34.0, 22.0), (69.0, 8.0, 142.0, 22.0)
-    assert merge_rows([left, right]) == [left, right]  # 35 px apart: more than a line height
-    assert merge_rows([left, right], grey=grey) == [(9.0, 8.0, 142.0, 22.0)]
-    picture = grey.copy()
-    picture[8:22, 34:69] = np.random.default_rng(0).integers(0, 255, (14, 35))  # not text between them
-    assert merge_rows([left, right], grey=picture) == [left, right]
 
 
 def test_a_small_line_cut_before_its_last_dot_reaches_it_but_not_a_block_caret() -> None:
