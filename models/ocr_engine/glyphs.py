@@ -34,7 +34,7 @@ STEADY_WIDTH = 1.2  # the glyphs' median box width, in cells (each in its own ce
 LETTERS = {"c": "ce", "e": "ce", "u": "uw", "w": "uw", "l": "lt@", "t": "lt@", "*": "*#"}  # told by ink on a
 # steady line
 MARKS = {",": ",.", ".": ",.", ";": ";:", ":": ";:", '"': '"*~', "*": '"*~', "~": '"*~', "l": "lI", "I": "lI",
-         "v": "vy", "y": "vy"}
+         "v": "vy", "y": "vy", "]": "]l"}
 
 
 def ink_mask(pixels: Any) -> Any:
@@ -186,7 +186,26 @@ def decide(text: str, box: Box, top: int, base: int, pitch: float, mask: Any, sc
         return "~" if shape(box, top, base, pitch, scale) == "~" else text
     if group == "vy":
         return "y" if below else "v"
+    if group == "]l":
+        return _bracket_or_l(mask, box, scale)
     return _stem_letter(mask, box)  # "lI"
+
+
+def _bracket_or_l(mask: Any, box: Box, scale: float) -> str:
+    """']' is a stem whose bars reach left of it at the top and the bottom; an 'l' read as ']' (xterm's 6×13:
+    `wc -]` for `wc -l`) has its bottom bar on both sides of the stem. Ink at the bottom reaching right of the
+    stem by 0.4 screen px or more (the same smoothing widens both) makes it 'l'."""
+    import numpy as np
+
+    x0, y0, x1, y1 = box
+    part = mask[y0:y1, x0:x1]
+    h = y1 - y0
+    middle = part[h // 3: h - h // 3]
+    low = np.flatnonzero(part[h - max(1, h // 8):].any(axis=0)) if h >= 6 else np.empty(0, dtype=int)
+    if not middle.any() or not len(low):
+        return "]"
+    right = int(np.flatnonzero(middle.any(axis=0))[-1])
+    return "l" if int(low[-1]) - right >= 0.4 * scale else "]"
 
 
 def _stem_letter(mask: Any, box: Box) -> str:

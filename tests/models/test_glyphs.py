@@ -180,3 +180,16 @@ def test_letters_told_on_drawn_glyphs() -> None:
     star = _drawn(["..#..", "#.#.#", ".###.", "#.#.#", "..#.."])
     assert glyphs.letter("*", hash_, pitch) == "#" and glyphs.letter("*", star, pitch) == "*"
     assert glyphs.letter("a", e, pitch) == "a"  # in no confusable set
+
+
+def _bitmap(rows: list[str], scale: int = 4) -> np.ndarray:
+    return np.kron(np.array([[c == "#" for c in r] for r in rows]), np.ones((scale, scale), dtype=bool))
+
+
+def test_an_l_read_as_a_closing_bracket_is_told_by_its_bottom_bar() -> None:
+    """xterm's 6×13 'l' (a held-out live session, 2026-12-05: `wc -l` read as `wc -]`) has a bar on both sides of
+    its stem at the bottom; ']' only to the left. Drawn at a read scale of 4."""
+    ell = _bitmap(["##.", ".#.", ".#.", ".#.", ".#.", ".#.", ".#.", "###"])
+    bracket = _bitmap(["###", "..#", "..#", "..#", "..#", "..#", "..#", "###"])
+    for mask, want in ((ell, "l"), (bracket, "]")):
+        assert glyphs.decide("]", (0, 0, mask.shape[1], mask.shape[0]), 0, mask.shape[0], 24.0, mask, 4.0) == want
