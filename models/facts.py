@@ -93,8 +93,9 @@ def app_from_text(ocr_text: str, lines: int = 25) -> str | None:
     one word, the app's name and nothing else, is a label — a desktop icon's ("Mousepad" under its icon), a
     taskbar button's — not a title: apps title their windows with more ("Untitled 1 - Mousepad")."""
     known = set(APP_NAMES.values())
+    labels = {_norm(k) for k in known}
     for line in ocr_text.splitlines()[:lines]:
-        if " " not in line.strip() and _norm(line) in {_norm(k) for k in known}:
+        if " " not in line.strip() and _norm(line) in labels:
             continue
         app = app_from_title(line)
         if app and (app in known or any(app.endswith(" " + k) for k in known)):

@@ -18,6 +18,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from deskscribe.models.ocr_engine.lines import true_runs
+
 Symbol = tuple[str, int, int, int, int]  # text, x0, y0, x1, y1 in the line's pixels
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 of a cell's ink in the line's pixels
 
@@ -47,12 +49,7 @@ def ink_mask(pixels: Any) -> Any:
     # only the line's own rows: the run of inked rows holding the most ink (a neighbour line's edge can be in the
     # window when a caret joined the two)
     per_row = mask.sum(axis=1)
-    runs: list[tuple[int, int]] = []
-    for r, n in enumerate(per_row):
-        if n and runs and runs[-1][1] == r:
-            runs[-1] = (runs[-1][0], r + 1)
-        elif n:
-            runs.append((r, r + 1))
+    runs = true_runs(per_row)
     if len(runs) > 1:
         a, b = max(runs, key=lambda run: int(per_row[run[0]:run[1]].sum()))
         mask[:a] = False

@@ -237,12 +237,7 @@ def split_lines(grey: Any, rect: Rect) -> list[Rect]:
         return [rect]
     ink = (np.abs(band - int(np.median(band))) > 48).mean(axis=1)
     rows = ink >= LINE_INK * ink.max() if ink.max() > 0 else ink > 0
-    runs: list[tuple[int, int]] = []  # [start, end) of each run of inked rows
-    for i, inked in enumerate(rows):
-        if inked and (not runs or runs[-1][1] < i):
-            runs.append((i, i + 1))
-        elif inked:
-            runs[-1] = (runs[-1][0], i + 1)
+    runs = true_runs(rows)  # [start, end) of each run of inked rows
     tall = max((b - a for a, b in runs), default=0)
     lines = [r for r in runs if r[1] - r[0] >= max(5, tall / 2)]
     inner = [r for r in lines if r[0] > 0 and r[1] < len(rows)]  # a run the box's edge cuts is another's line
@@ -312,12 +307,17 @@ def missed_rows(grey: Any, inks: list[tuple[int, int, int, int]]) -> list[Rect]:
             if band.size == 0:
                 continue
             rows = (np.abs(band - int(np.median(band))) > 48).any(axis=1)
-            start = None
-            for r, inked in enumerate([*rows, False]):
-                if inked and start is None:
-                    start = r
-                elif not inked and start is not None:
-                    if r - start >= MISSED_MIN:
-                        out.append((float(x0), float(y0 + start - 1), float(right), float(y0 + r)))
-                    start = None
+            out += [(float(x0), float(y0 + a - 1), float(right), float(y0 + b))
+                    for a, b in true_runs(rows) if b - a >= MISSED_MIN]
     return out
+
+
+def true_runs(flags: Any) -> list[tuple[int, int]]:
+    """The runs of consecutive true values in a sequence, each as [start, end)."""
+    runs: list[tuple[int, int]] = []
+    for i, flag in enumerate(flags):
+        if flag and runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        elif flag:
+            runs.append((i, i + 1))
+    return runs
